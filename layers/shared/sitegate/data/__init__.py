@@ -1,0 +1,2 @@
+"""The data layer: the only code that imports boto3. It turns stored models into
+items and back, and AWS error codes into domain errors."""

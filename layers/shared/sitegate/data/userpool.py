@@ -1,0 +1,41 @@
+"""The Cognito user pool: one identity per SiteGate user, its username the user id."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from sitegate.data.aws import cognito
+from sitegate.errors import Conflict
+from sitegate.models.stored import User
+from sitegate.settings import get_settings
+
+
+def invite(user: User) -> None:
+    """Create the identity; Cognito mails the invitation with a temporary password."""
+    attributes = [
+        {"Name": "email", "Value": user.email},
+        {"Name": "email_verified", "Value": "true"},
+        {"Name": "name", "Value": user.name},
+        {"Name": "custom:tenant_id", "Value": user.tenant_id},
+        {"Name": "custom:account_id", "Value": user.account_id},
+    ]
+    try:
+        cognito().admin_create_user(
+            UserPoolId=get_settings().user_pool_id,
+            Username=user.user_id,
+            UserAttributes=attributes,
+            DesiredDeliveryMediums=["EMAIL"],
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "UsernameExistsException":
+            raise Conflict("user identity already exists") from exc
+        raise
+
+
+def remove(user_id: str) -> None:
+    """Delete the identity (compensation and user deletion); already gone is fine."""
+    try:
+        cognito().admin_delete_user(UserPoolId=get_settings().user_pool_id, Username=user_id)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "UserNotFoundException":
+            raise

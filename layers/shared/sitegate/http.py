@@ -1,0 +1,106 @@
+"""HTTP glue shared by every function: the resolver with its error mapping, the
+caller behind the verified token, and Idempotency-Key handling."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from sitegate import clock
+from sitegate.data import store
+from sitegate.errors import Forbidden, SiteGateError, Unauthorized
+from sitegate.models.stored import UserStatus
+from sitegate.policy import Caller, Decision, JobFacts, decide
+
+logger = Logger(child=True)
+
+
+def _error(status: int, message: str, **details: Any) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=json.dumps({"message": message, **details}))
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    """One resolver per function, with every domain error mapped to HTTP here, once."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(SiteGateError)
+    def _domain_error(exc: SiteGateError) -> Response:
+        logger.info("request refused", extra={"status": exc.status, "error": type(exc).__name__,
+                                              "reason": exc.message})
+        return _error(exc.status, exc.message, **exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(part) for part in err.get("loc", ()) if part != "body"),
+             "message": err.get("msg", "invalid")}
+            for err in exc.errors()
+        ]
+        logger.info("invalid input", extra={"errors": errors})
+        fields = ", ".join(e["field"] or "body" for e in errors)
+        return _error(422, f"invalid input: {fields}", errors=errors)
+
+    return app
+
+
+def current_caller(app: APIGatewayHttpResolver) -> Caller:
+    """The caller from the verified token's claims plus its stored user and account
+    (one read). Disabled, deleted, unknown or archived callers are refused (403)."""
+    claims = app.current_event.request_context.authorizer.jwt_claim
+    tenant_id, user_id = claims.get("custom:tenant_id"), claims.get("cognito:username")
+    account_id = claims.get("custom:account_id")
+    if not (tenant_id and user_id and account_id):
+        raise Unauthorized("the identity token does not name a SiteGate user")
+    user, account = store.get_caller(tenant_id, user_id, account_id)
+    if user is None or account is None:
+        raise Forbidden("this identity has no SiteGate user")
+    if user.status != UserStatus.ACTIVE.value:
+        raise Forbidden(f"user is {user.status}")
+    logger.append_keys(tenant_id=tenant_id, user_id=user_id)
+    return Caller(user=user, account=account)
+
+
+def authorize(caller: Caller, action: str, *, job: JobFacts | None = None, setting: str | None = None) -> Decision:
+    """Ask the policy; a denial becomes 403 with its reason."""
+    decision = decide(caller, action, job=job, setting=setting, now=clock.now())
+    if not decision:
+        raise Forbidden(f"not allowed: {decision.reason}", rule=decision.rule)
+    return decision
+
+
+def _request_hash(body: BaseModel) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+def idempotent_create(
+    app: APIGatewayHttpResolver,
+    caller: Caller,
+    scope: str,
+    body: BaseModel,
+    create: Callable[[store.Idempotency | None], BaseModel],
+) -> tuple[dict[str, Any], int]:
+    """Run a create once per Idempotency-Key: a repeat with the same body gets the
+    first response and creates nothing; the marker is written in the create's own
+    transaction, so a concurrent repeat cannot create twice."""
+    key = app.current_event.headers.get("idempotency-key")
+    if not key:
+        return create(None).model_dump(mode="json"), 201
+    tenant_id = caller.user.tenant_id
+    request_hash = _request_hash(body)
+    replay = store.find_idempotent_response(tenant_id, scope, key, request_hash)
+    if replay is None:
+        idempotency = store.Idempotency(tenant_id=tenant_id, scope=scope, key=key, request_hash=request_hash)
+        try:
+            return create(idempotency).model_dump(mode="json"), 201
+        except store.IdempotencyReplay:
+            replay = store.find_idempotent_response(tenant_id, scope, key, request_hash)
+    assert replay is not None
+    return replay.body, replay.status

@@ -1,0 +1,74 @@
+"""Every key format of the single table, in one place.
+
+The tenant is the first segment of every partition key (`T#{tenant}#...`), so no
+key built here can address another tenant's data. Values are `ENTITY#id`.
+"""
+
+from __future__ import annotations
+
+PLATFORM_TENANT = "platform"  # the platform operators' own tenant
+
+
+def _t(tenant_id: str) -> str:
+    if not tenant_id or "#" in tenant_id:
+        raise ValueError(f"bad tenant id {tenant_id!r}")
+    return f"T#{tenant_id}"
+
+
+# --- tenant
+def tenant(tenant_id: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#TENANT", "SK": "TENANT"}
+
+
+# --- accounts: listed per tenant by kind then name (GSI1)
+def account(tenant_id: str, account_id: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#ACCOUNT#{account_id}", "SK": "ACCOUNT"}
+
+
+def account_gsi1(tenant_id: str, kind: str, name: str, account_id: str) -> dict[str, str]:
+    return {"GSI1PK": f"{_t(tenant_id)}#ACCOUNTS", "GSI1SK": f"{kind}#{name.lower()}#{account_id}"}
+
+
+# --- users: listed per account by name (GSI1); history under the user's partition
+def user(tenant_id: str, user_id: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#USER#{user_id}", "SK": "USER"}
+
+
+def user_gsi1(tenant_id: str, account_id: str, name: str, user_id: str) -> dict[str, str]:
+    return {"GSI1PK": f"{_t(tenant_id)}#ACCOUNT#{account_id}#USERS", "GSI1SK": f"{name.lower()}#{user_id}"}
+
+
+def user_history(tenant_id: str, user_id: str, at_iso: str, seq: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#USER#{user_id}", "SK": f"HISTORY#{at_iso}#{seq}"}
+
+
+def user_email(tenant_id: str, email: str) -> dict[str, str]:
+    """Marker item that keeps emails unique per tenant."""
+    return {"PK": f"{_t(tenant_id)}#EMAIL#{email.lower()}", "SK": "EMAIL"}
+
+
+# --- jobs: searched by job-number prefix (GSI1), job number unique per tenant
+def job(tenant_id: str, job_id: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#JOB#{job_id}", "SK": "JOB"}
+
+
+def job_gsi1(tenant_id: str, job_number: str) -> dict[str, str]:
+    return {"GSI1PK": f"{_t(tenant_id)}#JOBS", "GSI1SK": job_number}
+
+
+def job_number(tenant_id: str, number: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#JOBNUMBER#{number}", "SK": "JOBNUMBER"}
+
+
+def job_grant(tenant_id: str, job_id: str, account_id: str) -> dict[str, str]:
+    """An account's entry on a job's access list (its jobs listed via GSI1)."""
+    return {"PK": f"{_t(tenant_id)}#JOB#{job_id}", "SK": f"ACCESS#{account_id}"}
+
+
+def job_grant_gsi1(tenant_id: str, account_id: str, job_number_: str) -> dict[str, str]:
+    return {"GSI1PK": f"{_t(tenant_id)}#ACCOUNT#{account_id}#JOBS", "GSI1SK": job_number_}
+
+
+# --- idempotency: the first response to an Idempotency-Key, written with the create
+def idempotency(tenant_id: str, scope: str, key: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#IDEMPOTENCY#{scope}#{key}", "SK": "IDEMPOTENCY"}

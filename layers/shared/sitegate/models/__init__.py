@@ -1,0 +1,1 @@
+"""Stored items (`stored`), request bodies (`requests`) and response allow-lists (`responses`)."""

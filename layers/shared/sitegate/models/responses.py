@@ -1,0 +1,71 @@
+"""Response models: allow-lists of what a client may see, built from stored models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from sitegate.models.stored import Account, User
+
+
+class UserOut(BaseModel):
+    user_id: str
+    email: str
+    name: str
+    phone: str | None
+    account_id: str
+    level: str
+    status: str
+    job_ids: list[str]
+    is_master: bool
+    can_create_guests: bool
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls.model_validate(user.model_dump(include=set(cls.model_fields)))
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    kind: str
+    name: str
+    customer_codes: list[str]
+    status: str
+
+    @classmethod
+    def of(cls, account: Account) -> AccountOut:
+        return cls.model_validate(account.model_dump(include=set(cls.model_fields)))
+
+
+class TenantCreated(BaseModel):
+    tenant_id: str
+    owner_account_id: str
+    admin_user_id: str
+
+
+class Me(BaseModel):
+    tenant_id: str
+    user: UserOut
+    account: AccountOut
+    level: str
+    billing_tier: str | None
+    capabilities: list[str]
+    capability_scopes: dict[str, str]
+
+
+class LevelOut(BaseModel):
+    level: str
+    family: str  # staff | account
+    billing_tier: str | None  # staff only; connected-account users are free
+    capabilities: dict[str, str]  # capability -> scope
+
+
+class LevelCatalog(BaseModel):
+    staff: list[LevelOut]
+    account: list[LevelOut]
+    access_types: dict[str, list[str]]  # access type -> e-ticket features
+    sensitive_settings: list[str]
+    normal_settings: list[str]
+
+
+class Health(BaseModel):
+    status: str

@@ -1,0 +1,103 @@
+"""What the data layer stores and returns: one model per entity.
+
+Only `sitegate.data` turns these into DynamoDB items (adding the keys) and back,
+so a raw item never leaves the data layer.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AccountKind(str, Enum):
+    OWNER = "owner"
+    CUSTOMER = "customer"
+    INSPECTION_FIRM = "inspection_firm"
+    PROJECT_OWNER = "project_owner"
+    TRADE_CONTRACTOR = "trade_contractor"
+    VENDOR = "vendor"
+    GUEST_CONTRACTOR = "guest_contractor"
+    PLATFORM = "platform"  # the platform operators' company; not a tenant account
+
+
+class AccountStatus(str, Enum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class UserStatus(str, Enum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+
+
+class Stored(BaseModel):
+    model_config = ConfigDict(extra="ignore", use_enum_values=True)
+
+
+class Tenant(Stored):
+    tenant_id: str
+    name: str
+    timezone: str = "Pacific/Auckland"
+    currency: str = "NZD"
+    owner_account_id: str
+    created_at: str
+
+
+class Account(Stored):
+    tenant_id: str
+    account_id: str
+    kind: AccountKind
+    name: str
+    customer_codes: list[str] = Field(default_factory=list)
+    status: AccountStatus = AccountStatus.ACTIVE
+    created_at: str
+
+
+class NotificationPreferences(Stored):
+    email: bool = True
+    sms: bool = False
+
+
+class User(Stored):
+    tenant_id: str
+    user_id: str
+    account_id: str
+    email: str
+    name: str
+    phone: str | None = None
+    level: str
+    status: UserStatus = UserStatus.ACTIVE
+    job_ids: list[str] = Field(default_factory=list)
+    can_create_guests: bool = False
+    is_master: bool = False
+    notifications: NotificationPreferences = Field(default_factory=NotificationPreferences)
+    created_at: str
+    updated_at: str
+
+
+class UserHistory(Stored):
+    """A dated change of a user's status or level; billing counts days from these."""
+
+    tenant_id: str
+    user_id: str
+    at: str
+    status: UserStatus
+    level: str
+    changed_by: str
+
+
+class JobGrant(Stored):
+    """An account's entry on a job's access list."""
+
+    tenant_id: str
+    job_id: str
+    account_id: str
+    account_kind: AccountKind
+    access_type: str | None = None
+    source: str = "manual"
+    granted_by: str
+    granted_at: str
+    expires_at: str | None = None

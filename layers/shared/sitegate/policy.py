@@ -1,0 +1,279 @@
+"""Who may do what: the tables of PRODUCT.md as data, and one decision function.
+
+Each table below is written to read like its seed table. `decide` walks a short
+list of named rules and returns the decision *and the reason*; every route asks
+it, and nothing else in SiteGate decides access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sitegate.models.stored import Account, AccountKind, AccountStatus, JobGrant, User, UserStatus
+
+
+class Scope(str, Enum):
+    """How far an allowed capability reaches."""
+
+    ALL = "all"  # every job of the tenant / every setting
+    ALLOCATED = "allocated"  # staff: only the jobs the user is allocated to
+    NORMAL = "normal"  # settings: only the non-sensitive keys
+    ACCOUNT = "account"  # account users: every job the account has access to
+    ASSIGNED = "assigned"  # account users: only the user's assigned jobs (`job_ids`)
+    BASIC_ONLY = "basic_only"  # managers: may create basic users only
+
+
+def _parse(table: str, cell: dict[str, Scope]) -> dict[str, dict[str, Scope]]:
+    """Parse a whitespace table: header row of levels, then `capability cell...` rows."""
+    lines = [line.split() for line in table.strip().splitlines()]
+    levels = lines[0][1:]
+    parsed: dict[str, dict[str, Scope]] = {level: {} for level in levels}
+    for capability, *cells in lines[1:]:
+        if len(cells) != len(levels):
+            raise ValueError(f"row {capability!r} has {len(cells)} cells for {len(levels)} levels")
+        for level, value in zip(levels, cells, strict=True):
+            if value != "-":
+                parsed[level][capability] = cell[value]
+    return parsed
+
+
+# Staff levels (owner-account users), seed 004. "-" is no.
+STAFF_TABLE = """
+capability           view_user basic_user basic_user_plus tmp_designer tmp_designer_plus operations_user invoicing super_admin
+time.record          -         yes        yes             yes          yes               yes             yes       yes
+equipment.record     -         yes        yes             yes          yes               yes             yes       yes
+job.view             all       allocated  all             allocated    all               all             all       all
+job.add              -         -          -               yes          yes               yes             -         yes
+job.edit             -         -          -               allocated    all               all             all       all
+job.archive          -         -          -               -            -                 -               -         yes
+job.delete           -         -          -               -            -                 -               -         yes
+dashboard.view       -         -          -               yes          yes               yes             yes       yes
+financial.view       -         -          -               -            -                 -               yes       yes
+settings.view        -         -          -               -            -                 normal          all       all
+settings.edit        -         -          -               -            -                 normal          all       all
+resources.view       -         -          -               -            -                 yes             yes       yes
+resources.edit       -         -          -               -            -                 yes             yes       yes
+user.add             -         -          -               -            -                 yes             -         yes
+user.edit            -         -          -               -            -                 yes             -         yes
+user.reset_password  -         -          -               -            -                 yes             -         yes
+user.delete          -         -          -               -            -                 -               -         yes
+client.add_edit      -         -          -               -            -                 yes             yes       yes
+client.archive       -         -          -               -            -                 -               -         yes
+"""
+STAFF_LEVELS = _parse(
+    STAFF_TABLE, {"yes": Scope.ALL, "all": Scope.ALL, "allocated": Scope.ALLOCATED, "normal": Scope.NORMAL}
+)
+STAFF_LEVEL_ORDER = list(STAFF_LEVELS)
+STAFF_CAPABILITIES = [line.split()[0] for line in STAFF_TABLE.strip().splitlines()[1:]]
+
+BILLING_TIER = {
+    level: ("field" if level in ("view_user", "basic_user", "basic_user_plus") else "office")
+    for level in STAFF_LEVELS
+}
+
+# Account levels (users of every other account), seed 002.
+ACCOUNT_TABLE = """
+capability        administrator manager    basic
+job.view          account       assigned   assigned
+records.view      account       assigned   -
+request.create    account       assigned   assigned
+request.view_all  account       assigned   -
+user.add          yes           basic_only -
+user.edit         yes           -          -
+user.delete       yes           -          -
+guest.create      yes           flag       -
+guest.grant       yes           -          -
+"""
+ACCOUNT_LEVELS = _parse(
+    ACCOUNT_TABLE,
+    {"yes": Scope.ALL, "account": Scope.ACCOUNT, "assigned": Scope.ASSIGNED, "basic_only": Scope.BASIC_ONLY,
+     "flag": Scope.ALL},
+)
+ACCOUNT_LEVEL_ORDER = list(ACCOUNT_LEVELS)
+# "flag" cells: allowed only when the user carries this flag.
+ACCOUNT_FLAGS = {("manager", "guest.create"): "can_create_guests"}
+
+# Platform operators only create tenants.
+PLATFORM_LEVELS = {"platform_operator": {"tenant.create": Scope.ALL}}
+
+# Access types for inspection firms and project owners, seeds 000/001; customers
+# get ticket access and truck ETAs for their jobs.
+ACCESS_TYPE_TABLE = """
+feature         ticket_taker standard limited customer
+tickets.unload  yes          -        -       -
+tickets.etas    yes          yes      -       yes
+tickets.view    yes          yes      yes     yes
+"""
+ACCESS_FEATURES = _parse(ACCESS_TYPE_TABLE, {"yes": Scope.ALL})
+ACCESS_TYPES = [t for t in ACCESS_FEATURES if t != "customer"]
+KINDS_NEEDING_ACCESS_TYPE = {AccountKind.INSPECTION_FIRM.value, AccountKind.PROJECT_OWNER.value}
+# Staff reach e-ticket features through job.edit on the job.
+STAFF_FEATURE_CAPABILITY = {"tickets.unload": "job.edit", "tickets.etas": "job.edit", "tickets.view": "job.edit"}
+
+# Project roles on a job, seed 003: who sees project pages.
+ROLE_TABLE = """
+capability     lead member alerts_only not_on_jobsite
+project.view   yes  yes    -           -
+alerts.receive yes  yes    yes         -
+"""
+PROJECT_ROLES = _parse(ROLE_TABLE, {"yes": Scope.ALL})
+
+SENSITIVE_SETTINGS = frozenset({"system_settings", "vehicle_check_items", "hazard_register_items",
+                                "daily_check_list_items"})
+NORMAL_SETTINGS = frozenset({"job_booking_fields", "tmp_templates", "tmp_library", "special_event_dates"})
+
+
+def level_family(level: str) -> str:
+    if level in STAFF_LEVELS:
+        return "staff"
+    if level in ACCOUNT_LEVELS:
+        return "account"
+    if level in PLATFORM_LEVELS:
+        return "platform"
+    raise ValueError(f"unknown level {level!r}")
+
+
+def capabilities_of(level: str) -> dict[str, Scope]:
+    return {"staff": STAFF_LEVELS, "account": ACCOUNT_LEVELS, "platform": PLATFORM_LEVELS}[level_family(level)][level]
+
+
+def within(granted_level: str, granter_level: str) -> bool:
+    """No escalation: every capability of `granted_level` is within the granter's own."""
+    if granter_level == "super_admin":
+        return True
+    mine = capabilities_of(granter_level)
+    rank = {Scope.ALLOCATED: 1, Scope.NORMAL: 1, Scope.ALL: 2}
+    return all(
+        capability in mine and rank.get(mine[capability], 0) >= rank.get(scope, 0)
+        for capability, scope in capabilities_of(granted_level).items()
+    )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The policy's view of who asks: the user and its account, as stored."""
+
+    user: User
+    account: Account
+
+
+@dataclass(frozen=True)
+class JobFacts:
+    """What a request knows about the job it touches (read with at most one call)."""
+
+    job_id: str
+    grant: JobGrant | None = None  # the caller's account's entry on the access list
+    project_role: str | None = None  # lead | member | alerts_only | not_on_jobsite
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    rule: str  # the name of the rule that decided
+    reason: str
+    scope: Scope | None = None  # for an allowed list action: how far it reaches
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _deny(rule: str, reason: str) -> Decision:
+    return Decision(False, rule, reason)
+
+
+def _allow(rule: str, reason: str, scope: Scope) -> Decision:
+    return Decision(True, rule, reason, scope)
+
+
+def decide(
+    caller: Caller,
+    action: str,
+    *,
+    job: JobFacts | None = None,
+    setting: str | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Decide whether `caller` may do `action` (on `job`, or on `setting`). Denied by default."""
+    user, account = caller.user, caller.account
+    if user.status != UserStatus.ACTIVE.value:
+        return _deny("inactive-user", f"user is {user.status}")
+    if account.status != AccountStatus.ACTIVE.value:
+        return _deny("archived-account", "the user's account is archived")
+    family = level_family(user.level)
+    if family == "platform":
+        return _platform(user, action)
+    if account.kind == AccountKind.OWNER.value and family == "staff":
+        return _staff(user, action, job, setting)
+    if account.kind != AccountKind.OWNER.value and family == "account":
+        return _account_user(user, account, action, job, now)
+    return _deny("level-mismatch", f"level {user.level} does not belong to a {account.kind} account")
+
+
+def _platform(user: User, action: str) -> Decision:
+    if action in PLATFORM_LEVELS[user.level]:
+        return _allow("platform-table", f"{user.level} may {action}", Scope.ALL)
+    return _deny("platform-table", f"{user.level} may not {action}")
+
+
+def _staff(user: User, action: str, job: JobFacts | None, setting: str | None) -> Decision:
+    capability = STAFF_FEATURE_CAPABILITY.get(action, action)
+    scope = STAFF_LEVELS[user.level].get(capability)
+    if scope is None:
+        return _deny("staff-table", f"{user.level} lacks {capability}")
+    if scope is Scope.ALLOCATED and job is not None and job.job_id not in user.job_ids:
+        return _deny("staff-allocation", f"{user.level} has {capability} only on allocated jobs")
+    if setting is not None and setting in SENSITIVE_SETTINGS and scope is not Scope.ALL:
+        return _deny("sensitive-setting", f"{setting} is a sensitive setting")
+    return _allow("staff-table", f"{user.level} has {capability} ({scope.value})", scope)
+
+
+def _account_user(user: User, account: Account, action: str, job: JobFacts | None, now: datetime | None) -> Decision:
+    if job is not None:
+        reach = _job_reach(user, account, job, now)
+        if not reach.allowed:
+            return reach
+        if action in ACCESS_FEATURES["limited"] or action in ACCESS_FEATURES["ticket_taker"]:
+            return _access_feature(account, action, job)
+    scope = ACCOUNT_LEVELS[user.level].get(action)
+    if scope is None:
+        return _deny("account-table", f"{user.level} lacks {action}")
+    flag = ACCOUNT_FLAGS.get((user.level, action))
+    if flag and not getattr(user, flag):
+        return _deny("account-flag", f"{user.level} needs {flag} for {action}")
+    return _allow("account-table", f"{user.level} has {action} ({scope.value})", scope)
+
+
+def _job_reach(user: User, account: Account, job: JobFacts, now: datetime | None) -> Decision:
+    """An account user reaches a job only through its account's unexpired entry,
+    narrowed by level (administrator: every such job; manager/basic: assigned)."""
+    grant = job.grant
+    if grant is None or grant.account_id != account.account_id:
+        return _deny("no-grant", "the account has no access to this job")
+    if grant.expires_at and now is not None and datetime.fromisoformat(grant.expires_at) <= now:
+        return _deny("grant-expired", "the account's access to this job has expired")
+    if user.level != "administrator" and job.job_id not in user.job_ids:
+        return _deny("not-assigned", f"{user.level} is not assigned to this job")
+    return _allow("grant", "the account has access to this job", Scope.ASSIGNED)
+
+
+def _access_feature(account: Account, action: str, job: JobFacts) -> Decision:
+    grant = job.grant
+    assert grant is not None  # checked by _job_reach
+    if account.kind == AccountKind.CUSTOMER.value:
+        column = "customer"
+    elif account.kind in KINDS_NEEDING_ACCESS_TYPE and grant.access_type in ACCESS_FEATURES:
+        column = grant.access_type
+    else:
+        return _deny("access-type-table", f"{account.kind} accounts get no e-ticket access")
+    if action in ACCESS_FEATURES[column]:
+        return _allow("access-type-table", f"{column} access includes {action}", Scope.ALL)
+    return _deny("access-type-table", f"{column} access does not include {action}")
+
+
+def project_role_allows(role: str, capability: str) -> Decision:
+    """Project pages and alerts by project role (seed 003)."""
+    if capability in PROJECT_ROLES.get(role, {}):
+        return _allow("role-table", f"{role} has {capability}", Scope.ALL)
+    return _deny("role-table", f"{role} lacks {capability}")

@@ -1,0 +1,29 @@
+"""Typed configuration, read from the environment once per process (cold start)."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    events_topic_arn: str = ""
+    sender_email: str = "no-reply@sitegate.example"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings(
+        table_name=os.environ["TABLE_NAME"],
+        user_pool_id=os.environ["USER_POOL_ID"],
+        user_pool_client_id=os.environ["USER_POOL_CLIENT_ID"],
+        events_topic_arn=os.environ.get("EVENTS_TOPIC_ARN", ""),
+        sender_email=os.environ.get("SENDER_EMAIL", "no-reply@sitegate.example"),
+    )

@@ -1,0 +1,70 @@
+"""Tenant onboarding: a licensed company, its owner account and first Super Admin."""
+
+from __future__ import annotations
+
+import contextlib
+
+from sitegate import clock, ids, keys
+from sitegate.data import store, userpool
+from sitegate.errors import Conflict
+from sitegate.models.requests import TenantCreate
+from sitegate.models.responses import TenantCreated
+from sitegate.models.stored import Account, AccountKind, Tenant, User, UserHistory
+
+
+def create_tenant(request: TenantCreate, operator_id: str, idempotency: store.Idempotency | None) -> TenantCreated:
+    """Create the tenant, owner account and master Super Admin in one transaction.
+
+    The identity is made first and removed again if the records cannot be written,
+    so a failure leaves neither a user without a record nor a record without a user.
+    """
+    now = clock.now_iso()
+    tenant_id, account_id, user_id = ids.new_id(), ids.new_id(), ids.new_id()
+    tenant = Tenant(tenant_id=tenant_id, name=request.name, timezone=request.timezone,
+                    currency=request.currency, owner_account_id=account_id, created_at=now)
+    owner = Account(tenant_id=tenant_id, account_id=account_id, kind=AccountKind.OWNER, name=request.name,
+                    created_at=now)
+    admin = User(tenant_id=tenant_id, user_id=user_id, account_id=account_id, email=request.admin_email,
+                 name=request.admin_name, level="super_admin", is_master=True, created_at=now, updated_at=now)
+    history = UserHistory(tenant_id=tenant_id, user_id=user_id, at=now, status=admin.status, level=admin.level,
+                          changed_by=operator_id)
+    created = TenantCreated(tenant_id=tenant_id, owner_account_id=account_id, admin_user_id=user_id)
+
+    creates = [
+        store.Create(store.tenant_item(tenant), "tenant already exists"),
+        store.Create(store.account_item(owner), "account already exists"),
+        store.Create(store.user_item(admin), "user already exists"),
+        store.Create(store.email_marker_item(admin), "email already in use in this tenant"),
+        store.Create(store.history_item(history, "0"), "history entry already exists"),
+    ]
+    if idempotency is not None:
+        creates.append(idempotency.create(created))
+
+    userpool.invite(admin)
+    try:
+        store.create_all(creates)
+    except BaseException:
+        userpool.remove(admin.user_id)
+        raise
+    return created
+
+
+def create_operator(email: str, name: str) -> str:
+    """Create a platform operator (deploy-time bootstrap and the local stack). Returns its user id."""
+    now = clock.now_iso()
+    operators = Account(tenant_id=keys.PLATFORM_TENANT, account_id="operators", kind=AccountKind.PLATFORM,
+                        name="SiteGate platform", created_at=now)
+    operator = User(tenant_id=keys.PLATFORM_TENANT, user_id=ids.new_id(), account_id=operators.account_id,
+                    email=email.lower(), name=name, level="platform_operator", created_at=now, updated_at=now)
+    with contextlib.suppress(Conflict):  # made with the first operator
+        store.create_all([store.Create(store.account_item(operators), "platform account already exists")])
+    userpool.invite(operator)
+    try:
+        store.create_all([
+            store.Create(store.user_item(operator), "user already exists"),
+            store.Create(store.email_marker_item(operator), "an operator with this email already exists"),
+        ])
+    except BaseException:
+        userpool.remove(operator.user_id)
+        raise
+    return operator.user_id

@@ -1,0 +1,280 @@
+"""A local stand-in for API Gateway (HTTP API) in front of the function handlers.
+
+It routes by template.yaml, checks JWTs as the Cognito JWT authorizer would
+(signature against the pool's JWKS, issuer, audience, expiry), builds real
+payload-format-2.0 events and invokes each function's handler in-process.
+Routes under /local/ exist only here (API.md, "Local stack").
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import secrets
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+import jwt
+from werkzeug.wrappers import Request, Response
+
+from local.template import ROOT, LocalResources, Route, http_routes, load_template
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+
+
+class LambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def load_handler(code_uri: str, handler: str, logical_id: str) -> Any:
+    """Import a function's handler module from its CodeUri under a unique module name."""
+    module_name, attribute = handler.rsplit(".", 1)
+    path = ROOT / code_uri / f"{module_name.replace('.', '/')}.py"
+    name = f"sitegate_function_{logical_id}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+
+
+class JwtAuthorizer:
+    """What API Gateway's JWT authorizer checks, against the local user pool."""
+
+    def __init__(self, endpoint: str, user_pool_id: str, audience: str) -> None:
+        self.issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{user_pool_id}"
+        self.audience = audience
+        self._jwks = jwt.PyJWKClient(f"{endpoint}/{user_pool_id}/.well-known/jwks.json")
+
+    def claims(self, authorization: str | None) -> dict[str, Any] | None:
+        if not authorization:
+            return None
+        token = authorization.removeprefix("Bearer ").strip()
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims = jwt.decode(token, key.key, algorithms=["RS256"], issuer=self.issuer,
+                                options={"verify_aud": False, "require": ["exp", "iss"]})
+        except (jwt.PyJWTError, jwt.PyJWKClientError):
+            return None
+        # An ID token names the client in `aud`, an access token in `client_id`.
+        if self.audience not in (claims.get("aud"), claims.get("client_id")):
+            return None
+        return claims
+
+
+class Gateway:
+    def __init__(self, resources: LocalResources, endpoint: str) -> None:
+        self.resources = resources
+        self.endpoint = endpoint
+        self.template = load_template()
+        self.routes: list[Route] = http_routes(self.template)
+        self.handlers = {
+            name: load_handler(spec["code_uri"], spec["handler"], name)
+            for name, spec in resources.functions.items()
+        }
+        self.authorizer = JwtAuthorizer(endpoint, resources.user_pool_id, resources.user_pool_client_id)
+        self.session = boto3.session.Session(region_name=REGION)
+        # One invocation at a time: a Lambda instance serves one request at once.
+        self.lock = threading.Lock()
+        self.local_routes = {
+            ("POST", "/local/token"): self.local_token,
+            ("POST", "/local/clock"): self.local_clock_set,
+            ("DELETE", "/local/clock"): self.local_clock_clear,
+            ("GET", "/local/outbox"): self.local_outbox,
+            ("POST", "/local/billing/run"): self.local_billing_run,
+        }
+
+    # ------------------------------------------------------------------ WSGI
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except Exception:  # API Gateway answers a crashed integration like this
+            import traceback
+
+            traceback.print_exc()
+            response = _json_response(500, {"message": "Internal Server Error"})
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        local = self.local_routes.get((request.method, request.path))
+        if local is not None:
+            return local(request)
+        for route in self.routes:
+            params = route.match(request.method, request.path)
+            if params is None:
+                continue
+            claims = None
+            if route.authorized:
+                claims = self.authorizer.claims(request.headers.get("Authorization"))
+                if claims is None:
+                    return _json_response(401, {"message": "Unauthorized"},
+                                          {"www-authenticate": 'Bearer error="invalid_token"'})
+            return self.invoke_http(route, params, claims, request)
+        return _json_response(404, {"message": "Not Found"})
+
+    # ------------------------------------------------------------- invoking
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        with self.lock:
+            return self.handlers[function](event, LambdaContext(function))
+
+    def invoke_http(self, route: Route, params: dict[str, str], claims: dict[str, Any] | None,
+                    request: Request) -> Response:
+        result = self.invoke(route.function, http_event(route, params, claims, request))
+        body = result.get("body") or ""
+        raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        response = Response(raw, status=int(result.get("statusCode", 200)))
+        for name, value in (result.get("headers") or {}).items():
+            response.headers[name] = value
+        for cookie in result.get("cookies") or []:
+            response.headers.add("Set-Cookie", cookie)
+        return response
+
+    # ---------------------------------------------------------- /local/ routes
+    def local_token(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        email = str(body.get("email", "")).strip().lower()
+        if not email:
+            return _json_response(422, {"message": "invalid input: email", "errors": [{"field": "email",
+                                                                                        "message": "required"}]})
+        cognito = self.session.client("cognito-idp")
+        pool = self.resources.user_pool_id
+        users = cognito.list_users(UserPoolId=pool, Filter=f'email = "{email}"')["Users"]
+        users = [u for u in users if u.get("Enabled", True)]
+        if body.get("tenant_id"):
+            users = [u for u in users if {"Name": "custom:tenant_id", "Value": body["tenant_id"]} in u["Attributes"]]
+        if not users:
+            return _json_response(404, {"message": f"no active user with email {email}"})
+        username = users[0]["Username"]
+        password = secrets.token_urlsafe(16) + "aA1"
+        cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
+        try:
+            auth = cognito.initiate_auth(ClientId=self.resources.user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                         AuthParameters={"USERNAME": username, "PASSWORD": password})
+        except cognito.exceptions.NotAuthorizedException:
+            return _json_response(403, {"message": f"user {email} may not sign in"})
+        result = auth["AuthenticationResult"]
+        return _json_response(200, {"id_token": result["IdToken"], "access_token": result["AccessToken"]})
+
+    def local_clock_set(self, request: Request) -> Response:
+        from sitegate import clock
+
+        body = request.get_json(silent=True) or {}
+        try:
+            clock.freeze(datetime.fromisoformat(str(body.get("now"))))
+        except (TypeError, ValueError):
+            return _json_response(422, {"message": "invalid input: now (ISO-8601 with offset)",
+                                        "errors": [{"field": "now", "message": "ISO-8601 time with offset"}]})
+        return _json_response(200, {"now": clock.now_iso()})
+
+    def local_clock_clear(self, request: Request) -> Response:
+        from sitegate import clock
+
+        clock.unfreeze()
+        return _json_response(200, {"now": clock.now_iso()})
+
+    def local_outbox(self, request: Request) -> Response:
+        from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
+
+        items = []
+        for message in ses_backends[ACCOUNT_ID][REGION].sent_messages:
+            for to in (getattr(message, "destinations", {}) or {}).get("ToAddresses", []):
+                items.append({"channel": "email", "to": to, "subject": getattr(message, "subject", ""),
+                              "body": getattr(message, "body", ""), "sent_at": None})
+        for phone, text in sns_backends[ACCOUNT_ID][REGION].sms_messages.values():
+            items.append({"channel": "sms", "to": phone, "subject": None, "body": text, "sent_at": None})
+        return _json_response(200, {"items": items})
+
+    def local_billing_run(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        period = str(body.get("period", ""))
+        if len(period) != 7 or period[4] != "-":
+            return _json_response(422, {"message": "invalid input: period (YYYY-MM)",
+                                        "errors": [{"field": "period", "message": "YYYY-MM"}]})
+        event = {"source": "aws.scheduler", "detail-type": "Scheduled Event", "time": time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "detail": {"period": period}}
+        result = self.invoke("BillingFunction", event)
+        return _json_response(200, {"result": result})
+
+
+def http_event(route: Route, params: dict[str, str], claims: dict[str, Any] | None,
+               request: Request) -> dict[str, Any]:
+    """An API Gateway HTTP API payload-format-2.0 event."""
+    raw_body = request.get_data()
+    text_types = ("application/json", "text/", "application/x-www-form-urlencoded")
+    is_text = not raw_body or any(t in (request.content_type or "") for t in text_types)
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    cookies = [f"{k}={v}" for k, v in request.cookies.items()]
+    query: dict[str, str] = {k: ",".join(request.args.getlist(k)) for k in request.args}
+    now = time.time()
+    route_key = f"{route.method} {route.path}"
+    context: dict[str, Any] = {
+        "accountId": ACCOUNT_ID,
+        "apiId": "local",
+        "domainName": request.host,
+        "domainPrefix": request.host.split(".")[0],
+        "http": {"method": request.method, "path": request.path, "protocol": "HTTP/1.1",
+                 "sourceIp": request.remote_addr or "127.0.0.1", "userAgent": request.user_agent.string},
+        "requestId": str(uuid.uuid4()),
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+    if claims is not None:
+        # API Gateway passes every claim as a string.
+        context["authorizer"] = {"jwt": {"claims": {k: _claim(v) for k, v in claims.items()}, "scopes": None}}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": request.path,
+        "rawQueryString": request.query_string.decode(),
+        "headers": headers,
+        "requestContext": context,
+        "isBase64Encoded": not is_text,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if params:
+        event["pathParameters"] = params
+    if raw_body:
+        event["body"] = raw_body.decode() if is_text else base64.b64encode(raw_body).decode()
+    return event
+
+
+def _claim(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + " ".join(str(v) for v in value) + "]"
+    return str(value)
+

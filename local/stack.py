@@ -1,0 +1,130 @@
+"""`make run`: the whole SiteGate API on local AWS services.
+
+moto's server provides DynamoDB, Cognito, SNS, SQS and SES; every resource is
+created from template.yaml; the gateway serves the API on PORT (default 3000).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+OPERATOR_EMAIL = "operator@sitegate.local"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    gateway: Any
+    endpoint: str
+    stop_event: threading.Event
+
+
+def start_services() -> tuple[Any, str]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update({
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    })
+    os.environ.pop("AWS_PROFILE", None)
+    return server, endpoint
+
+
+def build(endpoint: str) -> Any:
+    """Provision the template's resources, seed the operator, and load every function."""
+    from local.gateway import Gateway
+    from local.template import provision
+
+    resources = provision(boto3.session.Session(region_name="us-east-1"))
+    os.environ.update(resources.environment())
+
+    from sitegate import tenants
+
+    tenants.create_operator(OPERATOR_EMAIL, "Platform operator")
+    return Gateway(resources, endpoint)
+
+
+def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
+    """Feed the notifications queue to its function, as Lambda's SQS event source
+    mapping would: batches of up to 10, failed items left for redelivery."""
+    from local.gateway import REGION
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = gateway.resources.queue_url
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    while not stop.is_set():
+        try:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                           AttributeNames=["All"]).get("Messages", [])
+        except Exception:  # the services are shutting down
+            if stop.is_set():
+                return
+            raise
+        if not messages:
+            continue
+        records = [{
+            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+            "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+            "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": REGION,
+        } for m in messages]
+        try:
+            result = gateway.invoke("NotificationsFunction", {"Records": records}) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:
+            logging.exception("notifications function failed; the batch will be redelivered")
+            continue
+        for m in messages:
+            if m["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def main() -> None:
+    from werkzeug.serving import make_server
+
+    port = int(os.environ.get("PORT", "3000"))
+    services, endpoint = start_services()
+    gateway = build(endpoint)
+    stop = threading.Event()
+    poller = threading.Thread(target=poll_domain_events, args=(gateway, stop), daemon=True)
+    poller.start()
+    server = make_server("127.0.0.1", port, gateway, threaded=False)
+
+    def shutdown(*_: Any) -> None:
+        stop.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    print(f"SiteGate local stack on http://127.0.0.1:{port} (AWS services at {endpoint}); Ctrl-C stops it",
+          flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        stop.set()
+        poller.join(timeout=5)
+        services.stop()
+        print("SiteGate local stack stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

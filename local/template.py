@@ -1,0 +1,190 @@
+"""Read template.yaml and create its resources on local AWS services (moto).
+
+Both the local stack and the tests provision from here, so the table schema,
+user pool, queues and routes are written once, in the template.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that keeps CloudFormation short-form tags as their long forms."""
+
+
+def _tag(name: str):
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if name == "Fn::GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {"Ref" if name == "Ref" else name: value}
+
+    return construct
+
+
+for _short in ("Ref", "Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "FindInMap",
+               "ImportValue", "GetAZs", "Base64", "Condition"):
+    _CfnLoader.add_constructor(f"!{_short}", _tag(_short if _short == "Ref" else f"Fn::{_short}"))
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str  # logical id
+    authorized: bool
+    pattern: re.Pattern[str] = field(compare=False)
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method and self.method != "ANY":
+            return None
+        found = self.pattern.fullmatch(path)
+        return None if found is None else found.groupdict()
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\{(\w+)\+\}", r"(?P<\1>.+)", path)
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
+    return re.compile(regex)
+
+
+def http_routes(template: dict[str, Any]) -> list[Route]:
+    """Every HttpApi event of every function, as API Gateway would route them."""
+    routes = []
+    for name, function in resources_of(template, "AWS::Serverless::Function").items():
+        for event in (function["Properties"].get("Events") or {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            props = event["Properties"]
+            authorizer = (props.get("Auth") or {}).get("Authorizer")
+            routes.append(Route(props["Method"].upper(), props["Path"], name, authorizer != "NONE",
+                                _path_pattern(props["Path"])))
+    # Literal segments win over parameters, as in API Gateway.
+    routes.sort(key=lambda r: (r.path.count("{"), -len(r.path)))
+    return routes
+
+
+@dataclass
+class LocalResources:
+    table_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    topic_arn: str
+    queue_url: str
+    dead_letter_queue_url: str
+    sender_email: str
+    functions: dict[str, dict[str, str]]  # logical id -> {"code_uri", "handler"}
+
+    def environment(self) -> dict[str, str]:
+        """The functions' environment, as the template's Globals would set it."""
+        return {
+            "TABLE_NAME": self.table_name,
+            "USER_POOL_ID": self.user_pool_id,
+            "USER_POOL_CLIENT_ID": self.user_pool_client_id,
+            "EVENTS_TOPIC_ARN": self.topic_arn,
+            "SENDER_EMAIL": self.sender_email,
+            "POWERTOOLS_SERVICE_NAME": "sitegate",
+            "POWERTOOLS_METRICS_NAMESPACE": "SiteGate",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+
+
+def _only(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    found = resources_of(template, kind)
+    return next(iter(found.values()))["Properties"]
+
+
+def _table_kwargs(props: dict[str, Any], name: str) -> dict[str, Any]:
+    kwargs = {key: props[key] for key in ("AttributeDefinitions", "KeySchema", "BillingMode") if key in props}
+    if "GlobalSecondaryIndexes" in props:
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    return {"TableName": name, **kwargs}
+
+
+def _schema(attribute: dict[str, Any]) -> dict[str, Any]:
+    return {key: attribute[key] for key in ("Name", "AttributeDataType", "Mutable", "Required") if key in attribute}
+
+
+def provision(session: boto3.session.Session, prefix: str = "sitegate-local") -> LocalResources:
+    """Create every stateful resource of the template on the endpoint `session` talks to."""
+    template = load_template()
+    sender = template["Parameters"]["SenderEmail"]["Default"]
+
+    dynamodb = session.client("dynamodb")
+    table_props = _only(template, "AWS::DynamoDB::Table")
+    table_name = f"{prefix}-table"
+    dynamodb.create_table(**_table_kwargs(table_props, table_name))
+    ttl = table_props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+
+    cognito = session.client("cognito-idp")
+    pool_props = _only(template, "AWS::Cognito::UserPool")
+    pool = cognito.create_user_pool(
+        PoolName=f"{prefix}-users",
+        Schema=[_schema(a) for a in pool_props.get("Schema", [])],
+        AutoVerifiedAttributes=pool_props.get("AutoVerifiedAttributes", []),
+        AdminCreateUserConfig=pool_props.get("AdminCreateUserConfig", {}),
+        Policies=pool_props.get("Policies", {}),
+    )["UserPool"]
+    client_props = _only(template, "AWS::Cognito::UserPoolClient")
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName=f"{prefix}-app",
+        GenerateSecret=client_props.get("GenerateSecret", False),
+        # Local sign-in (`POST /local/token`) uses USER_PASSWORD_AUTH; deployed clients use SRP.
+        ExplicitAuthFlows=[*client_props.get("ExplicitAuthFlows", []), "ALLOW_USER_PASSWORD_AUTH"],
+        ReadAttributes=client_props.get("ReadAttributes", []),
+        WriteAttributes=client_props.get("WriteAttributes", []),
+    )["UserPoolClient"]
+
+    sqs = session.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=f"{prefix}-notifications-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_props = template["Resources"]["NotificationsQueue"]["Properties"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue_props["RedrivePolicy"]["maxReceiveCount"])}
+    queue_url = sqs.create_queue(
+        QueueName=f"{prefix}-notifications",
+        Attributes={"VisibilityTimeout": str(queue_props["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    sns = session.client("sns")
+    topic_arn = sns.create_topic(Name=f"{prefix}-events")["TopicArn"]
+    raw = template["Resources"]["NotificationsSubscription"]["Properties"].get("RawMessageDelivery", False)
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": str(raw).lower()})
+
+    session.client("ses").verify_email_identity(EmailAddress=sender)
+
+    functions = {
+        name: {"code_uri": res["Properties"]["CodeUri"], "handler": res["Properties"]["Handler"]}
+        for name, res in resources_of(template, "AWS::Serverless::Function").items()
+    }
+    return LocalResources(table_name, pool["Id"], client["ClientId"], topic_arn, queue_url, dlq_url, sender,
+                          functions)
