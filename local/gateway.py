@@ -157,7 +157,7 @@ class Gateway:
 
     # ---------------------------------------------------------- /local/ routes
     def local_token(self, request: Request) -> Response:
-        body = request.get_json(silent=True) or {}
+        body = request.get_json(force=True, silent=True) or {}
         email = str(body.get("email", "")).strip().lower()
         if not email:
             return _json_response(422, {"message": "invalid input: email", "errors": [{"field": "email",
@@ -184,7 +184,7 @@ class Gateway:
     def local_clock_set(self, request: Request) -> Response:
         from sitegate import clock
 
-        body = request.get_json(silent=True) or {}
+        body = request.get_json(force=True, silent=True) or {}
         try:
             clock.freeze(datetime.fromisoformat(str(body.get("now"))))
         except (TypeError, ValueError):
@@ -212,7 +212,7 @@ class Gateway:
         return _json_response(200, {"items": items})
 
     def local_billing_run(self, request: Request) -> Response:
-        body = request.get_json(silent=True) or {}
+        body = request.get_json(force=True, silent=True) or {}
         period = str(body.get("period", ""))
         if len(period) != 7 or period[4] != "-":
             return _json_response(422, {"message": "invalid input: period (YYYY-MM)",

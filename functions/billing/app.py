@@ -5,8 +5,6 @@ records. Until the billing issue lands, a scheduled run fails loudly (retried,
 then parked in the billing dead-letter queue) rather than pretend to bill.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools import Logger

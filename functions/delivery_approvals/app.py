@@ -1,7 +1,5 @@
 """delivery_approvals: routes arrive with their issue; until then this resolver answers 404 to everything."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer

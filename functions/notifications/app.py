@@ -5,8 +5,6 @@ record, so SQS retries it and then parks it in the dead-letter queue: nothing
 is dropped silently while handlers arrive with their issues.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer

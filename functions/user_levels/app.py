@@ -1,10 +1,9 @@
 """user_levels: platform, identity, users, accounts and levels."""
 
-from __future__ import annotations
-
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -26,7 +25,7 @@ def health() -> Health:
 
 @app.post("/tenants")
 @tracer.capture_method
-def create_tenant(body: TenantCreate) -> tuple[dict[str, Any], int]:
+def create_tenant(body: Annotated[TenantCreate, Body()]) -> tuple[dict[str, Any], int]:
     caller = current_caller(app)
     authorize(caller, "tenant.create")
     return idempotent_create(

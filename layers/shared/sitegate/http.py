@@ -40,12 +40,12 @@ def build_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
         errors = [
-            {"field": ".".join(str(part) for part in err.get("loc", ()) if part != "body"),
+            {"field": ".".join(str(part) for part in err.get("loc", ())[1:] if isinstance(part, str)) or "body",
              "message": err.get("msg", "invalid")}
             for err in exc.errors()
         ]
         logger.info("invalid input", extra={"errors": errors})
-        fields = ", ".join(e["field"] or "body" for e in errors)
+        fields = ", ".join(e["field"] for e in errors)
         return _error(422, f"invalid input: {fields}", errors=errors)
 
     return app

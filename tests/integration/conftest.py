@@ -1,0 +1,107 @@
+"""Handlers in-process against moto, with every resource built from template.yaml."""
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.gateway import LambdaContext, load_handler
+from local.template import LocalResources, provision
+from sitegate import clock
+from sitegate.data import aws
+from sitegate.settings import get_settings
+from tests.events import load_event
+
+HANDLERS: dict[str, Any] = {}
+
+
+def handler(function: str) -> Any:
+    if function not in HANDLERS:
+        HANDLERS[function] = load_handler(f"functions/{function}/", "app.lambda_handler", function)
+    return HANDLERS[function]
+
+
+def _clear_process_caches() -> None:
+    """Clients and settings are made once per process; each test gets fresh ones."""
+    for cached in (get_settings, aws.table, aws.cognito, aws.sns):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        made = provision(boto3.session.Session(region_name="us-east-1"), prefix="sitegate-test")
+        for name, value in made.environment().items():
+            monkeypatch.setenv(name, value)
+        _clear_process_caches()
+        yield made
+        _clear_process_caches()
+        clock.unfreeze()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whose verified token a request carries."""
+
+    tenant_id: str
+    user_id: str
+    account_id: str
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+def call(function: str, event_name: str, who: Identity | None, *, body: Any = None,
+         headers: dict[str, str] | None = None) -> Reply:
+    """Invoke a function's handler with a sample event, as the authorizer would pass it."""
+    event = load_event(f"{function}/{event_name}")
+    if who is not None:
+        claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+        claims.update({"custom:tenant_id": who.tenant_id, "cognito:username": who.user_id,
+                       "custom:account_id": who.account_id, "aud": os.environ["USER_POOL_CLIENT_ID"]})
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    if headers is not None:
+        event["headers"].update(headers)
+    result = handler(function)(event, LambdaContext(function))
+    text = result.get("body") or ""
+    return Reply(int(result["statusCode"]), json.loads(text) if text else None, result.get("headers") or {})
+
+
+@pytest.fixture
+def operator(resources: LocalResources) -> Identity:
+    from sitegate import keys, tenants
+
+    user_id = tenants.create_operator("operator@sitegate.local", "Platform operator")
+    return Identity(keys.PLATFORM_TENANT, user_id, "operators")
+
+
+@pytest.fixture
+def super_admin(operator: Identity) -> Identity:
+    reply = call("user_levels", "post_tenants.json", operator)
+    assert reply.status == 201, reply.body
+    return Identity(reply.body["tenant_id"], reply.body["admin_user_id"], reply.body["owner_account_id"])
+
+
+def table_items() -> list[dict[str, Any]]:
+    """Every item in the table (tests only: product code never scans)."""
+    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"]).scan()["Items"]
+
+
+def pool_usernames() -> set[str]:
+    users = boto3.client("cognito-idp").list_users(UserPoolId=os.environ["USER_POOL_ID"])["Users"]
+    return {u["Username"] for u in users}
