@@ -82,12 +82,16 @@ def call(function: str, event_name: str, who: Identity | None, *, body: Any = No
     return Reply(int(result["statusCode"]), json.loads(text) if text else None, result.get("headers") or {})
 
 
-@pytest.fixture
-def operator(resources: LocalResources) -> Identity:
+def operator_identity() -> Identity:
     from sitegate import keys, tenants
 
     user_id = tenants.create_operator("operator@sitegate.local", "Platform operator")
     return Identity(keys.PLATFORM_TENANT, user_id, "operators")
+
+
+@pytest.fixture
+def operator(resources: LocalResources) -> Identity:
+    return operator_identity()
 
 
 @pytest.fixture
