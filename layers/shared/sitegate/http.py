@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from sitegate import clock
 from sitegate.data import store
 from sitegate.errors import Forbidden, SiteGateError, Unauthorized
-from sitegate.models.stored import UserStatus
-from sitegate.policy import Caller, Decision, JobFacts, decide
+from sitegate.models.stored import AccountStatus, UserStatus
+from sitegate.policy import Caller, Decision, JobFacts, decide, require
 
 logger = Logger(child=True)
 
@@ -64,16 +64,15 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
         raise Forbidden("this identity has no SiteGate user")
     if user.status != UserStatus.ACTIVE.value:
         raise Forbidden(f"user is {user.status}")
+    if account.status != AccountStatus.ACTIVE.value:
+        raise Forbidden("the user's account is archived")
     logger.append_keys(tenant_id=tenant_id, user_id=user_id)
     return Caller(user=user, account=account)
 
 
 def authorize(caller: Caller, action: str, *, job: JobFacts | None = None, setting: str | None = None) -> Decision:
     """Ask the policy; a denial becomes 403 with its reason."""
-    decision = decide(caller, action, job=job, setting=setting, now=clock.now())
-    if not decision:
-        raise Forbidden(f"not allowed: {decision.reason}", rule=decision.rule)
-    return decision
+    return require(decide(caller, action, job=job, setting=setting, now=clock.now()))
 
 
 def _request_hash(body: BaseModel) -> str:

@@ -25,21 +25,76 @@ def account(tenant_id: str, account_id: str) -> dict[str, str]:
     return {"PK": f"{_t(tenant_id)}#ACCOUNT#{account_id}", "SK": "ACCOUNT"}
 
 
+def tenant_accounts(tenant_id: str) -> str:
+    return f"{_t(tenant_id)}#ACCOUNTS"
+
+
 def account_gsi1(tenant_id: str, kind: str, name: str, account_id: str) -> dict[str, str]:
-    return {"GSI1PK": f"{_t(tenant_id)}#ACCOUNTS", "GSI1SK": f"{kind}#{name.lower()}#{account_id}"}
+    return {"GSI1PK": tenant_accounts(tenant_id), "GSI1SK": f"{kind}#{name.lower()}#{account_id}"}
 
 
-# --- users: listed per account by name (GSI1); history under the user's partition
+def sponsored_guests(tenant_id: str, sponsor_account_id: str) -> str:
+    return f"{_t(tenant_id)}#ACCOUNT#{sponsor_account_id}#GUESTS"
+
+
+def account_gsi2(tenant_id: str, sponsor_account_id: str, name: str, account_id: str) -> dict[str, str]:
+    """Guest contractor accounts listed under the account that created them."""
+    return {"GSI2PK": sponsored_guests(tenant_id, sponsor_account_id), "GSI2SK": f"{name.lower()}#{account_id}"}
+
+
+def customer_code(tenant_id: str, code: str) -> dict[str, str]:
+    """Marker item: a customer code names one customer account in a tenant."""
+    return {"PK": f"{_t(tenant_id)}#CUSTOMERCODE#{code}", "SK": "CUSTOMERCODE"}
+
+
+# --- users: listed per account (GSI1) and per tenant (GSI2), by status then name
 def user(tenant_id: str, user_id: str) -> dict[str, str]:
     return {"PK": f"{_t(tenant_id)}#USER#{user_id}", "SK": "USER"}
 
 
-def user_gsi1(tenant_id: str, account_id: str, name: str, user_id: str) -> dict[str, str]:
-    return {"GSI1PK": f"{_t(tenant_id)}#ACCOUNT#{account_id}#USERS", "GSI1SK": f"{name.lower()}#{user_id}"}
+def user_sort(status: str, name: str, user_id: str) -> str:
+    return f"{status}#{name.lower()}#{user_id}"
 
 
+def account_users(tenant_id: str, account_id: str) -> str:
+    return f"{_t(tenant_id)}#ACCOUNT#{account_id}#USERS"
+
+
+def tenant_users(tenant_id: str) -> str:
+    return f"{_t(tenant_id)}#USERS"
+
+
+def user_indexes(tenant_id: str, account_id: str, status: str, name: str, user_id: str) -> dict[str, str]:
+    sort = user_sort(status, name, user_id)
+    return {"GSI1PK": account_users(tenant_id, account_id), "GSI1SK": sort,
+            "GSI2PK": tenant_users(tenant_id), "GSI2SK": sort}
+
+
+# --- user history: under the user, and per tenant in time order (GSI2) for billing
 def user_history(tenant_id: str, user_id: str, at_iso: str, seq: str) -> dict[str, str]:
-    return {"PK": f"{_t(tenant_id)}#USER#{user_id}", "SK": f"HISTORY#{at_iso}#{seq}"}
+    return {"PK": f"{_t(tenant_id)}#USER#{user_id}", "SK": f"HISTORY#{at_iso}#{seq}",
+            "GSI2PK": f"{_t(tenant_id)}#HISTORY", "GSI2SK": f"{at_iso}#{user_id}#{seq}"}
+
+
+# --- tenant settings and vehicles
+def tenant_settings(tenant_id: str) -> str:
+    return f"{_t(tenant_id)}#SETTINGS"
+
+
+def setting(tenant_id: str, key: str) -> dict[str, str]:
+    return {"PK": tenant_settings(tenant_id), "SK": f"SETTING#{key}"}
+
+
+def vehicles(tenant_id: str) -> str:
+    return f"{_t(tenant_id)}#VEHICLES"
+
+
+def vehicle(tenant_id: str, vehicle_id: str) -> dict[str, str]:
+    return {"PK": vehicles(tenant_id), "SK": f"VEHICLE#{vehicle_id}"}
+
+
+def vehicle_registration(tenant_id: str, registration: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#REGISTRATION#{registration.upper()}", "SK": "REGISTRATION"}
 
 
 def user_email(tenant_id: str, email: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from sitegate.errors import Forbidden
 from sitegate.models.stored import Account, AccountKind, AccountStatus, JobGrant, User, UserStatus
 
 
@@ -80,8 +81,10 @@ job.view          account       assigned   assigned
 records.view      account       assigned   -
 request.create    account       assigned   assigned
 request.view_all  account       assigned   -
+user.view         account       assigned   -
 user.add          yes           basic_only -
 user.edit         yes           -          -
+user.reset_password yes         -          -
 user.delete       yes           -          -
 guest.create      yes           flag       -
 guest.grant       yes           -          -
@@ -177,6 +180,13 @@ class Decision:
 
     def __bool__(self) -> bool:
         return self.allowed
+
+
+def require(decision: Decision) -> Decision:
+    """A denial becomes 403 naming its rule and reason."""
+    if not decision:
+        raise Forbidden(f"not allowed: {decision.reason}", rule=decision.rule)
+    return decision
 
 
 def _deny(rule: str, reason: str) -> Decision:
@@ -277,3 +287,104 @@ def project_role_allows(role: str, capability: str) -> Decision:
     if capability in PROJECT_ROLES.get(role, {}):
         return _allow("role-table", f"{role} has {capability}", Scope.ALL)
     return _deny("role-table", f"{role} lacks {capability}")
+
+
+# Acting on a user: the capability each action needs, per caller family.
+USER_ACTION_TABLE = """
+action               staff                account
+user.view            resources.view       user.view
+user.add             user.add             user.add
+user.edit            user.edit            user.edit
+user.disable         user.edit            user.edit
+user.enable          user.edit            user.edit
+user.reset_password  user.reset_password  user.reset_password
+user.delete          user.delete          user.delete
+"""
+USER_ACTIONS = {row.split()[0]: dict(zip(("staff", "account"), row.split()[1:], strict=True))
+                for row in USER_ACTION_TABLE.strip().splitlines()[1:]}
+# The master administrator cannot be disabled, deleted or demoted by its own account's users.
+MASTER_PROTECTED = frozenset({"user.disable", "user.delete", "user.demote"})
+
+
+def decide_on_user(caller: Caller, action: str, target: User, target_account: Account, *,
+                   level: str | None = None, job_ids: list[str] | None = None) -> Decision:
+    """May `caller` do `action` to `target` (for user.add: the user about to be made),
+    giving it `level` and `job_ids` when those change?"""
+    me = caller.user
+    if action == "user.view" and target.user_id == me.user_id:
+        return _allow("self", "users see themselves", Scope.ALL)
+    family = level_family(me.level)
+    if family == "platform" or action not in USER_ACTIONS:
+        return _deny("user-actions", f"{me.level} may not {action}")
+    base = decide(caller, USER_ACTIONS[action][family])
+    if not base:
+        return base
+    if target.user_id == me.user_id and action in ("user.disable", "user.delete"):
+        return _deny("self-lockout", "users may not disable or delete themselves")
+    demotes = level is not None and level != target.level and action != "user.add"
+    if target.is_master and target.account_id == me.account_id and target.user_id != me.user_id and (
+            action in MASTER_PROTECTED or demotes):
+        return _deny("master-protected", "the master administrator cannot be disabled, deleted or demoted by its own account")
+    if family == "staff":
+        return _staff_on_user(caller, action, target, target_account, level, base)
+    return _account_user_on_user(caller, action, target, target_account, level, job_ids, base)
+
+
+def _staff_on_user(caller: Caller, action: str, target: User, target_account: Account, level: str | None,
+                   base: Decision) -> Decision:
+    me = caller.user
+    if target_account.kind == AccountKind.OWNER.value and action != "user.view":
+        if action != "user.add" and not within(target.level, me.level):
+            return _deny("above-caller", f"{me.level} may not act on a {target.level}")
+        if level is not None and not within(level, me.level):
+            return _deny("no-escalation", f"{me.level} may not give the level {level}")
+    return base
+
+
+def _account_user_on_user(caller: Caller, action: str, target: User, target_account: Account, level: str | None,
+                          job_ids: list[str] | None, base: Decision) -> Decision:
+    me = caller.user
+    own = target_account.account_id == me.account_id
+    sponsored = (target_account.kind == AccountKind.GUEST_CONTRACTOR.value
+                 and target_account.sponsor_account_id == me.account_id)
+    if not own and not sponsored:
+        return _deny("other-account", "users of other accounts are out of reach")
+    if sponsored and me.level == "manager" and not me.can_create_guests:
+        return _deny("account-flag", "manager needs can_create_guests for guest users")
+    if base.scope is Scope.ASSIGNED and not set(target.job_ids) & set(me.job_ids):
+        return _deny("not-assigned", f"{target.name} shares no job with this {me.level}")
+    if base.scope is Scope.BASIC_ONLY:
+        if (level or target.level) != "basic":
+            return _deny("basic-only", f"{me.level} may only create basic users")
+        if not set(job_ids or []) <= set(me.job_ids):
+            return _deny("not-assigned", f"{me.level} may only assign its own jobs")
+    return base
+
+
+# Acting on an account (connected companies): the capability each action needs.
+ACCOUNT_ACTION_TABLE = """
+action           staff            account
+account.view     resources.view   -
+account.create   client.add_edit  guest.create
+account.edit     client.add_edit  -
+account.archive  client.archive   -
+"""
+ACCOUNT_ACTIONS = {row.split()[0]: dict(zip(("staff", "account"), row.split()[1:], strict=True))
+                   for row in ACCOUNT_ACTION_TABLE.strip().splitlines()[1:]}
+
+
+def decide_on_account(caller: Caller, action: str, target: Account) -> Decision:
+    """May `caller` do `action` to the account `target` (for account.create: the one about to be made)?"""
+    me = caller.user
+    if action == "account.view" and target.account_id == me.account_id:
+        return _allow("own-account", "users see their own account", Scope.ALL)
+    family = level_family(me.level)
+    if action == "account.view" and family == "account" and target.sponsor_account_id == me.account_id:
+        return decide(caller, "guest.create")  # the guest contractors this account created
+    capability = ACCOUNT_ACTIONS.get(action, {}).get(family, "-")
+    if family == "platform" or capability == "-":
+        return _deny("account-actions", f"{me.level} may not {action}")
+    base = decide(caller, capability)
+    if base and family == "account" and target.kind != AccountKind.GUEST_CONTRACTOR.value:
+        return _deny("guests-only", "account users may only create guest contractor accounts")
+    return base

@@ -23,7 +23,7 @@ def create_tenant(request: TenantCreate, operator_id: str, idempotency: store.Id
     tenant = Tenant(tenant_id=tenant_id, name=request.name, timezone=request.timezone,
                     currency=request.currency, owner_account_id=account_id, created_at=now)
     owner = Account(tenant_id=tenant_id, account_id=account_id, kind=AccountKind.OWNER, name=request.name,
-                    created_at=now)
+                    master_user_id=user_id, created_at=now)
     admin = User(tenant_id=tenant_id, user_id=user_id, account_id=account_id, email=request.admin_email,
                  name=request.admin_name, level="super_admin", is_master=True, created_at=now, updated_at=now)
     history = UserHistory(tenant_id=tenant_id, user_id=user_id, at=now, status=admin.status, level=admin.level,

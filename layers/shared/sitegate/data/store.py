@@ -3,17 +3,20 @@ are one TransactWriteItems; ClientError codes become domain errors here."""
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from sitegate import keys
 from sitegate.data.aws import dynamodb_client, table
-from sitegate.errors import Conflict
-from sitegate.models.stored import Account, Tenant, User, UserHistory
+from sitegate.errors import Conflict, InvalidInput
+from sitegate.models.stored import Account, Setting, Tenant, User, UserHistory, Vehicle
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,10 +38,12 @@ def tenant_item(tenant: Tenant) -> dict[str, Any]:
 
 
 def account_item(account: Account) -> dict[str, Any]:
+    sponsor = account.sponsor_account_id
     return _item(
         account,
         keys.account(account.tenant_id, account.account_id),
         keys.account_gsi1(account.tenant_id, account.kind, account.name, account.account_id),
+        keys.account_gsi2(account.tenant_id, sponsor, account.name, account.account_id) if sponsor else {},
     )
 
 
@@ -46,7 +51,7 @@ def user_item(user: User) -> dict[str, Any]:
     return _item(
         user,
         keys.user(user.tenant_id, user.user_id),
-        keys.user_gsi1(user.tenant_id, user.account_id, user.name, user.user_id),
+        keys.user_indexes(user.tenant_id, user.account_id, user.status, user.name, user.user_id),
     )
 
 
@@ -56,6 +61,27 @@ def history_item(entry: UserHistory, seq: str) -> dict[str, Any]:
 
 def email_marker_item(user: User) -> dict[str, Any]:
     return {**keys.user_email(user.tenant_id, user.email), "entity": "EmailMarker", "user_id": user.user_id}
+
+
+def customer_code_item(tenant_id: str, code: str, account_id: str) -> dict[str, Any]:
+    return {**keys.customer_code(tenant_id, code), "entity": "CustomerCode", "account_id": account_id}
+
+
+def setting_item(setting: Setting) -> dict[str, Any]:
+    return _item(setting, keys.setting(setting.tenant_id, setting.key))
+
+
+def vehicle_item(vehicle: Vehicle) -> dict[str, Any]:
+    return _item(vehicle, keys.vehicle(vehicle.tenant_id, vehicle.vehicle_id))
+
+
+def registration_marker_item(vehicle: Vehicle) -> dict[str, Any]:
+    return {**keys.vehicle_registration(vehicle.tenant_id, vehicle.registration), "entity": "RegistrationMarker",
+            "vehicle_id": vehicle.vehicle_id}
+
+
+def put_setting(setting: Setting) -> None:
+    table().put_item(Item=setting_item(setting))
 
 
 # ------------------------------------------------------------------ reads
@@ -79,6 +105,19 @@ def get_caller(tenant_id: str, user_id: str, account_id: str) -> tuple[User | No
 
 def get_tenant(tenant_id: str) -> Tenant | None:
     return _model(Tenant, table().get_item(Key=keys.tenant(tenant_id)).get("Item"))
+
+
+def get_user(tenant_id: str, user_id: str) -> User | None:
+    return _model(User, table().get_item(Key=keys.user(tenant_id, user_id), ConsistentRead=True).get("Item"))
+
+
+def get_account(tenant_id: str, account_id: str) -> Account | None:
+    return _model(Account, table().get_item(Key=keys.account(tenant_id, account_id), ConsistentRead=True).get("Item"))
+
+
+def get_user_and_account(tenant_id: str, user_id: str) -> tuple[User | None, Account | None]:
+    user = get_user(tenant_id, user_id)
+    return (None, None) if user is None else (user, get_account(tenant_id, user.account_id))
 
 
 # --------------------------------------------------------------- idempotency
@@ -128,27 +167,102 @@ class Create:
     conflict: str
 
 
+@dataclass(frozen=True)
+class Replace:
+    """An item rewritten only if nobody changed it since it was read (optimistic
+    lock on `version`, which the new item must carry bumped by one)."""
+
+    item: dict[str, Any]
+    conflict: str = "changed by someone else meanwhile; read it again"
+
+
+@dataclass(frozen=True)
+class Remove:
+    key: dict[str, str]
+
+
 class IdempotencyReplay(Exception):
     """The transaction lost the race to an earlier request with the same Idempotency-Key."""
 
 
-def create_all(creates: list[Create]) -> None:
-    """Put every item, each only if new, all or nothing."""
+def write(creates: Sequence[Create] = (), replaces: Sequence[Replace] = (), removes: Sequence[Remove] = ()) -> None:
+    """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged."""
     name = table().name
+    operations: list[Create | Replace | Remove] = [*creates, *replaces, *removes]
+    transact: list[dict[str, Any]] = []
+    for op in operations:
+        if isinstance(op, Create):
+            transact.append({"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "attribute_not_exists(PK)"}})
+        elif isinstance(op, Replace):
+            transact.append({"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "version = :read",
+                                     "ExpressionAttributeValues": {":read": op.item["version"] - 1}}})
+        else:
+            transact.append({"Delete": {"TableName": name, "Key": op.key}})
     try:
-        dynamodb_client().transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": name, "Item": c.item, "ConditionExpression": "attribute_not_exists(PK)"}}
-                for c in creates
-            ]
-        )
+        dynamodb_client().transact_write_items(TransactItems=transact)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
         reasons = exc.response.get("CancellationReasons", [])
-        for create, reason in zip(creates, reasons, strict=False):
+        for op, reason in zip(operations, reasons, strict=False):
             if reason.get("Code") == "ConditionalCheckFailed":
-                if create.item.get("entity") == "Idempotency":
+                if isinstance(op, Create) and op.item.get("entity") == "Idempotency":
                     raise IdempotencyReplay() from exc
-                raise Conflict(create.conflict) from exc
+                raise Conflict(op.conflict if not isinstance(op, Remove) else "conflict") from exc
         raise
+
+
+def create_all(creates: list[Create]) -> None:
+    """Put every item, each only if new, all or nothing."""
+    write(creates=creates)
+
+
+# ------------------------------------------------------------------ lists
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return None if not key else base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "not a cursor from this API"}]) from exc
+    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+        raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "not a cursor from this API"}])
+    return key
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def query_page(partition: str, *, index: str | None = None, sort_prefix: str | None = None,
+               limit: int = 50, cursor: str | None = None) -> Page:
+    """One page of a partition (table or GSI), optionally narrowed by a sort-key prefix."""
+    pk, sk = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
+    condition = Key(pk).eq(partition)
+    if sort_prefix:
+        condition = condition & Key(sk).begins_with(sort_prefix)
+    kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "Limit": limit}
+    if index is not None:
+        kwargs["IndexName"] = index
+    start = _decode_cursor(cursor)
+    if start is not None:
+        if start.get(pk) != partition:
+            raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}])
+        kwargs["ExclusiveStartKey"] = start
+    try:
+        response = table().query(**kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ValidationException":
+            raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}]) from exc
+        raise
+    return Page(response.get("Items", []), _encode_cursor(response.get("LastEvaluatedKey")))
+
+
+def models_of(cls: type[M], page: Page) -> list[M]:
+    return [cls.model_validate(item) for item in page.items]

@@ -39,3 +39,26 @@ def remove(user_id: str) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "UserNotFoundException":
             raise
+
+
+def disable(user_id: str) -> None:
+    """Block sign-in and revoke every refresh token (existing ID tokens are refused by SiteGate itself)."""
+    pool = get_settings().user_pool_id
+    cognito().admin_disable_user(UserPoolId=pool, Username=user_id)
+    cognito().admin_user_global_sign_out(UserPoolId=pool, Username=user_id)
+
+
+def enable(user_id: str) -> None:
+    cognito().admin_enable_user(UserPoolId=get_settings().user_pool_id, Username=user_id)
+
+
+def reset_password(user: User) -> None:
+    """Start the pool's password reset; a user who never signed in gets the invitation again."""
+    pool = get_settings().user_pool_id
+    try:
+        cognito().admin_reset_user_password(UserPoolId=pool, Username=user.user_id)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NotAuthorizedException":
+            raise
+        cognito().admin_create_user(UserPoolId=pool, Username=user.user_id, MessageAction="RESEND",
+                                    DesiredDeliveryMediums=["EMAIL"])

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
-from sitegate.models.stored import Account, User
+from sitegate.models.stored import Account, User, Vehicle
+
+
+class NotificationPreferencesOut(BaseModel):
+    email: bool
+    sms: bool
 
 
 class UserOut(BaseModel):
@@ -18,6 +25,7 @@ class UserOut(BaseModel):
     job_ids: list[str]
     is_master: bool
     can_create_guests: bool
+    notifications: NotificationPreferencesOut
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -69,3 +77,34 @@ class LevelCatalog(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+class AccountPage(BaseModel):
+    items: list[AccountOut]
+    next_cursor: str | None
+
+
+class SettingOut(BaseModel):
+    key: str
+    value: Any
+    updated_at: str | None = None
+
+
+class VehicleOut(BaseModel):
+    vehicle_id: str
+    name: str
+    registration: str
+
+    @classmethod
+    def of(cls, vehicle: Vehicle) -> VehicleOut:
+        return cls.model_validate(vehicle.model_dump(include=set(cls.model_fields)))
+
+
+class VehiclePage(BaseModel):
+    items: list[VehicleOut]
+    next_cursor: str | None

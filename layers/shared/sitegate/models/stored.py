@@ -7,6 +7,7 @@ so a raw item never leaves the data layer.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,7 +54,10 @@ class Account(Stored):
     name: str
     customer_codes: list[str] = Field(default_factory=list)
     status: AccountStatus = AccountStatus.ACTIVE
+    sponsor_account_id: str | None = None  # guest contractors: the account that created them
+    master_user_id: str | None = None  # its first administrator
     created_at: str
+    version: int = 0  # bumped by every change; writes are conditional on it
 
 
 class NotificationPreferences(Stored):
@@ -76,6 +80,7 @@ class User(Stored):
     notifications: NotificationPreferences = Field(default_factory=NotificationPreferences)
     created_at: str
     updated_at: str
+    version: int = 0  # bumped by every change; writes are conditional on it
 
 
 class UserHistory(Stored):
@@ -87,6 +92,22 @@ class UserHistory(Stored):
     status: UserStatus
     level: str
     changed_by: str
+
+
+class Setting(Stored):
+    tenant_id: str
+    key: str
+    value: Any
+    updated_by: str
+    updated_at: str
+
+
+class Vehicle(Stored):
+    tenant_id: str
+    vehicle_id: str
+    name: str
+    registration: str
+    created_at: str
 
 
 class JobGrant(Stored):

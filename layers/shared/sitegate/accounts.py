@@ -1,0 +1,106 @@
+"""Connected accounts: the companies of a tenant (customers, inspection firms,
+project owners, trades, vendors, guest contractors) and the owner account."""
+
+from __future__ import annotations
+
+from sitegate import clock, ids, keys, policy
+from sitegate.data import store, userpool
+from sitegate.errors import Conflict, InvalidInput
+from sitegate.models.requests import AccountCreate, AccountUpdate
+from sitegate.models.responses import AccountOut, AccountPage
+from sitegate.models.stored import Account, AccountKind, AccountStatus
+from sitegate.policy import Caller
+from sitegate.users import new_account_admin, visible_account
+
+
+def _codes_only_for_customers(kind: str, codes: list[str]) -> None:
+    if codes and kind != AccountKind.CUSTOMER.value:
+        raise InvalidInput("invalid input: customer_codes",
+                           errors=[{"field": "customer_codes", "message": "only customer accounts carry customer codes"}])
+
+
+def _code_marker(account: Account, code: str) -> store.Create:
+    return store.Create(store.customer_code_item(account.tenant_id, code, account.account_id),
+                        f"customer code {code} already belongs to another customer")
+
+
+def create_account(caller: Caller, request: AccountCreate, idempotency: store.Idempotency | None) -> AccountOut:
+    _codes_only_for_customers(request.kind, request.customer_codes)
+    now = clock.now_iso()
+    by_account_user = policy.level_family(caller.user.level) == "account"
+    account = Account(tenant_id=caller.user.tenant_id, account_id=ids.new_id(), kind=request.kind, name=request.name,
+                      customer_codes=sorted(set(request.customer_codes)), created_at=now,
+                      sponsor_account_id=caller.account.account_id if by_account_user else None)
+    policy.require(policy.decide_on_account(caller, "account.create", account))
+    creates = [_code_marker(account, code) for code in account.customer_codes]
+    admin = None
+    if request.admin is not None:
+        admin, admin_creates = new_account_admin(caller, account, request.admin.email, request.admin.name,
+                                                 request.admin.phone, now)
+        account = account.model_copy(update={"master_user_id": admin.user_id})
+        creates += admin_creates
+    out = AccountOut.of(account)
+    creates.insert(0, store.Create(store.account_item(account), "account already exists"))
+    if idempotency is not None:
+        creates.append(idempotency.create(out))
+    if admin is not None:
+        userpool.invite(admin)
+    try:
+        store.write(creates=creates)
+    except BaseException:
+        if admin is not None:
+            userpool.remove(admin.user_id)
+        raise
+    return out
+
+
+def get_account(caller: Caller, account_id: str) -> AccountOut:
+    return AccountOut.of(visible_account(caller, account_id))
+
+
+def list_accounts(caller: Caller, kind: AccountKind | None, limit: int, cursor: str | None) -> AccountPage:
+    tenant_id = caller.user.tenant_id
+    family = policy.level_family(caller.user.level)
+    if family == "staff" and policy.decide(caller, policy.ACCOUNT_ACTIONS["account.view"]["staff"]):
+        page = store.query_page(keys.tenant_accounts(tenant_id), index="GSI1",
+                                sort_prefix=f"{kind.value}#" if kind else None, limit=limit, cursor=cursor)
+        return AccountPage(items=[AccountOut.of(a) for a in store.models_of(Account, page)], next_cursor=page.next_cursor)
+    # Everyone else: their own account, and the guest contractors it created if they may see those.
+    own = [caller.account] if cursor is None else []
+    page = store.Page([], None)
+    if family == "account" and policy.decide(caller, "guest.create"):
+        page = store.query_page(keys.sponsored_guests(tenant_id, caller.account.account_id), index="GSI2",
+                                limit=limit, cursor=cursor)
+    accounts = [a for a in [*own, *store.models_of(Account, page)] if kind is None or a.kind == kind.value]
+    return AccountPage(items=[AccountOut.of(a) for a in accounts], next_cursor=page.next_cursor)
+
+
+def update_account(caller: Caller, account_id: str, request: AccountUpdate) -> AccountOut:
+    account = visible_account(caller, account_id)
+    policy.require(policy.decide_on_account(caller, "account.edit", account))
+    changes = request.model_dump(exclude_unset=True)
+    if not changes:
+        return AccountOut.of(account)
+    if "customer_codes" in changes:
+        _codes_only_for_customers(account.kind, changes["customer_codes"])
+        changes["customer_codes"] = sorted(set(changes["customer_codes"]))
+    new = account.model_copy(update={**changes, "version": account.version + 1})
+    added = set(new.customer_codes) - set(account.customer_codes)
+    dropped = set(account.customer_codes) - set(new.customer_codes)
+    store.write(creates=[_code_marker(new, code) for code in sorted(added)],
+                replaces=[store.Replace(store.account_item(new))],
+                removes=[store.Remove(keys.customer_code(new.tenant_id, code)) for code in sorted(dropped)])
+    return AccountOut.of(new)
+
+
+def archive_account(caller: Caller, account_id: str) -> AccountOut:
+    """Archive: the account keeps its history; its users lose all access on their next request."""
+    account = visible_account(caller, account_id)
+    policy.require(policy.decide_on_account(caller, "account.archive", account))
+    if account.kind == AccountKind.OWNER.value:
+        raise Conflict("the owner account cannot be archived")
+    if account.status == AccountStatus.ARCHIVED.value:
+        return AccountOut.of(account)
+    new = account.model_copy(update={"status": AccountStatus.ARCHIVED.value, "version": account.version + 1})
+    store.write(replaces=[store.Replace(store.account_item(new))])
+    return AccountOut.of(new)

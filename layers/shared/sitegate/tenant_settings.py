@@ -1,0 +1,33 @@
+"""Tenant settings (seed 004): normal keys for operations users, sensitive keys for "all"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitegate import clock, keys, policy
+from sitegate.data import store
+from sitegate.errors import NotFound
+from sitegate.models.responses import SettingOut
+from sitegate.models.stored import Setting
+from sitegate.policy import Caller
+
+KNOWN = policy.NORMAL_SETTINGS | policy.SENSITIVE_SETTINGS
+
+
+def get_settings(caller: Caller) -> dict[str, Any]:
+    """Every setting the caller may see, as a `{key: value}` map (unset keys are null)."""
+    decision = policy.require(policy.decide(caller, "settings.view"))
+    visible = KNOWN if decision.scope is policy.Scope.ALL else policy.NORMAL_SETTINGS
+    page = store.query_page(keys.tenant_settings(caller.user.tenant_id), limit=100)
+    stored = {s.key: s.value for s in store.models_of(Setting, page)}
+    return {key: stored.get(key) for key in sorted(visible)}
+
+
+def put_setting(caller: Caller, key: str, value: Any) -> SettingOut:
+    if key not in KNOWN:
+        raise NotFound(f"no setting named {key}")
+    policy.require(policy.decide(caller, "settings.edit", setting=key))
+    setting = Setting(tenant_id=caller.user.tenant_id, key=key, value=value, updated_by=caller.user.user_id,
+                      updated_at=clock.now_iso())
+    store.put_setting(setting)
+    return SettingOut(key=key, value=value, updated_at=setting.updated_at)

@@ -1,0 +1,208 @@
+"""Users of a tenant: staff of the owner account and users of connected accounts.
+
+Each change writes the record (conditional on its version) together with a dated
+history entry when status or level change, and keeps the Cognito identity in step.
+"""
+
+from __future__ import annotations
+
+from sitegate import clock, ids, keys, policy
+from sitegate.data import store, userpool
+from sitegate.errors import Conflict, InvalidInput, NotFound
+from sitegate.models.requests import NotificationPreferencesUpdate, UserCreate, UserUpdate
+from sitegate.models.responses import NotificationPreferencesOut, UserOut, UserPage
+from sitegate.models.stored import Account, AccountKind, AccountStatus, NotificationPreferences, User, UserHistory, UserStatus
+from sitegate.policy import Caller
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"invalid input: {field}", errors=[{"field": field, "message": message}])
+
+
+def _check_shape(account: Account, level: str, job_ids: list[str], can_create_guests: bool) -> None:
+    """Level and job assignment rules of PRODUCT.md that do not depend on who asks."""
+    family = "staff" if account.kind == AccountKind.OWNER.value else "account"
+    levels = policy.STAFF_LEVELS if family == "staff" else policy.ACCOUNT_LEVELS
+    if level not in levels:
+        raise _invalid("level", f"{account.kind} account users take one of: {', '.join(levels)}")
+    if level == "basic" and len(job_ids) != 1:
+        raise _invalid("job_ids", "a basic user is assigned to exactly one job")
+    if level == "manager" and not job_ids:
+        raise _invalid("job_ids", "a manager is assigned to one or more jobs")
+    if level == "administrator" and job_ids:
+        raise _invalid("job_ids", "an administrator sees every job of its account; do not assign jobs")
+    if can_create_guests and level != "manager":
+        raise _invalid("can_create_guests", "only managers carry can_create_guests")
+
+
+def history(user: User, by: Caller, at: str) -> store.Create:
+    entry = UserHistory(tenant_id=user.tenant_id, user_id=user.user_id, at=at, status=user.status, level=user.level,
+                        changed_by=by.user.user_id)
+    return store.Create(store.history_item(entry, ids.new_id()[:8]), "history entry already exists")
+
+
+def visible_account(caller: Caller, account_id: str) -> Account:
+    """An account the caller may see, or 404."""
+    account = caller.account if account_id == caller.account.account_id else store.get_account(
+        caller.user.tenant_id, account_id)
+    if account is None or not policy.decide_on_account(caller, "account.view", account):
+        raise NotFound(f"account {account_id} not found")
+    return account
+
+
+def visible_user(caller: Caller, user_id: str) -> tuple[User, Account]:
+    """A user the caller may see, with its account, or 404."""
+    if user_id == caller.user.user_id:
+        return caller.user, caller.account
+    user, account = store.get_user_and_account(caller.user.tenant_id, user_id)
+    if user is None or account is None or not policy.decide_on_user(caller, "user.view", user, account):
+        raise NotFound(f"user {user_id} not found")
+    return user, account
+
+
+def _bumped(user: User, **changes: object) -> User:
+    return user.model_copy(update={**changes, "updated_at": clock.now_iso(), "version": user.version + 1})
+
+
+# ------------------------------------------------------------------ create
+def create_user(caller: Caller, request: UserCreate, idempotency: store.Idempotency | None) -> UserOut:
+    account = visible_account(caller, request.account_id or caller.account.account_id)
+    if account.status != AccountStatus.ACTIVE.value:
+        raise Conflict(f"account {account.account_id} is archived")
+    _check_shape(account, request.level, request.job_ids, request.can_create_guests)
+    now = clock.now_iso()
+    first_admin = request.level == "administrator" and account.master_user_id is None
+    user = User(tenant_id=caller.user.tenant_id, user_id=ids.new_id(), account_id=account.account_id,
+                email=request.email, name=request.name, phone=request.phone, level=request.level,
+                job_ids=request.job_ids, can_create_guests=request.can_create_guests, is_master=first_admin,
+                created_at=now, updated_at=now)
+    policy.require(policy.decide_on_user(caller, "user.add", user, account, level=user.level, job_ids=user.job_ids))
+    out = UserOut.of(user)
+    creates = [store.Create(store.user_item(user), "user already exists"),
+               store.Create(store.email_marker_item(user), f"email {user.email} is already in use in this tenant"),
+               history(user, caller, now)]
+    if idempotency is not None:
+        creates.append(idempotency.create(out))
+    replaces = []
+    if first_admin:
+        master = account.model_copy(update={"master_user_id": user.user_id, "version": account.version + 1})
+        replaces.append(store.Replace(store.account_item(master)))
+    userpool.invite(user)
+    try:
+        store.write(creates=creates, replaces=replaces)
+    except BaseException:
+        userpool.remove(user.user_id)
+        raise
+    return out
+
+
+def new_account_admin(caller: Caller, account: Account, email: str, name: str, phone: str | None,
+                      now: str) -> tuple[User, list[store.Create]]:
+    """The master administrator made together with its account (accounts.create_account)."""
+    user = User(tenant_id=account.tenant_id, user_id=ids.new_id(), account_id=account.account_id, email=email,
+                name=name, phone=phone, level="administrator", is_master=True, created_at=now, updated_at=now)
+    creates = [store.Create(store.user_item(user), "user already exists"),
+               store.Create(store.email_marker_item(user), f"email {user.email} is already in use in this tenant"),
+               history(user, caller, now)]
+    return user, creates
+
+
+# -------------------------------------------------------------------- read
+def get_user(caller: Caller, user_id: str) -> UserOut:
+    return UserOut.of(visible_user(caller, user_id)[0])
+
+
+def list_users(caller: Caller, account_id: str | None, status: UserStatus | None, limit: int,
+               cursor: str | None) -> UserPage:
+    family = policy.level_family(caller.user.level)
+    reach = policy.decide(caller, policy.USER_ACTIONS["user.view"][family]) if family != "platform" else None
+    prefix = f"{status.value}#" if status else None
+    if not reach:  # sees only itself
+        me = caller.user
+        mine = (account_id in (None, me.account_id)) and (status is None or me.status == status.value)
+        return UserPage(items=[UserOut.of(me)] if mine else [], next_cursor=None)
+    tenant_id = caller.user.tenant_id
+    if family == "staff" and account_id is None:
+        page = store.query_page(keys.tenant_users(tenant_id), index="GSI2", sort_prefix=prefix, limit=limit,
+                                cursor=cursor)
+        return UserPage(items=[UserOut.of(u) for u in store.models_of(User, page)], next_cursor=page.next_cursor)
+    account = visible_account(caller, account_id or caller.account.account_id)
+    page = store.query_page(keys.account_users(tenant_id, account.account_id), index="GSI1", sort_prefix=prefix,
+                            limit=limit, cursor=cursor)
+    # Managers see the users they share a job with: a filter within one account's page.
+    users = [u for u in store.models_of(User, page) if policy.decide_on_user(caller, "user.view", u, account)]
+    return UserPage(items=[UserOut.of(u) for u in users], next_cursor=page.next_cursor)
+
+
+# ------------------------------------------------------------------ change
+def update_user(caller: Caller, user_id: str, request: UserUpdate) -> UserOut:
+    target, account = visible_user(caller, user_id)
+    if target.status == UserStatus.DELETED.value:
+        raise Conflict("user is deleted")
+    changes = request.model_dump(exclude_unset=True)
+    if not changes:
+        return UserOut.of(target)
+    new = _bumped(target, **changes)
+    if "level" in changes or "job_ids" in changes or "can_create_guests" in changes:
+        _check_shape(account, new.level, new.job_ids, new.can_create_guests)
+    policy.require(policy.decide_on_user(caller, "user.edit", target, account, level=changes.get("level"),
+                                   job_ids=changes.get("job_ids")))
+    creates = [history(new, caller, new.updated_at)] if new.level != target.level else []
+    store.write(creates=creates, replaces=[store.Replace(store.user_item(new))])
+    return UserOut.of(new)
+
+
+def disable_user(caller: Caller, user_id: str) -> UserOut:
+    target, account = visible_user(caller, user_id)
+    policy.require(policy.decide_on_user(caller, "user.disable", target, account))
+    if target.status == UserStatus.DELETED.value:
+        raise Conflict("user is deleted")
+    new = target
+    if target.status == UserStatus.ACTIVE.value:
+        # The record first: access ends with it, on the very next request.
+        new = _bumped(target, status=UserStatus.DISABLED.value)
+        store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))])
+    userpool.disable(target.user_id)  # also on a repeat, so a retry after a Cognito failure completes
+    return UserOut.of(new)
+
+
+def enable_user(caller: Caller, user_id: str) -> UserOut:
+    target, account = visible_user(caller, user_id)
+    policy.require(policy.decide_on_user(caller, "user.enable", target, account))
+    if target.status == UserStatus.DELETED.value:
+        raise Conflict("user is deleted")
+    if target.status == UserStatus.ACTIVE.value:
+        return UserOut.of(target)
+    userpool.enable(target.user_id)  # the identity first: an enabled identity alone grants nothing
+    new = _bumped(target, status=UserStatus.ACTIVE.value)
+    store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))])
+    return UserOut.of(new)
+
+
+def reset_password(caller: Caller, user_id: str) -> UserOut:
+    target, account = visible_user(caller, user_id)
+    policy.require(policy.decide_on_user(caller, "user.reset_password", target, account))
+    if target.status != UserStatus.ACTIVE.value:
+        raise Conflict(f"user is {target.status}")
+    userpool.reset_password(target)
+    return UserOut.of(target)
+
+
+def delete_user(caller: Caller, user_id: str) -> None:
+    """Delete the identity; keep the record (status `deleted`) for history and billing."""
+    target, account = visible_user(caller, user_id)
+    policy.require(policy.decide_on_user(caller, "user.delete", target, account))
+    if target.status != UserStatus.DELETED.value:
+        new = _bumped(target, status=UserStatus.DELETED.value)
+        store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))],
+                    removes=[store.Remove(keys.user_email(target.tenant_id, target.email))])  # the email may be used again
+    userpool.remove(target.user_id)
+
+
+def set_notification_preferences(caller: Caller, request: NotificationPreferencesUpdate) -> NotificationPreferencesOut:
+    me = caller.user
+    if request.sms and not me.phone:
+        raise _invalid("sms", "SMS needs a phone number on the user; set it first")
+    new = _bumped(me, notifications=NotificationPreferences(email=request.email, sms=request.sms))
+    store.write(replaces=[store.Replace(store.user_item(new))])
+    return NotificationPreferencesOut(email=request.email, sms=request.sms)

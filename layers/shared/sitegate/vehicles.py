@@ -1,0 +1,30 @@
+"""Vehicles: the tenant's resources (seed 004), registration unique per tenant."""
+
+from __future__ import annotations
+
+from sitegate import clock, ids, keys, policy
+from sitegate.data import store
+from sitegate.models.requests import VehicleCreate
+from sitegate.models.responses import VehicleOut, VehiclePage
+from sitegate.models.stored import Vehicle
+from sitegate.policy import Caller
+
+
+def list_vehicles(caller: Caller, limit: int, cursor: str | None) -> VehiclePage:
+    policy.require(policy.decide(caller, "resources.view"))
+    page = store.query_page(keys.vehicles(caller.user.tenant_id), limit=limit, cursor=cursor)
+    return VehiclePage(items=[VehicleOut.of(v) for v in store.models_of(Vehicle, page)], next_cursor=page.next_cursor)
+
+
+def create_vehicle(caller: Caller, request: VehicleCreate, idempotency: store.Idempotency | None) -> VehicleOut:
+    policy.require(policy.decide(caller, "resources.edit"))
+    vehicle = Vehicle(tenant_id=caller.user.tenant_id, vehicle_id=ids.new_id(), name=request.name,
+                      registration=request.registration.upper(), created_at=clock.now_iso())
+    out = VehicleOut.of(vehicle)
+    creates = [store.Create(store.vehicle_item(vehicle), "vehicle already exists"),
+               store.Create(store.registration_marker_item(vehicle),
+                            f"a vehicle with registration {vehicle.registration} already exists")]
+    if idempotency is not None:
+        creates.append(idempotency.create(out))
+    store.write(creates=creates)
+    return out
