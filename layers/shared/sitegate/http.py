@@ -40,7 +40,8 @@ def build_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response:
         errors = [
-            {"field": ".".join(str(part) for part in err.get("loc", ())[1:] if isinstance(part, str)) or "body",
+            {"field": "body" if err.get("type") == "json_invalid"
+                else ".".join(str(part) for part in err.get("loc", ())[1:]) or "body",
              "message": err.get("msg", "invalid")}
             for err in exc.errors()
         ]

@@ -351,7 +351,9 @@ def _account_user_on_user(caller: Caller, action: str, target: User, target_acco
         return _deny("other-account", "users of other accounts are out of reach")
     if sponsored and me.level == "manager" and not me.can_create_guests:
         return _deny("account-flag", "manager needs can_create_guests for guest users")
-    if base.scope is Scope.ASSIGNED and not set(target.job_ids) & set(me.job_ids):
+    # Managers see the users of their jobs, and their account's administrators.
+    if base.scope is Scope.ASSIGNED and not set(target.job_ids) & set(me.job_ids) and not (
+            own and target.level == "administrator"):
         return _deny("not-assigned", f"{target.name} shares no job with this {me.level}")
     if base.scope is Scope.BASIC_ONLY:
         if (level or target.level) != "basic":
