@@ -66,9 +66,20 @@ class Reply:
 
 
 def call(function: str, event_name: str, who: Identity | None, *, body: Any = None,
-         headers: dict[str, str] | None = None) -> Reply:
-    """Invoke a function's handler with a sample event, as the authorizer would pass it."""
+         headers: dict[str, str] | None = None, path: dict[str, str] | None = None,
+         query: dict[str, str] | None = None) -> Reply:
+    """Invoke a function's handler with a sample event, as the authorizer would pass it;
+    `path` fills the route's parameters, `query` replaces the query string."""
     event = load_event(f"{function}/{event_name}")
+    if path is not None:
+        raw = event["routeKey"].split(" ", 1)[1]
+        for name, value in path.items():
+            raw = raw.replace(f"{{{name}}}", value)
+        event["rawPath"] = event["requestContext"]["http"]["path"] = raw
+        event["pathParameters"] = path
+    if query is not None:
+        event["queryStringParameters"] = query or None
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
     if who is not None:
         claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
         claims.update({"custom:tenant_id": who.tenant_id, "cognito:username": who.user_id,

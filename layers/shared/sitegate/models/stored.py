@@ -35,7 +35,7 @@ class UserStatus(str, Enum):
 
 
 class Stored(BaseModel):
-    model_config = ConfigDict(extra="ignore", use_enum_values=True)
+    model_config = ConfigDict(extra="ignore", use_enum_values=True, validate_default=True)
 
 
 class Tenant(Stored):
