@@ -2,7 +2,7 @@
 identity and the dated history stay in step."""
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -16,7 +16,7 @@ def _cognito_user(user_id: str) -> dict:
 
 
 def _at(day: int, hour: int = 9) -> datetime:
-    return datetime(2026, 9, day, hour, tzinfo=timezone.utc)
+    return datetime(2026, 9, day, hour, tzinfo=UTC)
 
 
 def _add(admin: Identity, **body) -> dict:
