@@ -3,7 +3,7 @@ project owners, trades, vendors, guest contractors) and the owner account."""
 
 from __future__ import annotations
 
-from sitegate import clock, ids, keys, policy
+from sitegate import clock, ids, jobs, keys, policy
 from sitegate.data import store, userpool
 from sitegate.errors import Conflict, InvalidInput
 from sitegate.models.requests import AccountCreate, AccountUpdate
@@ -51,6 +51,7 @@ def create_account(caller: Caller, request: AccountCreate, idempotency: store.Id
         if admin is not None:
             userpool.remove(admin.user_id)
         raise
+    jobs.connect_customer_codes(account, account.customer_codes, [])
     return out
 
 
@@ -64,14 +65,14 @@ def list_accounts(caller: Caller, kind: AccountKind | None, limit: int, cursor: 
     if family == "staff" and policy.decide(caller, policy.ACCOUNT_ACTIONS["account.view"]["staff"]):
         page = store.query_page(keys.tenant_accounts(tenant_id), index="GSI1",
                                 sort_prefix=f"{kind.value}#" if kind else None, limit=limit, cursor=cursor)
-        return AccountPage(items=[AccountOut.of(a) for a in store.models_of(Account, page)], next_cursor=page.next_cursor)
+        return AccountPage(items=[AccountOut.of(a) for a in store.models_of(Account, page.items)], next_cursor=page.next_cursor)
     # Everyone else: their own account, and the guest contractors it created if they may see those.
     own = [caller.account] if cursor is None else []
     page = store.Page([], None)
     if family == "account" and policy.decide(caller, "guest.create"):
         page = store.query_page(keys.sponsored_guests(tenant_id, caller.account.account_id), index="GSI2",
                                 limit=limit, cursor=cursor)
-    accounts = [a for a in [*own, *store.models_of(Account, page)] if kind is None or a.kind == kind.value]
+    accounts = [a for a in [*own, *store.models_of(Account, page.items)] if kind is None or a.kind == kind.value]
     return AccountPage(items=[AccountOut.of(a) for a in accounts], next_cursor=page.next_cursor)
 
 
@@ -90,6 +91,7 @@ def update_account(caller: Caller, account_id: str, request: AccountUpdate) -> A
     store.write(creates=[_code_marker(new, code) for code in sorted(added)],
                 replaces=[store.Replace(store.account_item(new))],
                 removes=[store.Remove(keys.customer_code(new.tenant_id, code)) for code in sorted(dropped)])
+    jobs.connect_customer_codes(new, sorted(added), sorted(dropped))
     return AccountOut.of(new)
 
 

@@ -102,26 +102,60 @@ def user_email(tenant_id: str, email: str) -> dict[str, str]:
     return {"PK": f"{_t(tenant_id)}#EMAIL#{email.lower()}", "SK": "EMAIL"}
 
 
-# --- jobs: searched by job-number prefix (GSI1), job number unique per tenant
+# --- jobs: searched by job-number prefix (GSI1), found by customer code (GSI2);
+# the job's partition also holds its access list, tickets, records and roles.
 def job(tenant_id: str, job_id: str) -> dict[str, str]:
-    return {"PK": f"{_t(tenant_id)}#JOB#{job_id}", "SK": "JOB"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": "JOB"}
 
 
-def job_gsi1(tenant_id: str, job_number: str) -> dict[str, str]:
-    return {"GSI1PK": f"{_t(tenant_id)}#JOBS", "GSI1SK": job_number}
+def job_partition(tenant_id: str, job_id: str) -> str:
+    return f"{_t(tenant_id)}#JOB#{job_id}"
+
+
+def tenant_jobs(tenant_id: str) -> str:
+    return f"{_t(tenant_id)}#JOBS"
+
+
+def jobs_with_code(tenant_id: str, code: str) -> str:
+    return f"{_t(tenant_id)}#CODEJOBS#{code}"
+
+
+def job_indexes(tenant_id: str, job_number_: str, customer_code_: str | None) -> dict[str, str]:
+    indexes = {"GSI1PK": tenant_jobs(tenant_id), "GSI1SK": job_number_}
+    if customer_code_:
+        indexes |= {"GSI2PK": jobs_with_code(tenant_id, customer_code_), "GSI2SK": job_number_}
+    return indexes
 
 
 def job_number(tenant_id: str, number: str) -> dict[str, str]:
+    """Marker item: a job number names one job in a tenant."""
     return {"PK": f"{_t(tenant_id)}#JOBNUMBER#{number}", "SK": "JOBNUMBER"}
 
 
+def account_jobs(tenant_id: str, account_id: str) -> str:
+    return f"{_t(tenant_id)}#ACCOUNT#{account_id}#JOBS"
+
+
 def job_grant(tenant_id: str, job_id: str, account_id: str) -> dict[str, str]:
-    """An account's entry on a job's access list (its jobs listed via GSI1)."""
-    return {"PK": f"{_t(tenant_id)}#JOB#{job_id}", "SK": f"ACCESS#{account_id}"}
+    """An account's entry on a job's access list."""
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"ACCESS#{account_id}"}
 
 
 def job_grant_gsi1(tenant_id: str, account_id: str, job_number_: str) -> dict[str, str]:
-    return {"GSI1PK": f"{_t(tenant_id)}#ACCOUNT#{account_id}#JOBS", "GSI1SK": job_number_}
+    """The same entry, listed under the account by job number (its job search)."""
+    return {"GSI1PK": account_jobs(tenant_id, account_id), "GSI1SK": job_number_}
+
+
+def ticket(tenant_id: str, job_id: str, ticket_id: str) -> dict[str, str]:
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"TICKET#{ticket_id}"}
+
+
+def record(tenant_id: str, job_id: str, date: str, record_id: str) -> dict[str, str]:
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"RECORD#{date}#{record_id}"}
+
+
+def project_role(tenant_id: str, job_id: str, user_id: str) -> dict[str, str]:
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"ROLE#{user_id}"}
 
 
 # --- idempotency: the first response to an Idempotency-Key, written with the create

@@ -112,8 +112,9 @@ tickets.view    yes          yes      yes     yes
 ACCESS_FEATURES = _parse(ACCESS_TYPE_TABLE, {"yes": Scope.ALL})
 ACCESS_TYPES = [t for t in ACCESS_FEATURES if t != "customer"]
 KINDS_NEEDING_ACCESS_TYPE = {AccountKind.INSPECTION_FIRM.value, AccountKind.PROJECT_OWNER.value}
-# Staff reach e-ticket features through job.edit on the job.
-STAFF_FEATURE_CAPABILITY = {"tickets.unload": "job.edit", "tickets.etas": "job.edit", "tickets.view": "job.edit"}
+# Staff reach e-ticket features through job.edit on the job, project pages and records through job.view.
+STAFF_FEATURE_CAPABILITY = {"tickets.unload": "job.edit", "tickets.etas": "job.edit", "tickets.view": "job.edit",
+                            "project.view": "job.view", "records.view": "job.view"}
 
 # Project roles on a job, seed 003: who sees project pages.
 ROLE_TABLE = """
@@ -244,8 +245,10 @@ def _account_user(user: User, account: Account, action: str, job: JobFacts | Non
         reach = _job_reach(user, account, job, now)
         if not reach.allowed:
             return reach
-        if action in ACCESS_FEATURES["limited"] or action in ACCESS_FEATURES["ticket_taker"]:
+        if action in ACCESS_FEATURES["ticket_taker"]:
             return _access_feature(account, action, job)
+        if action in PROJECT_ROLES["lead"]:
+            return project_role_allows(job.project_role or "not_on_jobsite", action)
     scope = ACCOUNT_LEVELS[user.level].get(action)
     if scope is None:
         return _deny("account-table", f"{user.level} lacks {action}")
@@ -390,3 +393,28 @@ def decide_on_account(caller: Caller, action: str, target: Account) -> Decision:
     if base and family == "account" and target.kind != AccountKind.GUEST_CONTRACTOR.value:
         return _deny("guests-only", "account users may only create guest contractor accounts")
     return base
+
+
+def decide_on_grant(caller: Caller, job: JobFacts, target: Account) -> Decision:
+    """May `caller` add or remove `target` on the job's access list? Staff need job.edit on
+    the job; account administrators may grant their own guest contractors their jobs."""
+    me = caller.user
+    if level_family(me.level) == "staff":
+        return decide(caller, "job.edit", job=job)
+    if target.kind != AccountKind.GUEST_CONTRACTOR.value or target.sponsor_account_id != me.account_id:
+        return _deny("guests-only", "account administrators grant only the guest contractors they created")
+    return decide(caller, "guest.grant", job=job)
+
+
+def decide_on_role(caller: Caller, job: JobFacts, target: User) -> Decision:
+    """May `caller` set `target`'s project role on the job? Staff with job.edit and GC leads
+    set anyone's; a trade lead sets those of its own company (seed 003)."""
+    me, account = caller.user, caller.account
+    edit = decide(caller, "job.edit", job=job)
+    if edit or job.project_role != "lead":
+        return edit if edit else _deny("role-setters", "only GC leads, trade leads and staff with job.edit set roles")
+    if account.kind == AccountKind.OWNER.value:
+        return _allow("gc-lead", "GC leads set roles on their job", Scope.ALL)
+    if account.kind == AccountKind.TRADE_CONTRACTOR.value and target.account_id == me.account_id:
+        return _allow("trade-lead", "trade leads set roles of their own company", Scope.ALL)
+    return _deny("role-setters", "a trade lead sets roles of its own company only")

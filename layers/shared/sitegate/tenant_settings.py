@@ -19,7 +19,7 @@ def get_settings(caller: Caller) -> dict[str, Any]:
     decision = policy.require(policy.decide(caller, "settings.view"))
     visible = KNOWN if decision.scope is policy.Scope.ALL else policy.NORMAL_SETTINGS
     page = store.query_page(keys.tenant_settings(caller.user.tenant_id), limit=100)
-    stored = {s.key: s.value for s in store.models_of(Setting, page)}
+    stored = {s.key: s.value for s in store.models_of(Setting, page.items)}
     return {key: stored.get(key) for key in sorted(visible)}
 
 
@@ -29,5 +29,5 @@ def put_setting(caller: Caller, key: str, value: Any) -> SettingOut:
     policy.require(policy.decide(caller, "settings.edit", setting=key))
     setting = Setting(tenant_id=caller.user.tenant_id, key=key, value=value, updated_by=caller.user.user_id,
                       updated_at=clock.now_iso())
-    store.put_setting(setting)
+    store.put(store.setting_item(setting))
     return SettingOut(key=key, value=value, updated_at=setting.updated_at)

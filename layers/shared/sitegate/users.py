@@ -6,7 +6,7 @@ history entry when status or level change, and keeps the Cognito identity in ste
 
 from __future__ import annotations
 
-from sitegate import clock, ids, keys, policy
+from sitegate import clock, ids, jobs, keys, policy
 from sitegate.data import store, userpool
 from sitegate.errors import Conflict, InvalidInput, NotFound
 from sitegate.models.requests import NotificationPreferencesUpdate, UserCreate, UserUpdate
@@ -70,6 +70,7 @@ def create_user(caller: Caller, request: UserCreate, idempotency: store.Idempote
     if account.status != AccountStatus.ACTIVE.value:
         raise Conflict(f"account {account.account_id} is archived")
     _check_shape(account, request.level, request.job_ids, request.can_create_guests)
+    jobs.check_job_ids(account, request.job_ids)
     now = clock.now_iso()
     first_admin = request.level == "administrator" and account.master_user_id is None
     user = User(tenant_id=caller.user.tenant_id, user_id=ids.new_id(), account_id=account.account_id,
@@ -125,12 +126,12 @@ def list_users(caller: Caller, account_id: str | None, status: UserStatus | None
     if family == "staff" and account_id is None:
         page = store.query_page(keys.tenant_users(tenant_id), index="GSI2", sort_prefix=prefix, limit=limit,
                                 cursor=cursor)
-        return UserPage(items=[UserOut.of(u) for u in store.models_of(User, page)], next_cursor=page.next_cursor)
+        return UserPage(items=[UserOut.of(u) for u in store.models_of(User, page.items)], next_cursor=page.next_cursor)
     account = visible_account(caller, account_id or caller.account.account_id)
     page = store.query_page(keys.account_users(tenant_id, account.account_id), index="GSI1", sort_prefix=prefix,
                             limit=limit, cursor=cursor)
     # Managers see the users they share a job with: a filter within one account's page.
-    users = [u for u in store.models_of(User, page) if policy.decide_on_user(caller, "user.view", u, account)]
+    users = [u for u in store.models_of(User, page.items) if policy.decide_on_user(caller, "user.view", u, account)]
     return UserPage(items=[UserOut.of(u) for u in users], next_cursor=page.next_cursor)
 
 
@@ -145,6 +146,7 @@ def update_user(caller: Caller, user_id: str, request: UserUpdate) -> UserOut:
     new = _bumped(target, **changes)
     if "level" in changes or "job_ids" in changes or "can_create_guests" in changes:
         _check_shape(account, new.level, new.job_ids, new.can_create_guests)
+        jobs.check_job_ids(account, new.job_ids)
     policy.require(policy.decide_on_user(caller, "user.edit", target, account, level=changes.get("level"),
                                    job_ids=changes.get("job_ids")))
     creates = [history(new, caller, new.updated_at)] if new.level != target.level else []

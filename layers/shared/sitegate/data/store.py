@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,7 +16,19 @@ from pydantic import BaseModel
 from sitegate import keys
 from sitegate.data.aws import dynamodb_client, table
 from sitegate.errors import Conflict, InvalidInput
-from sitegate.models.stored import Account, Setting, Tenant, User, UserHistory, Vehicle
+from sitegate.models.stored import (
+    Account,
+    Job,
+    JobGrant,
+    JobRecord,
+    ProjectRole,
+    Setting,
+    Tenant,
+    Ticket,
+    User,
+    UserHistory,
+    Vehicle,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -67,6 +79,37 @@ def customer_code_item(tenant_id: str, code: str, account_id: str) -> dict[str, 
     return {**keys.customer_code(tenant_id, code), "entity": "CustomerCode", "account_id": account_id}
 
 
+def job_item(job: Job) -> dict[str, Any]:
+    return _item(job, keys.job(job.tenant_id, job.job_id),
+                 keys.job_indexes(job.tenant_id, job.job_number, job.customer_code))
+
+
+def job_number_item(job: Job) -> dict[str, Any]:
+    return {**keys.job_number(job.tenant_id, job.job_number), "entity": "JobNumber", "job_id": job.job_id}
+
+
+def grant_item(grant: JobGrant) -> dict[str, Any]:
+    return _item(grant, keys.job_grant(grant.tenant_id, grant.job_id, grant.account_id),
+                 keys.job_grant_gsi1(grant.tenant_id, grant.account_id, grant.job_number))
+
+
+def ticket_item(ticket: Ticket) -> dict[str, Any]:
+    return _item(ticket, keys.ticket(ticket.tenant_id, ticket.job_id, ticket.ticket_id))
+
+
+def record_item(record: JobRecord) -> dict[str, Any]:
+    return _item(record, keys.record(record.tenant_id, record.job_id, record.date, record.record_id))
+
+
+def role_item(role: ProjectRole) -> dict[str, Any]:
+    return _item(role, keys.project_role(role.tenant_id, role.job_id, role.user_id))
+
+
+def put(item: dict[str, Any]) -> None:
+    """An unconditional put, for items whose last write wins (settings, project roles)."""
+    table().put_item(Item=item)
+
+
 def setting_item(setting: Setting) -> dict[str, Any]:
     return _item(setting, keys.setting(setting.tenant_id, setting.key))
 
@@ -80,27 +123,70 @@ def registration_marker_item(vehicle: Vehicle) -> dict[str, Any]:
             "vehicle_id": vehicle.vehicle_id}
 
 
-def put_setting(setting: Setting) -> None:
-    table().put_item(Item=setting_item(setting))
 
 
 # ------------------------------------------------------------------ reads
+def batch_get(wanted: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Strongly consistent BatchGetItem of up to 100 keys per call, retrying unprocessed keys."""
+    name = table().name
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    unique = list({(k["PK"], k["SK"]): k for k in wanted}.values())
+    for start in range(0, len(unique), 100):
+        request: dict[str, Any] = {name: {"Keys": unique[start:start + 100], "ConsistentRead": True}}
+        while request:
+            response = dynamodb_client().batch_get_item(RequestItems=request)
+            for item in response["Responses"].get(name, []):
+                found[(item["PK"], item["SK"])] = item
+            request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def _pick(cls: type[M], found: dict[tuple[str, str], dict[str, Any]], key: dict[str, str]) -> M | None:
+    return _model(cls, found.get((key["PK"], key["SK"])))
+
+
 def get_caller(tenant_id: str, user_id: str, account_id: str) -> tuple[User | None, Account | None]:
     """The caller's user and account records in one BatchGetItem call."""
-    name = table().name
-    wanted = [keys.user(tenant_id, user_id), keys.account(tenant_id, account_id)]
-    response = dynamodb_client().batch_get_item(
-        RequestItems={name: {"Keys": wanted, "ConsistentRead": True}}
-    )
-    found = {(item["PK"], item["SK"]): item for item in response["Responses"].get(name, [])}
-    # A batch may leave keys unprocessed under throttling; read those one by one.
-    for key in response.get("UnprocessedKeys", {}).get(name, {}).get("Keys", []):
-        item = table().get_item(Key=key, ConsistentRead=True).get("Item")
-        if item:
-            found[(item["PK"], item["SK"])] = item
-    user = _model(User, found.get((wanted[0]["PK"], wanted[0]["SK"])))
-    account = _model(Account, found.get((wanted[1]["PK"], wanted[1]["SK"])))
-    return user, account
+    user_key, account_key = keys.user(tenant_id, user_id), keys.account(tenant_id, account_id)
+    found = batch_get([user_key, account_key])
+    return _pick(User, found, user_key), _pick(Account, found, account_key)
+
+
+def get_job_context(tenant_id: str, job_id: str, account_id: str,
+                    user_id: str) -> tuple[Job | None, JobGrant | None, ProjectRole | None]:
+    """A job, the caller's account's entry on it and the caller's project role, in one call."""
+    job_key = keys.job(tenant_id, job_id)
+    grant_key = keys.job_grant(tenant_id, job_id, account_id)
+    role_key = keys.project_role(tenant_id, job_id, user_id)
+    found = batch_get([job_key, grant_key, role_key])
+    return _pick(Job, found, job_key), _pick(JobGrant, found, grant_key), _pick(ProjectRole, found, role_key)
+
+
+def get_jobs(tenant_id: str, job_ids: Sequence[str]) -> list[Job]:
+    found = batch_get([keys.job(tenant_id, j) for j in job_ids])
+    return [j for j in (_pick(Job, found, keys.job(tenant_id, j)) for j in job_ids) if j is not None]
+
+
+def get_grants(tenant_id: str, account_id: str, job_ids: Sequence[str]) -> list[JobGrant]:
+    found = batch_get([keys.job_grant(tenant_id, j, account_id) for j in job_ids])
+    grants = (_pick(JobGrant, found, keys.job_grant(tenant_id, j, account_id)) for j in job_ids)
+    return [g for g in grants if g is not None]
+
+
+def get_item(cls: type[M], key: dict[str, str]) -> M | None:
+    return _model(cls, table().get_item(Key=key, ConsistentRead=True).get("Item"))
+
+
+def query_all(partition: str, sort_prefix: str, *, index: str | None = None) -> list[dict[str, Any]]:
+    """Every item of one partition under a sort-key prefix (bounded sets: a job's access list, roles)."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = query_page(partition, index=index, sort_prefix=sort_prefix, limit=200, cursor=cursor)
+        items += page.items
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
 
 
 def get_tenant(tenant_id: str) -> Tenant | None:
@@ -264,5 +350,5 @@ def query_page(partition: str, *, index: str | None = None, sort_prefix: str | N
     return Page(response.get("Items", []), _encode_cursor(response.get("LastEvaluatedKey")))
 
 
-def models_of(cls: type[M], page: Page) -> list[M]:
-    return [cls.model_validate(item) for item in page.items]
+def models_of(cls: type[M], items: Iterable[dict[str, Any]]) -> list[M]:
+    return [cls.model_validate(item) for item in items]

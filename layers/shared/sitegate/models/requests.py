@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date as date_
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -103,3 +105,73 @@ class SettingUpdate(Body):
 class VehicleCreate(Body):
     name: str = Field(min_length=1, max_length=200)
     registration: str = Field(pattern=r"^[A-Za-z0-9 -]{1,20}$")
+
+
+Money = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,2})?$")]
+JOB_NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,20}$"
+
+
+class JobCreate(Body):
+    job_number: str = Field(pattern=JOB_NUMBER_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    customer_code: CustomerCode | None = None
+    address: str | None = Field(default=None, max_length=500)
+    cost_price: Money | None = None
+    charge_price: Money | None = None
+
+
+class JobUpdate(Body):
+    """The job number is the job's public name and never changes."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    customer_code: CustomerCode | None = None
+    address: str | None = Field(default=None, max_length=500)
+    cost_price: Money | None = None
+    charge_price: Money | None = None
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs an offset, e.g. 2026-11-23T09:00:00+13:00")
+    return value
+
+
+AwareTime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class AccessGrant(Body):
+    account_id: str = Field(min_length=1, max_length=64)
+    access_type: Literal["ticket_taker", "standard", "limited"] | None = None
+    expires_at: AwareTime | None = None
+
+
+class RoleUpdate(Body):
+    role: Literal["lead", "member", "alerts_only", "not_on_jobsite"]
+
+
+class TicketCreate(Body):
+    ticket_number: str = Field(pattern=r"^[A-Za-z0-9-]{1,40}$")
+    material: str = Field(min_length=1, max_length=200)
+    quantity: Annotated[str, StringConstraints(pattern=r"^\d{1,9}(\.\d{1,3})?$")]
+    unit: str = Field(min_length=1, max_length=20)
+    truck: str = Field(min_length=1, max_length=40)
+    status: Literal["loaded", "en_route"] = "loaded"
+    eta: AwareTime | None = None
+
+
+class TicketUpdate(Body):
+    status: Literal["loaded", "en_route"] | None = None
+    eta: AwareTime | None = None
+
+
+class Unload(Body):
+    accepted: bool
+    notes: str | None = Field(default=None, max_length=1000)
+
+
+class RecordCreate(Body):
+    type: Literal["time", "equipment"]
+    date: date_
+    hours: Annotated[str, StringConstraints(pattern=r"^\d{1,2}(\.\d{1,2})?$")]
+    equipment: str | None = Field(default=None, min_length=1, max_length=200)
+    note: str | None = Field(default=None, max_length=1000)

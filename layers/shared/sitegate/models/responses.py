@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sitegate.models.stored import Account, User, Vehicle
+from sitegate.models.stored import Account, Job, JobRecord, Ticket, User, Vehicle
 
 
 class NotificationPreferencesOut(BaseModel):
@@ -107,4 +107,100 @@ class VehicleOut(BaseModel):
 
 class VehiclePage(BaseModel):
     items: list[VehicleOut]
+    next_cursor: str | None
+
+
+class JobOut(BaseModel):
+    job_id: str
+    job_number: str
+    name: str
+    customer_code: str | None
+    address: str | None
+    status: str
+    cost_price: str | None = None  # financial.view only
+    charge_price: str | None = None
+
+    @classmethod
+    def of(cls, job: Job, financial: bool) -> JobOut:
+        fields = set(cls.model_fields) - ({"cost_price", "charge_price"} if not financial else set())
+        return cls.model_validate(job.model_dump(include=fields))
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None
+
+
+class AccessEntry(BaseModel):
+    account_id: str
+    name: str
+    access_type: str | None
+    source: str
+    granted_by: str
+    granted_at: str
+    expires_at: str | None
+
+
+class AccessList(BaseModel):
+    customers: list[AccessEntry]
+    inspection_firms: list[AccessEntry]
+    project_owners: list[AccessEntry]
+    trade_contractors: list[AccessEntry]
+    vendors: list[AccessEntry]
+    guest_contractors: list[AccessEntry]
+
+
+class Member(BaseModel):
+    user_id: str
+    name: str
+    email: str
+    phone: str | None
+    account_id: str
+    company_type: str  # gc | trade | vendor | other
+    role: str  # lead | member | alerts_only | not_on_jobsite
+
+
+class MemberList(BaseModel):
+    items: list[Member]
+
+
+class TicketOut(BaseModel):
+    ticket_id: str
+    job_id: str
+    ticket_number: str
+    material: str
+    quantity: str
+    unit: str
+    truck: str
+    status: str
+    eta: str | None
+    notes: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketOut:
+        return cls.model_validate(ticket.model_dump(include=set(cls.model_fields)))
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class RecordOut(BaseModel):
+    record_id: str
+    job_id: str
+    user_id: str
+    type: str
+    date: str
+    hours: str
+    equipment: str | None
+    note: str | None
+
+    @classmethod
+    def of(cls, record: JobRecord) -> RecordOut:
+        return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
+
+
+class RecordPage(BaseModel):
+    items: list[RecordOut]
     next_cursor: str | None

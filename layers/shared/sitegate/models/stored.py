@@ -115,6 +115,7 @@ class JobGrant(Stored):
 
     tenant_id: str
     job_id: str
+    job_number: str  # job numbers never change, so this copy stays true
     account_id: str
     account_kind: AccountKind
     access_type: str | None = None
@@ -122,3 +123,72 @@ class JobGrant(Stored):
     granted_by: str
     granted_at: str
     expires_at: str | None = None
+
+
+class JobStatus(str, Enum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class Job(Stored):
+    tenant_id: str
+    job_id: str
+    job_number: str
+    name: str
+    customer_code: str | None = None
+    address: str | None = None
+    cost_price: str | None = None  # money as strings with two decimals
+    charge_price: str | None = None
+    status: JobStatus = JobStatus.ACTIVE
+    created_by: str
+    created_at: str
+    version: int = 0
+
+
+class TicketStatus(str, Enum):
+    LOADED = "loaded"
+    EN_ROUTE = "en_route"
+    UNLOADED = "unloaded"
+    REJECTED = "rejected"
+
+
+class Ticket(Stored):
+    tenant_id: str
+    job_id: str
+    ticket_id: str
+    ticket_number: str
+    material: str
+    quantity: str
+    unit: str
+    truck: str
+    status: TicketStatus = TicketStatus.LOADED
+    eta: str | None = None
+    unloaded_by: str | None = None
+    unloaded_at: str | None = None
+    notes: str | None = None
+    created_at: str
+    version: int = 0
+
+
+class JobRecord(Stored):
+    """A time or equipment entry on a job."""
+
+    tenant_id: str
+    job_id: str
+    record_id: str
+    user_id: str
+    type: str
+    date: str
+    hours: str
+    equipment: str | None = None
+    note: str | None = None
+    created_at: str
+
+
+class ProjectRole(Stored):
+    tenant_id: str
+    job_id: str
+    user_id: str
+    role: str
+    set_by: str
+    set_at: str
