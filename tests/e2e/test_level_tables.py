@@ -8,7 +8,7 @@ even see the target (API.md: invisible objects are 404, never 403).
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -55,6 +55,7 @@ class Tenant:
     admin: str  # super admin token
     tokens: dict[str, str]
     owner_account_id: str
+    jobs: list[str] = field(default_factory=list)  # job ids of J1 and J2
 
     def call(self, method: str, path: str, token: str, **kwargs):
         return self.api.request(method, path, token, **kwargs)
@@ -81,8 +82,10 @@ def tenant(api, operator_token) -> Tenant:
                           json={"name": "Table Co", "admin_email": admin_email, "admin_name": "Owner"})
     assert created.status_code == 201, created.text
     t = Tenant(api, api.token(admin_email), {}, created.json()["owner_account_id"])
+    t.jobs = [t.call("POST", "/jobs", t.admin, json={"job_number": n, "name": f"Job {n}"}).json()["job_id"]
+              for n in ("100001", "100002")]
     for level in STAFF:
-        user = t.make_user(level, job_ids=["J1"] if level in ("basic_user", "tmp_designer") else [])
+        user = t.make_user(level, job_ids=t.jobs[:1] if level in ("basic_user", "tmp_designer") else [])
         t.tokens[level] = api.token(user["email"])
     return t
 
@@ -234,6 +237,7 @@ def test_same_email_in_another_tenant_is_fine(tenant, api, operator_token):
     ({"email": "a@b.example", "name": "X", "level": "view_user", "phone": "021 555"}, "phone"),
     ({"email": "a@b.example", "name": "X", "level": "view_user", "tenant_id": "t"}, "tenant_id"),
     ({"email": "a@b.example", "name": "X", "level": "view_user", "job_ids": ["bad id!"]}, "job_ids.0"),
+    ({"email": "a@b.example", "name": "X", "level": "basic_user", "job_ids": ["no-such-job"]}, "job_ids"),
 ])
 def test_bad_user_body_is_422_naming_the_field(tenant, body, field):
     reply = tenant.call("POST", "/users", tenant.admin, json=body)
@@ -281,46 +285,49 @@ def customer(tenant, api) -> dict:
     master_email = _email("master")
     account = tenant.make_account("customer", admin={"email": master_email, "name": "Master"})
     aid = account["account_id"]
+    for job_id in tenant.jobs:  # the customer is on J1 and J2; its manager and basic user on J1 only
+        assert tenant.call("POST", f"/jobs/{job_id}/access", tenant.admin, json={"account_id": aid}).status_code == 201
     users = {"master": tenant.call("GET", f"/users?account_id={aid}", tenant.admin).json()["items"][0]}
     users["administrator"] = tenant.make_user("administrator", aid)
-    users["manager"] = tenant.make_user("manager", aid, job_ids=["J1"], can_create_guests=True)
-    users["basic"] = tenant.make_user("basic", aid, job_ids=["J1"])
+    users["manager"] = tenant.make_user("manager", aid, job_ids=tenant.jobs[:1], can_create_guests=True)
+    users["basic"] = tenant.make_user("basic", aid, job_ids=tenant.jobs[:1])
     tokens = {name: api.token(user["email"]) for name, user in users.items()}
     return {"account_id": aid, "users": users, "tokens": tokens}
 
 
 def _account_do(t: Tenant, c: dict, action: str, token: str):
     aid = c["account_id"]
+    j1, j2 = t.jobs
     if action == "add_administrator":
         return t.call("POST", "/users", token, json={"email": _email("a"), "name": "A", "level": "administrator"})
     if action == "add_manager":
         return t.call("POST", "/users", token, json={"email": _email("m"), "name": "M", "level": "manager",
-                                                     "job_ids": ["J1"]})
+                                                     "job_ids": [j1]})
     if action == "add_basic_on_own_job":
         return t.call("POST", "/users", token, json={"email": _email("b"), "name": "B", "level": "basic",
-                                                     "job_ids": ["J1"]})
+                                                     "job_ids": [j1]})
     if action == "add_basic_on_other_job":
         return t.call("POST", "/users", token, json={"email": _email("b"), "name": "B", "level": "basic",
-                                                     "job_ids": ["J9"]})
+                                                     "job_ids": [j2]})
     if action == "add_staff_user":
         return t.call("POST", "/users", token, json={"email": _email("s"), "name": "S", "level": "view_user",
                                                      "account_id": t.owner_account_id})
     if action == "view_basic_user":
-        return t.call("GET", f"/users/{t.make_user('basic', aid, job_ids=['J1'])['user_id']}", token)
+        return t.call("GET", f"/users/{t.make_user('basic', aid, job_ids=[j1])['user_id']}", token)
     if action == "edit_basic_user":
-        return t.call("PATCH", f"/users/{t.make_user('basic', aid, job_ids=['J1'])['user_id']}", token,
+        return t.call("PATCH", f"/users/{t.make_user('basic', aid, job_ids=[j1])['user_id']}", token,
                       json={"name": "Renamed"})
     if action == "disable_basic_user":
-        return t.call("POST", f"/users/{t.make_user('basic', aid, job_ids=['J1'])['user_id']}/disable", token)
+        return t.call("POST", f"/users/{t.make_user('basic', aid, job_ids=[j1])['user_id']}/disable", token)
     if action == "reset_basic_user":
-        return t.call("POST", f"/users/{t.make_user('basic', aid, job_ids=['J1'])['user_id']}/reset-password", token)
+        return t.call("POST", f"/users/{t.make_user('basic', aid, job_ids=[j1])['user_id']}/reset-password", token)
     if action == "delete_basic_user":
-        return t.call("DELETE", f"/users/{t.make_user('basic', aid, job_ids=['J1'])['user_id']}", token)
+        return t.call("DELETE", f"/users/{t.make_user('basic', aid, job_ids=[j1])['user_id']}", token)
     if action == "disable_master":
         return t.call("POST", f"/users/{c['users']['master']['user_id']}/disable", token)
     if action == "demote_master":
         return t.call("PATCH", f"/users/{c['users']['master']['user_id']}", token, json={"level": "basic",
-                                                                                        "job_ids": ["J1"]})
+                                                                                        "job_ids": [j1]})
     if action == "create_guest_contractor":
         return t.call("POST", "/accounts", token, json={"kind": "guest_contractor", "name": "Guest Sparky"})
     if action == "create_customer":
@@ -366,7 +373,7 @@ def test_account_level_cell(tenant, customer, level, action, expected):
 
 
 def test_manager_without_guest_flag_cannot_create_guests(tenant, customer, api):
-    manager = tenant.make_user("manager", customer["account_id"], job_ids=["J1"])
+    manager = tenant.make_user("manager", customer["account_id"], job_ids=tenant.jobs[:1])
     reply = tenant.call("POST", "/accounts", api.token(manager["email"]), json={"kind": "guest_contractor", "name": "G"})
     assert reply.status_code == 403
 
@@ -374,8 +381,10 @@ def test_manager_without_guest_flag_cannot_create_guests(tenant, customer, api):
 def test_administrator_adds_guest_technicians_to_its_guest_contractor(tenant, customer):
     token = customer["tokens"]["administrator"]
     guest = tenant.call("POST", "/accounts", token, json={"kind": "guest_contractor", "name": "Guest Plumbing"}).json()
+    granted = tenant.call("POST", f"/jobs/{tenant.jobs[0]}/access", token, json={"account_id": guest["account_id"]})
+    assert granted.status_code == 201, granted.text
     tech = tenant.call("POST", "/users", token, json={"email": _email("tech"), "name": "Tech", "level": "basic",
-                                                      "job_ids": ["J1"], "account_id": guest["account_id"]})
+                                                      "job_ids": tenant.jobs[:1], "account_id": guest["account_id"]})
     assert tech.status_code == 201, tech.text
     listed = tenant.call("GET", "/accounts", token).json()["items"]
     assert {a["account_id"] for a in listed} >= {customer["account_id"], guest["account_id"]}
