@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sitegate import accounts, levels, tenant_settings, tenants, users, vehicles
+from sitegate import accounts, jobs, levels, tenant_settings, tenants, users, vehicles
 from sitegate.http import authorize, build_resolver, current_caller, idempotent_create
 from sitegate.models.requests import (
     AccountCreate,
@@ -23,6 +23,7 @@ from sitegate.models.requests import (
 from sitegate.models.responses import (
     AccountOut,
     AccountPage,
+    Dashboard,
     Health,
     LevelCatalog,
     Me,
@@ -157,6 +158,11 @@ def get_settings() -> dict[str, Any]:
 @app.put("/settings/<key>")
 def put_setting(key: str, body: Annotated[SettingUpdate, Body()]) -> SettingOut:
     return tenant_settings.put_setting(current_caller(app), key, body.value)
+
+
+@app.get("/dashboard")
+def dashboard() -> Dashboard:
+    return jobs.dashboard(current_caller(app))
 
 
 @app.get("/vehicles")

@@ -339,3 +339,13 @@ def test_other_tenants_job_ids_are_404_on_every_route(site, job_249819, api, ope
         assert other.status(method, path, other.admin, json=body) == 404, (method, path)
     assert site.ok("GET", f"/jobs/{job_id}")["status"] == "active"
     assert "249819" not in [j["job_number"] for j in other.ok("GET", "/jobs?q=249")["items"]]
+
+
+def test_dashboard_counts_visible_active_jobs(site):
+    _, designer = site.user("tmp_designer")
+    before = site.ok("GET", "/dashboard")["active_jobs"]
+    site.ok("POST", "/jobs", designer, json={"job_number": "120001", "name": "Counted"})
+    assert site.ok("GET", "/dashboard")["active_jobs"] == before + 1
+    assert site.ok("GET", "/dashboard", designer)["active_jobs"] == 1
+    _, field = site.user("basic_user_plus")
+    assert site.status("GET", "/dashboard", field) == 403

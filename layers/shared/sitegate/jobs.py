@@ -14,7 +14,7 @@ from sitegate import clock, ids, keys, policy
 from sitegate.data import store
 from sitegate.errors import Conflict, InvalidInput, NotFound
 from sitegate.models.requests import AccessGrant, JobCreate, JobUpdate
-from sitegate.models.responses import AccessEntry, AccessList, JobOut, JobPage
+from sitegate.models.responses import AccessEntry, AccessList, Dashboard, JobOut, JobPage
 from sitegate.models.stored import Account, AccountKind, AccountStatus, Job, JobGrant, JobStatus, User
 from sitegate.policy import Caller, JobFacts
 
@@ -280,3 +280,15 @@ def users_on_job(job: Job, owner_account_id: str) -> list[tuple[Account, list[Us
     return [(a, store.models_of(User, store.query_all(keys.account_users(job.tenant_id, a.account_id), "active#",
                                                       index="GSI1")))
             for a in accounts if a.status == AccountStatus.ACTIVE.value]
+
+
+def dashboard(caller: Caller) -> Dashboard:
+    """Office dashboard counters over what the caller can see."""
+    policy.require(policy.decide(caller, "dashboard.view"))
+    reach = policy.decide(caller, "job.view")
+    tenant_id = caller.user.tenant_id
+    if reach.scope is policy.Scope.ALL:
+        active = store.count(keys.tenant_jobs(tenant_id), index="GSI1", status=JobStatus.ACTIVE.value)
+    else:
+        active = sum(j.status == JobStatus.ACTIVE.value for j in store.get_jobs(tenant_id, caller.user.job_ids))
+    return Dashboard(active_jobs=active)

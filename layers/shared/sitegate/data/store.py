@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
@@ -348,6 +348,27 @@ def query_page(partition: str, *, index: str | None = None, sort_prefix: str | N
             raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}]) from exc
         raise
     return Page(response.get("Items", []), _encode_cursor(response.get("LastEvaluatedKey")))
+
+
+def count(partition: str, *, index: str | None = None, **equals: str) -> int:
+    """How many items of a partition have these attribute values (dashboard counters)."""
+    pk = "PK" if index is None else f"{index}PK"
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key(pk).eq(partition), "Select": "COUNT"}
+    if index is not None:
+        kwargs["IndexName"] = index
+    if equals:
+        condition = None
+        for name, value in equals.items():
+            term = Attr(name).eq(value)
+            condition = term if condition is None else condition & term
+        kwargs["FilterExpression"] = condition
+    total = 0
+    while True:
+        response = table().query(**kwargs)
+        total += int(response["Count"])
+        if "LastEvaluatedKey" not in response:
+            return total
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def models_of(cls: type[M], items: Iterable[dict[str, Any]]) -> list[M]:

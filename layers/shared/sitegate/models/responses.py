@@ -204,3 +204,10 @@ class RecordOut(BaseModel):
 class RecordPage(BaseModel):
     items: list[RecordOut]
     next_cursor: str | None
+
+
+class Dashboard(BaseModel):
+    active_jobs: int
+    # Deliveries and job requests are not built yet: null until they are, never a made-up zero.
+    pending_deliveries: int | None = None
+    open_requests: int | None = None
