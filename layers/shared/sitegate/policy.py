@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from sitegate import clock
 from sitegate.errors import Forbidden
 from sitegate.models.stored import Account, AccountKind, AccountStatus, JobGrant, User, UserStatus
 
@@ -207,6 +208,7 @@ def decide(
     now: datetime | None = None,
 ) -> Decision:
     """Decide whether `caller` may do `action` (on `job`, or on `setting`). Denied by default."""
+    now = now or clock.now()  # an expired grant never counts, whoever forgets to pass the time
     user, account = caller.user, caller.account
     if user.status != UserStatus.ACTIVE.value:
         return _deny("inactive-user", f"user is {user.status}")
@@ -240,7 +242,7 @@ def _staff(user: User, action: str, job: JobFacts | None, setting: str | None) -
     return _allow("staff-table", f"{user.level} has {capability} ({scope.value})", scope)
 
 
-def _account_user(user: User, account: Account, action: str, job: JobFacts | None, now: datetime | None) -> Decision:
+def _account_user(user: User, account: Account, action: str, job: JobFacts | None, now: datetime) -> Decision:
     if job is not None:
         reach = _job_reach(user, account, job, now)
         if not reach.allowed:
@@ -258,13 +260,13 @@ def _account_user(user: User, account: Account, action: str, job: JobFacts | Non
     return _allow("account-table", f"{user.level} has {action} ({scope.value})", scope)
 
 
-def _job_reach(user: User, account: Account, job: JobFacts, now: datetime | None) -> Decision:
+def _job_reach(user: User, account: Account, job: JobFacts, now: datetime) -> Decision:
     """An account user reaches a job only through its account's unexpired entry,
     narrowed by level (administrator: every such job; manager/basic: assigned)."""
     grant = job.grant
     if grant is None or grant.account_id != account.account_id:
         return _deny("no-grant", "the account has no access to this job")
-    if grant.expires_at and now is not None and datetime.fromisoformat(grant.expires_at) <= now:
+    if grant.expires_at and datetime.fromisoformat(grant.expires_at) <= now:
         return _deny("grant-expired", "the account's access to this job has expired")
     if user.level != "administrator" and job.job_id not in user.job_ids:
         return _deny("not-assigned", f"{user.level} is not assigned to this job")
