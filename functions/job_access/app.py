@@ -21,7 +21,6 @@ from sitegate.models.requests import (
     Unload,
 )
 from sitegate.models.responses import (
-    AccessEntry,
     AccessList,
     JobOut,
     JobPage,
@@ -83,8 +82,10 @@ def access_list(job_id: str) -> AccessList:
 
 
 @app.post("/jobs/<job_id>/access")
-def grant_access(job_id: str, body: Annotated[AccessGrant, Body()]) -> tuple[AccessEntry, int]:
-    return jobs.grant_access(current_caller(app), job_id, body), 201
+def grant_access(job_id: str, body: Annotated[AccessGrant, Body()]) -> Created:
+    caller = current_caller(app)
+    return idempotent_create(app, caller, f"POST /jobs/{job_id}/access", body,
+                             lambda once: jobs.grant_access(caller, job_id, body, once))
 
 
 @app.delete("/jobs/<job_id>/access/<account_id>")

@@ -349,3 +349,15 @@ def test_dashboard_counts_visible_active_jobs(site):
     assert site.ok("GET", "/dashboard", designer)["active_jobs"] == 1
     _, field = site.user("basic_user_plus")
     assert site.status("GET", "/dashboard", field) == 403
+
+
+def test_repeated_grant_with_idempotency_key_returns_first_entry(site, job_249819):
+    account, _ = site.account("vendor")
+    body = {"account_id": account["account_id"]}
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    path = f"/jobs/{job_249819['job']['job_id']}/access"
+    first = site.api.request("POST", path, site.admin, json=body, headers=dict(headers))
+    again = site.api.request("POST", path, site.admin, json=body, headers=dict(headers))
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json()
+    assert site.status("POST", path, site.admin, json=body) == 409  # without the key it is a duplicate

@@ -200,7 +200,7 @@ def _grantee(caller: Caller, account_id: str) -> Account:
     return account
 
 
-def grant_access(caller: Caller, job_id: str, request: AccessGrant) -> AccessEntry:
+def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency: store.Idempotency | None) -> AccessEntry:
     job, facts = job_context(caller, job_id)
     account = _grantee(caller, request.account_id)
     policy.require(policy.decide_on_grant(caller, facts, account))
@@ -220,10 +220,12 @@ def grant_access(caller: Caller, job_id: str, request: AccessGrant) -> AccessEnt
                      account_kind=account.kind, access_type=request.access_type, source="manual",
                      granted_by=caller.user.user_id, granted_at=clock.now_iso(),
                      expires_at=request.expires_at.isoformat() if request.expires_at else None)
-    store.write(creates=[store.Create(store.grant_item(grant), f"{account.name} is already on this job's access list")])
-    return AccessEntry(account_id=account.account_id, name=account.name, access_type=grant.access_type,
-                       source=grant.source, granted_by=grant.granted_by, granted_at=grant.granted_at,
-                       expires_at=grant.expires_at)
+    entry = AccessEntry(account_id=account.account_id, name=account.name, access_type=grant.access_type,
+                        source=grant.source, granted_by=grant.granted_by, granted_at=grant.granted_at,
+                        expires_at=grant.expires_at)
+    store.create_once([store.Create(store.grant_item(grant), f"{account.name} is already on this job's access list")],
+                      entry, idempotency)
+    return entry
 
 
 def revoke_access(caller: Caller, job_id: str, account_id: str) -> None:

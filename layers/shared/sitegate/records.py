@@ -21,10 +21,7 @@ def create_record(caller: Caller, job_id: str, request: RecordCreate, idempotenc
     record = JobRecord(tenant_id=job.tenant_id, job_id=job.job_id, record_id=ids.new_id(), user_id=caller.user.user_id,
                        created_at=clock.now_iso(), **{**request.model_dump(), "date": request.date.isoformat()})
     out = RecordOut.of(record)
-    creates = [store.Create(store.record_item(record), "record already exists")]
-    if idempotency is not None:
-        creates.append(idempotency.create(out))
-    store.write(creates=creates)
+    store.create_once([store.Create(store.record_item(record), "record already exists")], out, idempotency)
     return out
 
 

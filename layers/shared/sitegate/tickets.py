@@ -27,10 +27,7 @@ def create_ticket(caller: Caller, job_id: str, request: TicketCreate, idempotenc
     ticket = Ticket(tenant_id=job.tenant_id, job_id=job.job_id, ticket_id=ids.new_id(), created_at=clock.now_iso(),
                     **{**request.model_dump(exclude={"eta"}), "eta": eta})
     out = TicketOut.of(ticket)
-    creates = [store.Create(store.ticket_item(ticket), "ticket already exists")]
-    if idempotency is not None:
-        creates.append(idempotency.create(out))
-    store.write(creates=creates)
+    store.create_once([store.Create(store.ticket_item(ticket), "ticket already exists")], out, idempotency)
     return out
 
 

@@ -24,7 +24,5 @@ def create_vehicle(caller: Caller, request: VehicleCreate, idempotency: store.Id
     creates = [store.Create(store.vehicle_item(vehicle), "vehicle already exists"),
                store.Create(store.registration_marker_item(vehicle),
                             f"a vehicle with registration {vehicle.registration} already exists")]
-    if idempotency is not None:
-        creates.append(idempotency.create(out))
-    store.write(creates=creates)
+    store.create_once(creates, out, idempotency)
     return out

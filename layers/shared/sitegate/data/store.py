@@ -298,6 +298,11 @@ def write(creates: Sequence[Create] = (), replaces: Sequence[Replace] = (), remo
         raise
 
 
+def create_once(creates: list[Create], response: BaseModel, idempotency: Idempotency | None) -> None:
+    """Write a create and, under an Idempotency-Key, its first response, in one transaction."""
+    write(creates=[*creates, idempotency.create(response)] if idempotency is not None else creates)
+
+
 def create_all(creates: list[Create]) -> None:
     """Put every item, each only if new, all or nothing."""
     write(creates=creates)

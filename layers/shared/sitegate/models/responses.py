@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel
 
-from sitegate.models.stored import Account, Job, JobRecord, Ticket, User, Vehicle
+from sitegate.models.stored import Job
+
+
+class AllowList(BaseModel):
+    """A response built from a stored model, keeping only the fields declared here."""
+
+    @classmethod
+    def of(cls, stored: BaseModel) -> Self:
+        return cls.model_validate(stored.model_dump(include=set(cls.model_fields)))
 
 
 class NotificationPreferencesOut(BaseModel):
@@ -14,7 +22,7 @@ class NotificationPreferencesOut(BaseModel):
     sms: bool
 
 
-class UserOut(BaseModel):
+class UserOut(AllowList):
     user_id: str
     email: str
     name: str
@@ -27,21 +35,13 @@ class UserOut(BaseModel):
     can_create_guests: bool
     notifications: NotificationPreferencesOut
 
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls.model_validate(user.model_dump(include=set(cls.model_fields)))
 
-
-class AccountOut(BaseModel):
+class AccountOut(AllowList):
     account_id: str
     kind: str
     name: str
     customer_codes: list[str]
     status: str
-
-    @classmethod
-    def of(cls, account: Account) -> AccountOut:
-        return cls.model_validate(account.model_dump(include=set(cls.model_fields)))
 
 
 class TenantCreated(BaseModel):
@@ -95,14 +95,10 @@ class SettingOut(BaseModel):
     updated_at: str | None = None
 
 
-class VehicleOut(BaseModel):
+class VehicleOut(AllowList):
     vehicle_id: str
     name: str
     registration: str
-
-    @classmethod
-    def of(cls, vehicle: Vehicle) -> VehicleOut:
-        return cls.model_validate(vehicle.model_dump(include=set(cls.model_fields)))
 
 
 class VehiclePage(BaseModel):
@@ -164,7 +160,7 @@ class MemberList(BaseModel):
     items: list[Member]
 
 
-class TicketOut(BaseModel):
+class TicketOut(AllowList):
     ticket_id: str
     job_id: str
     ticket_number: str
@@ -176,17 +172,13 @@ class TicketOut(BaseModel):
     eta: str | None
     notes: str | None
 
-    @classmethod
-    def of(cls, ticket: Ticket) -> TicketOut:
-        return cls.model_validate(ticket.model_dump(include=set(cls.model_fields)))
-
 
 class TicketPage(BaseModel):
     items: list[TicketOut]
     next_cursor: str | None
 
 
-class RecordOut(BaseModel):
+class RecordOut(AllowList):
     record_id: str
     job_id: str
     user_id: str
@@ -195,10 +187,6 @@ class RecordOut(BaseModel):
     hours: str
     equipment: str | None
     note: str | None
-
-    @classmethod
-    def of(cls, record: JobRecord) -> RecordOut:
-        return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
 
 
 class RecordPage(BaseModel):
