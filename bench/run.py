@@ -62,14 +62,25 @@ def dynamodb_calls() -> None:
         aws.dynamodb_client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
         created = call("user_levels", "post_tenants.json", operator)
         admin = created_identity(created.body)
-        print("DynamoDB calls per request (user_levels)")
-        for label, event, who in [("GET /health", "get_health.json", None), ("GET /me", "get_me.json", admin),
-                                  ("GET /levels", "get_levels.json", admin),
-                                  ("POST /tenants", "post_tenants.json", operator)]:
+        job_id = call("job_access", "post_jobs.json", admin).body["job_id"]
+        call("job_access", "post_job_tickets.json", admin, path={"job_id": job_id})
+        on_job = {"job_id": job_id}
+        print("DynamoDB calls per request")
+        for label, function, event, who, path in [
+            ("GET /health", "user_levels", "get_health.json", None, None),
+            ("GET /me", "user_levels", "get_me.json", admin, None),
+            ("GET /levels", "user_levels", "get_levels.json", admin, None),
+            ("POST /tenants", "user_levels", "post_tenants.json", operator, None),
+            ("POST /users", "user_levels", "post_users.json", admin, None),
+            ("GET /jobs?q=249", "job_access", "get_jobs.json", admin, None),
+            ("GET /jobs/{id}", "job_access", "get_job.json", admin, on_job),
+            ("GET .../tickets", "job_access", "get_job_tickets.json", admin, on_job),
+            ("POST .../tickets", "job_access", "post_job_tickets.json", admin, on_job),
+        ]:
             calls.clear()
-            reply = call("user_levels", event, who, headers={"idempotency-key": ""})
+            reply = call(function, event, who, headers={"idempotency-key": ""}, path=path)
             detail = ", ".join(f"{name} {n}" for name, n in sorted(calls.items())) or "none"
-            print(f"  {label:14} {sum(calls.values()):2d}  ({detail}; status {reply.status})")
+            print(f"  {label:17} {sum(calls.values()):2d}  ({detail}; status {reply.status})")
 
 
 def created_identity(body: dict):
