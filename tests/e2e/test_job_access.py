@@ -361,3 +361,17 @@ def test_repeated_grant_with_idempotency_key_returns_first_entry(site, job_24981
     assert (first.status_code, again.status_code) == (201, 201)
     assert first.json() == again.json()
     assert site.status("POST", path, site.admin, json=body) == 409  # without the key it is a duplicate
+
+
+def test_any_editor_of_the_job_manages_its_access_list(site):
+    # TMP Designer Plus has job.edit on every job but does not see the client list
+    job = site.job("450001")
+    firm, _ = site.account("inspection_firm")
+    _, designer_plus = site.user("tmp_designer_plus")
+    _, viewer = site.user("view_user")
+    body = {"account_id": firm["account_id"], "access_type": "standard"}
+    assert site.status("POST", f"/jobs/{job['job_id']}/access", viewer, json=body) == 404  # may not see the firm
+    assert site.status("POST", f"/jobs/{job['job_id']}/access", designer_plus, json=body) == 201
+    assert site.status("GET", f"/accounts/{firm['account_id']}", designer_plus) == 404
+    assert site.status("DELETE", f"/jobs/{job['job_id']}/access/{firm['account_id']}", viewer) == 403
+    assert site.status("DELETE", f"/jobs/{job['job_id']}/access/{firm['account_id']}", designer_plus) == 204

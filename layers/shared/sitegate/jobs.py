@@ -193,17 +193,24 @@ def access_list(caller: Caller, job_id: str) -> AccessList:
     return AccessList(**panels)
 
 
-def _grantee(caller: Caller, account_id: str) -> Account:
+def _grantee(caller: Caller, job: Job, facts: JobFacts, account_id: str) -> tuple[Account, JobGrant | None]:
+    """The account to add to or remove from the job, with its current entry, once the caller
+    may manage that entry. Whoever may manage it may name the account; to anyone else an
+    account neither on the job's list nor in sight is 404."""
     account = store.get_account(caller.user.tenant_id, account_id)
-    if account is None or not policy.decide_on_account(caller, "account.view", account):
+    if account is None:
         raise NotFound(f"account {account_id} not found")
-    return account
+    entry = store.get_item(JobGrant, keys.job_grant(job.tenant_id, job.job_id, account_id))
+    decision = policy.decide_on_grant(caller, facts, account)
+    if not decision and entry is None and not policy.decide_on_account(caller, "account.view", account):
+        raise NotFound(f"account {account_id} not found")
+    policy.require(decision)
+    return account, entry
 
 
 def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency: store.Idempotency | None) -> AccessEntry:
     job, facts = job_context(caller, job_id)
-    account = _grantee(caller, request.account_id)
-    policy.require(policy.decide_on_grant(caller, facts, account))
+    account, _ = _grantee(caller, job, facts, request.account_id)
     _writable(job)
     if account.kind == AccountKind.OWNER.value:
         raise _invalid("account_id", "the owner account is on every job already")
@@ -231,9 +238,8 @@ def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency:
 def revoke_access(caller: Caller, job_id: str, account_id: str) -> None:
     """Remove an account from the job: all its users lose access on their next request."""
     job, facts = job_context(caller, job_id)
-    account = _grantee(caller, account_id)
-    policy.require(policy.decide_on_grant(caller, facts, account))
-    if store.get_item(JobGrant, keys.job_grant(job.tenant_id, job.job_id, account_id)) is None:
+    _, entry = _grantee(caller, job, facts, account_id)
+    if entry is None:
         raise NotFound(f"account {account_id} is not on this job's access list")
     store.write(removes=[store.Remove(keys.job_grant(job.tenant_id, job.job_id, account_id))])
 
