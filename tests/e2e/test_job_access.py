@@ -375,3 +375,10 @@ def test_any_editor_of_the_job_manages_its_access_list(site):
     assert site.status("GET", f"/accounts/{firm['account_id']}", designer_plus) == 404
     assert site.status("DELETE", f"/jobs/{job['job_id']}/access/{firm['account_id']}", viewer) == 403
     assert site.status("DELETE", f"/jobs/{job['job_id']}/access/{firm['account_id']}", designer_plus) == 204
+
+
+def test_prices_are_set_only_by_those_who_may_see_them(site):
+    _, designer = site.user("tmp_designer")
+    body = {"job_number": "560001", "name": "Priced", "charge_price": "10.00"}
+    assert site.status("POST", "/jobs", designer, json=body) == 403
+    assert site.status("POST", "/jobs", designer, json={**body, "charge_price": None}) == 201

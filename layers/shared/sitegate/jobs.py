@@ -58,16 +58,15 @@ def _customer_grant(job: Job, account_id: str, at: str) -> JobGrant:
 
 
 def _customer_of(tenant_id: str, code: str | None) -> str | None:
-    """The active customer account carrying this code, if any."""
-    if not code:
-        return None
-    marker = store.table().get_item(Key=keys.customer_code(tenant_id, code), ConsistentRead=True).get("Item")
-    return None if marker is None else str(marker["account_id"])
+    """The customer account carrying this code, if any."""
+    return store.customer_with_code(tenant_id, code) if code else None
 
 
 # ------------------------------------------------------------------ jobs
 def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotency | None) -> JobOut:
     policy.require(policy.decide(caller, "job.add"))
+    if request.cost_price is not None or request.charge_price is not None:
+        policy.require(policy.decide(caller, "financial.view"))  # who may not see prices may not set them
     now = clock.now_iso()
     job = Job(tenant_id=caller.user.tenant_id, job_id=ids.new_id(), created_by=caller.user.user_id, created_at=now,
               **request.model_dump())

@@ -173,6 +173,12 @@ def get_grants(tenant_id: str, account_id: str, job_ids: Sequence[str]) -> list[
     return [g for g in grants if g is not None]
 
 
+def customer_with_code(tenant_id: str, code: str) -> str | None:
+    """The id of the customer account that carries this customer code, if any."""
+    marker = table().get_item(Key=keys.customer_code(tenant_id, code), ConsistentRead=True).get("Item")
+    return None if marker is None else str(marker["account_id"])
+
+
 def get_item(cls: type[M], key: dict[str, str]) -> M | None:
     return _model(cls, table().get_item(Key=key, ConsistentRead=True).get("Item"))
 
