@@ -269,7 +269,12 @@ def http_event(route: Route, params: dict[str, str], claims: dict[str, Any] | No
     if params:
         event["pathParameters"] = params
     if raw_body:
-        event["body"] = raw_body.decode() if is_text else base64.b64encode(raw_body).decode()
+        try:
+            event["body"] = raw_body.decode() if is_text else None
+        except UnicodeDecodeError:  # API Gateway base64-encodes what is not UTF-8 text
+            event["body"] = None
+        if event["body"] is None:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(raw_body).decode(), True
     return event
 
 

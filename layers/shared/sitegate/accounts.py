@@ -37,7 +37,7 @@ def create_account(caller: Caller, request: AccountCreate, idempotency: store.Id
     if request.admin is not None:
         admin, admin_creates = new_account_admin(caller, account, request.admin.email, request.admin.name,
                                                  request.admin.phone, now)
-        account = account.model_copy(update={"master_user_id": admin.user_id})
+        account = account.changed(master_user_id=admin.user_id)
         creates += admin_creates
     out = AccountOut.of(account)
     creates.insert(0, store.Create(store.account_item(account), "account already exists"))
@@ -79,13 +79,15 @@ def list_accounts(caller: Caller, kind: AccountKind | None, limit: int, cursor: 
 def update_account(caller: Caller, account_id: str, request: AccountUpdate) -> AccountOut:
     account = visible_account(caller, account_id)
     policy.require(policy.decide_on_account(caller, "account.edit", account))
+    if account.status != AccountStatus.ACTIVE.value:
+        raise Conflict(f"account {account.account_id} is archived")
     changes = request.model_dump(exclude_unset=True)
     if not changes:
         return AccountOut.of(account)
     if "customer_codes" in changes:
         _codes_only_for_customers(account.kind, changes["customer_codes"])
         changes["customer_codes"] = sorted(set(changes["customer_codes"]))
-    new = account.model_copy(update={**changes, "version": account.version + 1})
+    new = account.changed(**changes, version=account.version + 1)
     added = set(new.customer_codes) - set(account.customer_codes)
     dropped = set(account.customer_codes) - set(new.customer_codes)
     store.write(creates=[_code_marker(new, code) for code in sorted(added)],
@@ -103,6 +105,8 @@ def archive_account(caller: Caller, account_id: str) -> AccountOut:
         raise Conflict("the owner account cannot be archived")
     if account.status == AccountStatus.ARCHIVED.value:
         return AccountOut.of(account)
-    new = account.model_copy(update={"status": AccountStatus.ARCHIVED.value, "version": account.version + 1})
-    store.write(replaces=[store.Replace(store.account_item(new))])
+    new = account.changed(status=AccountStatus.ARCHIVED.value, version=account.version + 1)
+    # Its codes stay on the record for history but free up: no new job connects an archived customer.
+    store.write(replaces=[store.Replace(store.account_item(new))],
+                removes=[store.Remove(keys.customer_code(new.tenant_id, code)) for code in new.customer_codes])
     return AccountOut.of(new)

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from pydantic import BaseModel
 
 from sitegate import clock
 from sitegate.data import store
-from sitegate.errors import Forbidden, SiteGateError, Unauthorized
+from sitegate.errors import Forbidden, InvalidInput, SiteGateError, Unauthorized
 from sitegate.models.stored import AccountStatus, UserStatus
 from sitegate.policy import Caller, Decision, JobFacts, decide, require
 
 logger = Logger(child=True)
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 
 
 def _error(status: int, message: str, **details: Any) -> Response:
@@ -48,6 +50,18 @@ def build_resolver() -> APIGatewayHttpResolver:
         logger.info("invalid input", extra={"errors": errors})
         fields = ", ".join(e["field"] for e in errors)
         return _error(422, f"invalid input: {fields}", errors=errors)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+        return _error(415, "send JSON: Content-Type application/json")
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError) -> Response:
+        return _error(422, "invalid input: body", errors=[{"field": "body", "message": "JSON must be UTF-8"}])
+
+    @app.not_found
+    def _no_route(exc: Exception) -> Response:
+        return _error(404, "Not Found")
 
     return app
 
@@ -87,13 +101,18 @@ def idempotent_create(
     body: BaseModel,
     create: Callable[[store.Idempotency | None], BaseModel],
 ) -> tuple[dict[str, Any], int]:
-    """Run a create once per Idempotency-Key: a repeat with the same body gets the
-    first response and creates nothing; the marker is written in the create's own
-    transaction, so a concurrent repeat cannot create twice."""
+    """Run a create once per Idempotency-Key: the same caller repeating it with the same
+    body gets the first response and creates nothing. The marker is written in the create's
+    own transaction, so a concurrent repeat cannot create twice. Keys belong to the caller
+    who used them: nobody else can replay a response they were never authorized to get."""
     key = app.current_event.headers.get("idempotency-key")
     if not key:
         return create(None).model_dump(mode="json"), 201
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput("invalid input: Idempotency-Key", errors=[
+            {"field": "Idempotency-Key", "message": "1 to 200 characters: letters, digits and - _ . :"}])
     tenant_id = caller.user.tenant_id
+    scope = f"{caller.user.user_id}#{scope}"
     request_hash = _request_hash(body)
     replay = store.find_idempotent_response(tenant_id, scope, key, request_hash)
     if replay is None:

@@ -8,7 +8,7 @@ may not see is 404 everywhere.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sitegate import clock, ids, keys, policy
 from sitegate.data import store
@@ -79,7 +79,7 @@ def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotenc
     replaces = []
     if policy.decide(caller, "job.view").scope is policy.Scope.ALLOCATED:  # a TMP Designer is allocated to its job
         me = caller.user
-        allocated = me.model_copy(update={"job_ids": [*me.job_ids, job.job_id], "version": me.version + 1})
+        allocated = me.changed(job_ids=[*me.job_ids, job.job_id], version=me.version + 1)
         replaces.append(store.Replace(store.user_item(allocated)))
     if idempotency is not None:
         creates.append(idempotency.create(out))
@@ -104,7 +104,7 @@ def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int,
         jobs = [j for j in store.models_of(Job, page.items) if wanted in (None, j.status)]
         return JobPage(items=[_out(caller, j) for j in jobs], next_cursor=page.next_cursor)
     grants: list[JobGrant] = []
-    next_cursor = None
+    next_cursor: str | None = None
     if reach.scope is policy.Scope.ACCOUNT:  # an administrator: its account's entries, by number
         page = store.query_page(keys.account_jobs(tenant_id, me.account_id), index="GSI1", sort_prefix=prefix or None,
                                 limit=limit, cursor=cursor)
@@ -118,7 +118,13 @@ def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int,
     jobs = sorted(store.get_jobs(tenant_id, job_ids), key=lambda j: j.job_number)
     visible = [j for j in jobs if j.job_number.startswith(prefix) and wanted in (None, j.status)
                and _sees(caller, j, grants)]
-    return JobPage(items=[_out(caller, j) for j in visible[:limit]], next_cursor=next_cursor)
+    if reach.scope is not policy.Scope.ACCOUNT:  # a short list of its own: page it by job number
+        after = (store.decode_cursor(cursor) or {}).get("after", "")
+        visible = [j for j in visible if j.job_number > after]
+        more = len(visible) > limit
+        visible = visible[:limit]
+        next_cursor = store.encode_cursor({"after": visible[-1].job_number}) if more else None
+    return JobPage(items=[_out(caller, j) for j in visible], next_cursor=next_cursor)
 
 
 def _sees(caller: Caller, job: Job, grants: Iterable[JobGrant]) -> bool:
@@ -135,7 +141,7 @@ def update_job(caller: Caller, job_id: str, request: JobUpdate) -> JobOut:
         policy.require(policy.decide(caller, "financial.view"))
     if not changes:
         return _out(caller, job)
-    new = job.model_copy(update={**changes, "version": job.version + 1})
+    new = job.changed(**changes, version=job.version + 1)
     creates, removes = [], []
     if new.customer_code != job.customer_code:  # the customer connection follows the code
         old_customer = _customer_of(job.tenant_id, job.customer_code)
@@ -157,7 +163,7 @@ def archive_job(caller: Caller, job_id: str) -> JobOut:
     require_on_job(caller, "job.archive", facts)
     if job.status == JobStatus.ARCHIVED.value:
         return _out(caller, job)
-    new = job.model_copy(update={"status": JobStatus.ARCHIVED.value, "version": job.version + 1})
+    new = job.changed(status=JobStatus.ARCHIVED.value, version=job.version + 1)
     store.write(replaces=[store.Replace(store.job_item(new))])
     return _out(caller, new)
 
@@ -209,7 +215,7 @@ def _grantee(caller: Caller, job: Job, facts: JobFacts, account_id: str) -> tupl
 
 def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency: store.Idempotency | None) -> AccessEntry:
     job, facts = job_context(caller, job_id)
-    account, _ = _grantee(caller, job, facts, request.account_id)
+    account, entry = _grantee(caller, job, facts, request.account_id)
     _writable(job)
     if account.kind == AccountKind.OWNER.value:
         raise _invalid("account_id", "the owner account is on every job already")
@@ -225,13 +231,18 @@ def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency:
     grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number, account_id=account.account_id,
                      account_kind=account.kind, access_type=request.access_type, source="manual",
                      granted_by=caller.user.user_id, granted_at=clock.now_iso(),
-                     expires_at=request.expires_at.isoformat() if request.expires_at else None)
-    entry = AccessEntry(account_id=account.account_id, name=account.name, access_type=grant.access_type,
-                        source=grant.source, granted_by=grant.granted_by, granted_at=grant.granted_at,
-                        expires_at=grant.expires_at)
-    store.create_once([store.Create(store.grant_item(grant), f"{account.name} is already on this job's access list")],
-                      entry, idempotency)
-    return entry
+                     expires_at=request.expires_at.astimezone(UTC).isoformat(timespec="seconds")
+                     if request.expires_at else None)
+    out = AccessEntry(account_id=account.account_id, name=account.name, access_type=grant.access_type,
+                      source=grant.source, granted_by=grant.granted_by, granted_at=grant.granted_at,
+                      expires_at=grant.expires_at)
+    conflict = f"{account.name} is already on this job's access list"
+    # An entry that has expired may be granted again; a live one is a conflict.
+    expired = entry is not None and entry.expires_at is not None and datetime.fromisoformat(entry.expires_at) <= clock.now()
+    put = store.ReplaceExpired(store.grant_item(grant), clock.now_iso(), conflict) if expired else store.Create(
+        store.grant_item(grant), conflict)
+    store.create_once([put], out, idempotency)
+    return out
 
 
 def revoke_access(caller: Caller, job_id: str, account_id: str) -> None:

@@ -6,7 +6,16 @@ key built here can address another tenant's data. Values are `ENTITY#id`.
 
 from __future__ import annotations
 
+from sitegate.errors import NotFound
+
 PLATFORM_TENANT = "platform"  # the platform operators' own tenant
+
+
+def _id(value: str) -> str:
+    """An id from a path or query: one that cannot have been made by us names nothing."""
+    if not value or len(value) > 128 or "#" in value:
+        raise NotFound("not found")
+    return value
 
 
 def _t(tenant_id: str) -> str:
@@ -22,7 +31,7 @@ def tenant(tenant_id: str) -> dict[str, str]:
 
 # --- accounts: listed per tenant by kind then name (GSI1)
 def account(tenant_id: str, account_id: str) -> dict[str, str]:
-    return {"PK": f"{_t(tenant_id)}#ACCOUNT#{account_id}", "SK": "ACCOUNT"}
+    return {"PK": f"{_t(tenant_id)}#ACCOUNT#{_id(account_id)}", "SK": "ACCOUNT"}
 
 
 def tenant_accounts(tenant_id: str) -> str:
@@ -49,7 +58,7 @@ def customer_code(tenant_id: str, code: str) -> dict[str, str]:
 
 # --- users: listed per account (GSI1) and per tenant (GSI2), by status then name
 def user(tenant_id: str, user_id: str) -> dict[str, str]:
-    return {"PK": f"{_t(tenant_id)}#USER#{user_id}", "SK": "USER"}
+    return {"PK": f"{_t(tenant_id)}#USER#{_id(user_id)}", "SK": "USER"}
 
 
 def user_sort(status: str, name: str, user_id: str) -> str:
@@ -57,7 +66,7 @@ def user_sort(status: str, name: str, user_id: str) -> str:
 
 
 def account_users(tenant_id: str, account_id: str) -> str:
-    return f"{_t(tenant_id)}#ACCOUNT#{account_id}#USERS"
+    return f"{_t(tenant_id)}#ACCOUNT#{_id(account_id)}#USERS"
 
 
 def tenant_users(tenant_id: str) -> str:
@@ -109,7 +118,7 @@ def job(tenant_id: str, job_id: str) -> dict[str, str]:
 
 
 def job_partition(tenant_id: str, job_id: str) -> str:
-    return f"{_t(tenant_id)}#JOB#{job_id}"
+    return f"{_t(tenant_id)}#JOB#{_id(job_id)}"
 
 
 def tenant_jobs(tenant_id: str) -> str:
@@ -133,12 +142,12 @@ def job_number(tenant_id: str, number: str) -> dict[str, str]:
 
 
 def account_jobs(tenant_id: str, account_id: str) -> str:
-    return f"{_t(tenant_id)}#ACCOUNT#{account_id}#JOBS"
+    return f"{_t(tenant_id)}#ACCOUNT#{_id(account_id)}#JOBS"
 
 
 def job_grant(tenant_id: str, job_id: str, account_id: str) -> dict[str, str]:
     """An account's entry on a job's access list."""
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"ACCESS#{account_id}"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"ACCESS#{_id(account_id)}"}
 
 
 def job_grant_gsi1(tenant_id: str, account_id: str, job_number_: str) -> dict[str, str]:
@@ -147,7 +156,12 @@ def job_grant_gsi1(tenant_id: str, account_id: str, job_number_: str) -> dict[st
 
 
 def ticket(tenant_id: str, job_id: str, ticket_id: str) -> dict[str, str]:
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"TICKET#{ticket_id}"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"TICKET#{_id(ticket_id)}"}
+
+
+def ticket_number(tenant_id: str, job_id: str, number: str) -> dict[str, str]:
+    """Marker item: a ticket number names one ticket on a job."""
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"TICKETNO#{number}"}
 
 
 def record(tenant_id: str, job_id: str, date: str, record_id: str) -> dict[str, str]:
@@ -155,7 +169,7 @@ def record(tenant_id: str, job_id: str, date: str, record_id: str) -> dict[str, 
 
 
 def project_role(tenant_id: str, job_id: str, user_id: str) -> dict[str, str]:
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"ROLE#{user_id}"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"ROLE#{_id(user_id)}"}
 
 
 # --- idempotency: the first response to an Idempotency-Key, written with the create

@@ -327,9 +327,10 @@ def decide_on_user(caller: Caller, action: str, target: User, target_account: Ac
     if target.user_id == me.user_id and action in ("user.disable", "user.delete"):
         return _deny("self-lockout", "users may not disable or delete themselves")
     demotes = level is not None and level != target.level and action != "user.add"
-    if target.is_master and target.account_id == me.account_id and target.user_id != me.user_id and (
-            action in MASTER_PROTECTED or demotes):
-        return _deny("master-protected", "the master administrator cannot be disabled, deleted or demoted by its own account")
+    others = target.user_id != me.user_id
+    if target.is_master and target.account_id == me.account_id and ((others and action in MASTER_PROTECTED) or demotes):
+        return _deny("master-protected", "the master administrator cannot be disabled, deleted or demoted "
+                                         "by its own account, itself included")
     if family == "staff":
         return _staff_on_user(caller, action, target, target_account, level, base)
     return _account_user_on_user(caller, action, target, target_account, level, job_ids, base)

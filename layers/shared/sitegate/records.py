@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from sitegate import clock, ids, keys, policy
 from sitegate.data import store
-from sitegate.errors import InvalidInput
+from sitegate.errors import Conflict, InvalidInput
 from sitegate.jobs import job_context, require_on_job
 from sitegate.models.requests import RecordCreate
 from sitegate.models.responses import RecordOut, RecordPage
-from sitegate.models.stored import JobRecord
+from sitegate.models.stored import JobRecord, JobStatus
 from sitegate.policy import Caller
 
 
 def create_record(caller: Caller, job_id: str, request: RecordCreate, idempotency: store.Idempotency | None) -> RecordOut:
     job, _ = job_context(caller, job_id)  # can view the job
     policy.require(policy.decide(caller, f"{request.type}.record"))
+    if job.status != JobStatus.ACTIVE.value:
+        raise Conflict(f"job {job.job_number} is archived")
     if request.type == "equipment" and not request.equipment:
         raise InvalidInput("invalid input: equipment",
                            errors=[{"field": "equipment", "message": "an equipment record names its equipment"}])

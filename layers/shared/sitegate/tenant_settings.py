@@ -19,7 +19,7 @@ def get_settings(caller: Caller) -> dict[str, Any]:
     decision = policy.require(policy.decide(caller, "settings.view"))
     visible = KNOWN if decision.scope is policy.Scope.ALL else policy.NORMAL_SETTINGS
     page = store.query_page(keys.tenant_settings(caller.user.tenant_id), limit=100)
-    stored = {s.key: s.value for s in store.models_of(Setting, page.items)}
+    stored = {s.key: s.value for s in store.settings_of(page.items)}
     return {key: stored.get(key) for key in sorted(visible)}
 
 

@@ -27,7 +27,11 @@ def create_ticket(caller: Caller, job_id: str, request: TicketCreate, idempotenc
     ticket = Ticket(tenant_id=job.tenant_id, job_id=job.job_id, ticket_id=ids.new_id(), created_at=clock.now_iso(),
                     **{**request.model_dump(exclude={"eta"}), "eta": eta})
     out = TicketOut.of(ticket)
-    store.create_once([store.Create(store.ticket_item(ticket), "ticket already exists")], out, idempotency)
+    marker = {**keys.ticket_number(job.tenant_id, job.job_id, ticket.ticket_number), "entity": "TicketNumber",
+              "ticket_id": ticket.ticket_id}
+    store.create_once([store.Create(store.ticket_item(ticket), "ticket already exists"),
+                       store.Create(marker, f"ticket {ticket.ticket_number} already exists on this job")],
+                      out, idempotency)
     return out
 
 
@@ -47,7 +51,7 @@ def update_ticket(caller: Caller, job_id: str, ticket_id: str, request: TicketUp
     changes = request.model_dump(exclude_unset=True)
     if "eta" in changes and request.eta is not None:
         changes["eta"] = request.eta.isoformat()
-    new = ticket.model_copy(update={**changes, "version": ticket.version + 1})
+    new = ticket.changed(**changes, version=ticket.version + 1)
     _eta_rule(new.status, new.eta)
     store.write(replaces=[store.Replace(store.ticket_item(new), "ticket changed meanwhile")])
     return TicketOut.of(new)
@@ -77,7 +81,7 @@ def unload(caller: Caller, job_id: str, ticket_id: str, request: Unload) -> Tick
     if ticket.status != TicketStatus.EN_ROUTE.value:
         raise Conflict(f"ticket is {ticket.status}, not en route")
     status = TicketStatus.UNLOADED.value if request.accepted else TicketStatus.REJECTED.value
-    new = ticket.model_copy(update={"status": status, "notes": request.notes, "unloaded_by": caller.user.user_id,
-                                    "unloaded_at": clock.now_iso(), "version": ticket.version + 1})
+    new = ticket.changed(status=status, notes=request.notes, unloaded_by=caller.user.user_id,
+                                    unloaded_at=clock.now_iso(), version=ticket.version + 1)
     store.write(replaces=[store.Replace(store.ticket_item(new), "ticket was unloaded meanwhile")])
     return TicketOut.of(new)

@@ -61,7 +61,7 @@ def visible_user(caller: Caller, user_id: str) -> tuple[User, Account]:
 
 
 def _bumped(user: User, **changes: object) -> User:
-    return user.model_copy(update={**changes, "updated_at": clock.now_iso(), "version": user.version + 1})
+    return user.changed(**changes, updated_at=clock.now_iso(), version=user.version + 1)
 
 
 # ------------------------------------------------------------------ create
@@ -86,7 +86,7 @@ def create_user(caller: Caller, request: UserCreate, idempotency: store.Idempote
         creates.append(idempotency.create(out))
     replaces = []
     if first_admin:
-        master = account.model_copy(update={"master_user_id": user.user_id, "version": account.version + 1})
+        master = account.changed(master_user_id=user.user_id, version=account.version + 1)
         replaces.append(store.Replace(store.account_item(master)))
     userpool.invite(user)
     try:

@@ -111,7 +111,13 @@ def put(item: dict[str, Any]) -> None:
 
 
 def setting_item(setting: Setting) -> dict[str, Any]:
-    return _item(setting, keys.setting(setting.tenant_id, setting.key))
+    item = _item(setting, keys.setting(setting.tenant_id, setting.key))
+    item["value"] = json.dumps(setting.value)  # JSON text: any JSON value round-trips with its types
+    return item
+
+
+def settings_of(items: Iterable[dict[str, Any]]) -> list[Setting]:
+    return [Setting.model_validate({**item, "value": json.loads(item["value"])}) for item in items]
 
 
 def vehicle_item(vehicle: Vehicle) -> dict[str, Any]:
@@ -269,6 +275,15 @@ class Replace:
 
 
 @dataclass(frozen=True)
+class ReplaceExpired:
+    """An entry rewritten only if the one it replaces has expired by `now`."""
+
+    item: dict[str, Any]
+    now: str
+    conflict: str
+
+
+@dataclass(frozen=True)
 class Remove:
     key: dict[str, str]
 
@@ -277,14 +292,18 @@ class IdempotencyReplay(Exception):
     """The transaction lost the race to an earlier request with the same Idempotency-Key."""
 
 
-def write(creates: Sequence[Create] = (), replaces: Sequence[Replace] = (), removes: Sequence[Remove] = ()) -> None:
+def write(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Replace] = (),
+          removes: Sequence[Remove] = ()) -> None:
     """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged."""
     name = table().name
-    operations: list[Create | Replace | Remove] = [*creates, *replaces, *removes]
+    operations: list[Create | ReplaceExpired | Replace | Remove] = [*creates, *replaces, *removes]
     transact: list[dict[str, Any]] = []
     for op in operations:
         if isinstance(op, Create):
             transact.append({"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "attribute_not_exists(PK)"}})
+        elif isinstance(op, ReplaceExpired):
+            transact.append({"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "expires_at <= :now",
+                                     "ExpressionAttributeValues": {":now": op.now}}})
         elif isinstance(op, Replace):
             transact.append({"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "version = :read",
                                      "ExpressionAttributeValues": {":read": op.item["version"] - 1}}})
@@ -304,7 +323,7 @@ def write(creates: Sequence[Create] = (), replaces: Sequence[Replace] = (), remo
         raise
 
 
-def create_once(creates: list[Create], response: BaseModel, idempotency: Idempotency | None) -> None:
+def create_once(creates: list[Create | ReplaceExpired], response: BaseModel, idempotency: Idempotency | None) -> None:
     """Write a create and, under an Idempotency-Key, its first response, in one transaction."""
     write(creates=[*creates, idempotency.create(response)] if idempotency is not None else creates)
 
@@ -315,11 +334,11 @@ def create_all(creates: list[Create]) -> None:
 
 
 # ------------------------------------------------------------------ lists
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return None if not key else base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not cursor:
         return None
     try:
@@ -347,7 +366,7 @@ def query_page(partition: str, *, index: str | None = None, sort_prefix: str | N
     kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "Limit": limit}
     if index is not None:
         kwargs["IndexName"] = index
-    start = _decode_cursor(cursor)
+    start = decode_cursor(cursor)
     if start is not None:
         if start.get(pk) != partition:
             raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}])
@@ -358,7 +377,7 @@ def query_page(partition: str, *, index: str | None = None, sort_prefix: str | N
         if exc.response["Error"]["Code"] == "ValidationException":
             raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}]) from exc
         raise
-    return Page(response.get("Items", []), _encode_cursor(response.get("LastEvaluatedKey")))
+    return Page(response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey")))
 
 
 def count(partition: str, *, index: str | None = None, **equals: str) -> int:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date as date_
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -50,7 +51,7 @@ class UserCreate(Body):
     account_id: str | None = Field(default=None, min_length=1, max_length=64)
     level: str = Field(min_length=1, max_length=40)
     job_ids: list[JobId] = Field(default_factory=list, max_length=500)
-    can_create_guests: bool = False
+    can_create_guests: StrictBool = False
 
     @field_validator("email")
     @classmethod
@@ -59,16 +60,18 @@ class UserCreate(Body):
 
 
 class UserUpdate(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    """Absent fields stay as they are; only `phone` may be cleared with null."""
+
+    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
-    level: str | None = Field(default=None, min_length=1, max_length=40)
-    job_ids: list[JobId] | None = Field(default=None, max_length=500)
-    can_create_guests: bool | None = None
+    level: str = Field(default=None, min_length=1, max_length=40)  # type: ignore[assignment]
+    job_ids: list[JobId] = Field(default=None, max_length=500)  # type: ignore[assignment]
+    can_create_guests: StrictBool = None  # type: ignore[assignment]
 
 
 class NotificationPreferencesUpdate(Body):
-    email: bool
-    sms: bool
+    email: StrictBool
+    sms: StrictBool
 
 
 class AccountAdmin(Body):
@@ -94,8 +97,10 @@ class AccountCreate(Body):
 
 
 class AccountUpdate(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    customer_codes: list[CustomerCode] | None = Field(default=None, max_length=50)
+    """Absent fields stay as they are; null is refused."""
+
+    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    customer_codes: list[CustomerCode] = Field(default=None, max_length=50)  # type: ignore[assignment]
 
 
 class SettingUpdate(Body):
@@ -107,7 +112,18 @@ class VehicleCreate(Body):
     registration: str = Field(pattern=r"^[A-Za-z0-9 -]{1,20}$")
 
 
-Money = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,2})?$")]
+def _two_decimals(value: str) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def _one_day(value: str) -> str:
+    if not Decimal("0") < Decimal(value) <= Decimal("24"):
+        raise ValueError("hours in one day: more than 0, at most 24")
+    return value
+
+
+# Money is a string with two decimals ("309.90"); "1.5" is taken as "1.50".
+Money = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,2})?$"), AfterValidator(_two_decimals)]
 JOB_NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,20}$"
 
 
@@ -121,9 +137,10 @@ class JobCreate(Body):
 
 
 class JobUpdate(Body):
-    """The job number is the job's public name and never changes."""
+    """The job number is the job's public name and never changes. Absent fields stay as
+    they are; `customer_code`, `address` and the prices may be cleared with null."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
     customer_code: CustomerCode | None = None
     address: str | None = Field(default=None, max_length=500)
     cost_price: Money | None = None
@@ -160,18 +177,18 @@ class TicketCreate(Body):
 
 
 class TicketUpdate(Body):
-    status: Literal["loaded", "en_route"] | None = None
+    status: Literal["loaded", "en_route"] = None  # type: ignore[assignment]
     eta: AwareTime | None = None
 
 
 class Unload(Body):
-    accepted: bool
+    accepted: StrictBool
     notes: str | None = Field(default=None, max_length=1000)
 
 
 class RecordCreate(Body):
     type: Literal["time", "equipment"]
     date: date_
-    hours: Annotated[str, StringConstraints(pattern=r"^\d{1,2}(\.\d{1,2})?$")]
+    hours: Annotated[str, StringConstraints(pattern=r"^\d{1,2}(\.\d{1,2})?$"), AfterValidator(_one_day)]
     equipment: str | None = Field(default=None, min_length=1, max_length=200)
     note: str | None = Field(default=None, max_length=1000)

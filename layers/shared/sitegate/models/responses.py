@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from sitegate.models.stored import Job
 
@@ -106,20 +106,25 @@ class VehiclePage(BaseModel):
     next_cursor: str | None
 
 
+FINANCIAL_FIELDS = {"cost_price", "charge_price"}
+
+
 class JobOut(BaseModel):
+    """A job; `cost_price` and `charge_price` are present only for callers with financial.view
+    (absent, not null, for everyone else)."""
+
+    model_config = ConfigDict(extra="allow")  # the financial fields ride as extras when allowed
+
     job_id: str
     job_number: str
     name: str
     customer_code: str | None
     address: str | None
     status: str
-    cost_price: str | None = None  # financial.view only
-    charge_price: str | None = None
 
     @classmethod
     def of(cls, job: Job, financial: bool) -> JobOut:
-        fields = set(cls.model_fields) - ({"cost_price", "charge_price"} if not financial else set())
-        return cls.model_validate(job.model_dump(include=fields))
+        return cls.model_validate(job.model_dump(include=set(cls.model_fields) | (FINANCIAL_FIELDS if financial else set())))
 
 
 class JobPage(BaseModel):

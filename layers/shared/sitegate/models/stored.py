@@ -7,7 +7,7 @@ so a raw item never leaves the data layer.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +36,10 @@ class UserStatus(str, Enum):
 
 class Stored(BaseModel):
     model_config = ConfigDict(extra="ignore", use_enum_values=True, validate_default=True)
+
+    def changed(self, **changes: Any) -> Self:
+        """A copy with `changes`, validated: an invalid state is refused before it can be stored."""
+        return type(self).model_validate({**self.model_dump(), **changes})
 
 
 class Tenant(Stored):
