@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,8 @@ def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
 def main() -> None:
     from werkzeug.serving import make_server
 
+    # Cold-start-only metric flushes warn on every warm request; noise in a terminal.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     port = int(os.environ.get("PORT", "3000"))
     services, endpoint = start_services()
     gateway = build(endpoint)
