@@ -63,16 +63,16 @@ def list_accounts(caller: Caller, kind: AccountKind | None, limit: int, cursor: 
     tenant_id = caller.user.tenant_id
     family = policy.level_family(caller.user.level)
     if family == "staff" and policy.decide(caller, policy.ACCOUNT_ACTIONS["account.view"]["staff"]):
-        page = store.query_page(keys.tenant_accounts(tenant_id), index="GSI1",
+        page = store.query_page(Account, keys.tenant_accounts(tenant_id), index="GSI1",
                                 sort_prefix=f"{kind.value}#" if kind else None, limit=limit, cursor=cursor)
-        return AccountPage(items=[AccountOut.of(a) for a in store.models_of(Account, page.items)], next_cursor=page.next_cursor)
+        return AccountPage(items=[AccountOut.of(a) for a in page.items], next_cursor=page.next_cursor)
     # Everyone else: their own account, and the guest contractors it created if they may see those.
     own = [caller.account] if cursor is None else []
-    page = store.Page([], None)
+    page: store.Page[Account] = store.Page([], None)
     if family == "account" and policy.decide(caller, "guest.create"):
-        page = store.query_page(keys.sponsored_guests(tenant_id, caller.account.account_id), index="GSI2",
+        page = store.query_page(Account, keys.sponsored_guests(tenant_id, caller.account.account_id), index="GSI2",
                                 limit=limit, cursor=cursor)
-    accounts = [a for a in [*own, *store.models_of(Account, page.items)] if kind is None or a.kind == kind.value]
+    accounts = [a for a in [*own, *page.items] if kind is None or a.kind == kind.value]
     return AccountPage(items=[AccountOut.of(a) for a in accounts], next_cursor=page.next_cursor)
 
 

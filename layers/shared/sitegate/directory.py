@@ -25,8 +25,7 @@ def members(caller: Caller, job_id: str) -> MemberList:
     """Everyone of every company on the job; people without a role are `not_on_jobsite`."""
     job, facts = job_context(caller, job_id)
     require_on_job(caller, "project.view", facts)
-    roles = {r.user_id: r.role for r in store.models_of(
-        ProjectRole, store.query_all(keys.job_partition(job.tenant_id, job.job_id), "ROLE#"))}
+    roles = {r.user_id: r.role for r in store.query_all(ProjectRole, keys.job_partition(job.tenant_id, job.job_id), "ROLE#")}
     items = [Member(user_id=u.user_id, name=u.name, email=u.email, phone=u.phone, account_id=a.account_id,
                     company_type=COMPANY_TYPE.get(a.kind, "other"), role=roles.get(u.user_id, NOT_ON_JOBSITE))
              for a, people in users_on_job(job, _owner_account_id(caller)) for u in people]

@@ -99,16 +99,16 @@ def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int,
     if not reach:
         return JobPage(items=[], next_cursor=None)
     if reach.scope is policy.Scope.ALL:  # every job of the tenant, by number
-        page = store.query_page(keys.tenant_jobs(tenant_id), index="GSI1", sort_prefix=prefix or None, limit=limit,
+        page = store.query_page(Job, keys.tenant_jobs(tenant_id), index="GSI1", sort_prefix=prefix or None, limit=limit,
                                 cursor=cursor)
-        jobs = [j for j in store.models_of(Job, page.items) if wanted in (None, j.status)]
+        jobs = [j for j in page.items if wanted in (None, j.status)]
         return JobPage(items=[_out(caller, j) for j in jobs], next_cursor=page.next_cursor)
     grants: list[JobGrant] = []
     next_cursor: str | None = None
     if reach.scope is policy.Scope.ACCOUNT:  # an administrator: its account's entries, by number
-        page = store.query_page(keys.account_jobs(tenant_id, me.account_id), index="GSI1", sort_prefix=prefix or None,
-                                limit=limit, cursor=cursor)
-        grants, next_cursor = store.models_of(JobGrant, page.items), page.next_cursor
+        grant_page = store.query_page(JobGrant, keys.account_jobs(tenant_id, me.account_id), index="GSI1",
+                                      sort_prefix=prefix or None, limit=limit, cursor=cursor)
+        grants, next_cursor = grant_page.items, grant_page.next_cursor
         job_ids = [g.job_id for g in grants]
     elif reach.scope is policy.Scope.ASSIGNED:  # managers and basic users: their assigned jobs
         grants = store.get_grants(tenant_id, me.account_id, me.job_ids)
@@ -172,24 +172,18 @@ def delete_job(caller: Caller, job_id: str) -> None:
     """Delete the job, its number and its access list (so no account reaches it any more)."""
     job, facts = job_context(caller, job_id)
     require_on_job(caller, "job.delete", facts)
-    partition = keys.job_partition(job.tenant_id, job.job_id)
-    entries = store.query_all(partition, "ACCESS#") + store.query_all(partition, "ROLE#")
-    removes = [store.Remove(keys.job(job.tenant_id, job.job_id)), store.Remove(keys.job_number(job.tenant_id, job.job_number))]
-    removes += [store.Remove({"PK": e["PK"], "SK": e["SK"]}) for e in entries]
-    for start in range(len(removes) - 1, -1, -99):  # the job item itself goes in the last transaction
-        store.write(removes=removes[max(0, start - 98):start + 1])
+    store.delete_job(job)
 
 
 # ----------------------------------------------------------- access list
 def _grants(job: Job) -> list[JobGrant]:
-    return store.models_of(JobGrant, store.query_all(keys.job_partition(job.tenant_id, job.job_id), "ACCESS#"))
+    return store.query_all(JobGrant, keys.job_partition(job.tenant_id, job.job_id), "ACCESS#")
 
 
 def access_list(caller: Caller, job_id: str) -> AccessList:
     job, _ = job_context(caller, job_id)
     grants = _grants(job)
-    found = store.batch_get([keys.account(job.tenant_id, g.account_id) for g in grants])
-    names = {item["account_id"]: item["name"] for item in found.values()}
+    names = {a.account_id: a.name for a in store.get_accounts(job.tenant_id, [g.account_id for g in grants])}
     panels: dict[str, list[AccessEntry]] = {panel: [] for panel in PANELS.values()}
     for g in sorted(grants, key=lambda g: names.get(g.account_id, "").lower()):
         panels[PANELS[g.account_kind]].append(AccessEntry(
@@ -260,14 +254,14 @@ def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iter
     now = clock.now_iso()
     tenant_id = account.tenant_id
     for code in added:
-        jobs = store.models_of(Job, store.query_all(keys.jobs_with_code(tenant_id, code), "", index="GSI2"))
+        jobs = store.query_all(Job, keys.jobs_with_code(tenant_id, code), index="GSI2")
         existing = {g.job_id for g in store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])}
         creates = [store.Create(store.grant_item(_customer_grant(j, account.account_id, now)), "already connected")
                    for j in jobs if j.job_id not in existing]
         for start in range(0, len(creates), 100):
             store.write(creates=creates[start:start + 100])
     for code in dropped:
-        jobs = store.models_of(Job, store.query_all(keys.jobs_with_code(tenant_id, code), "", index="GSI2"))
+        jobs = store.query_all(Job, keys.jobs_with_code(tenant_id, code), index="GSI2")
         grants = store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])
         removes = [store.Remove(keys.job_grant(tenant_id, g.job_id, g.account_id)) for g in grants
                    if g.source == "customer_code"]
@@ -292,11 +286,9 @@ def check_job_ids(account: Account, job_ids: list[str]) -> None:
 def users_on_job(job: Job, owner_account_id: str) -> list[tuple[Account, list[User]]]:
     """The companies on the job (the owner account first) with their active users."""
     grants = [g for g in _grants(job) if not g.expires_at or datetime.fromisoformat(g.expires_at) > clock.now()]
-    found = store.batch_get([keys.account(job.tenant_id, a) for a in [owner_account_id, *(g.account_id for g in grants)]])
-    accounts = [Account.model_validate(item) for item in found.values()]
+    accounts = store.get_accounts(job.tenant_id, [owner_account_id, *(g.account_id for g in grants)])
     accounts.sort(key=lambda a: (a.account_id != owner_account_id, a.name.lower()))
-    return [(a, store.models_of(User, store.query_all(keys.account_users(job.tenant_id, a.account_id), "active#",
-                                                      index="GSI1")))
+    return [(a, store.query_all(User, keys.account_users(job.tenant_id, a.account_id), "active#", index="GSI1"))
             for a in accounts if a.status == AccountStatus.ACTIVE.value]
 
 

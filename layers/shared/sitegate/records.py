@@ -30,7 +30,7 @@ def create_record(caller: Caller, job_id: str, request: RecordCreate, idempotenc
 def list_records(caller: Caller, job_id: str, limit: int, cursor: str | None) -> RecordPage:
     job, facts = job_context(caller, job_id)
     require_on_job(caller, "records.view", facts)
-    page = store.query_page(keys.job_partition(job.tenant_id, job.job_id), sort_prefix="RECORD#", limit=limit,
+    page = store.query_page(JobRecord, keys.job_partition(job.tenant_id, job.job_id), sort_prefix="RECORD#", limit=limit,
                             cursor=cursor)
-    return RecordPage(items=[RecordOut.of(r) for r in store.models_of(JobRecord, page.items)],
+    return RecordPage(items=[RecordOut.of(r) for r in page.items],
                       next_cursor=page.next_cursor)

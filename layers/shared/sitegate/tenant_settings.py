@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitegate import clock, keys, policy
+from sitegate import clock, policy
 from sitegate.data import store
 from sitegate.errors import NotFound
 from sitegate.models.responses import SettingOut
@@ -18,8 +18,7 @@ def get_settings(caller: Caller) -> dict[str, Any]:
     """Every setting the caller may see, as a `{key: value}` map (unset keys are null)."""
     decision = policy.require(policy.decide(caller, "settings.view"))
     visible = KNOWN if decision.scope is policy.Scope.ALL else policy.NORMAL_SETTINGS
-    page = store.query_page(keys.tenant_settings(caller.user.tenant_id), limit=100)
-    stored = {s.key: s.value for s in store.settings_of(page.items)}
+    stored = {s.key: s.value for s in store.list_settings(caller.user.tenant_id)}
     return {key: stored.get(key) for key in sorted(visible)}
 
 

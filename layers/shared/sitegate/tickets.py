@@ -60,15 +60,15 @@ def update_ticket(caller: Caller, job_id: str, ticket_id: str, request: TicketUp
 def list_tickets(caller: Caller, job_id: str, limit: int, cursor: str | None) -> TicketPage:
     job, facts = job_context(caller, job_id)
     require_on_job(caller, "tickets.view", facts)
-    page = store.query_page(keys.job_partition(job.tenant_id, job.job_id), sort_prefix="TICKET#", limit=limit,
+    page = store.query_page(Ticket, keys.job_partition(job.tenant_id, job.job_id), sort_prefix="TICKET#", limit=limit,
                             cursor=cursor)
-    return TicketPage(items=[TicketOut.of(t) for t in store.models_of(Ticket, page.items)], next_cursor=page.next_cursor)
+    return TicketPage(items=[TicketOut.of(t) for t in page.items], next_cursor=page.next_cursor)
 
 
 def truck_etas(caller: Caller, job_id: str) -> TicketPage:
     job, facts = job_context(caller, job_id)
     require_on_job(caller, "tickets.etas", facts)
-    tickets = store.models_of(Ticket, store.query_all(keys.job_partition(job.tenant_id, job.job_id), "TICKET#"))
+    tickets = store.query_all(Ticket, keys.job_partition(job.tenant_id, job.job_id), "TICKET#")
     en_route = sorted((t for t in tickets if t.status == TicketStatus.EN_ROUTE.value), key=lambda t: t.eta or "")
     return TicketPage(items=[TicketOut.of(t) for t in en_route], next_cursor=None)
 

@@ -124,14 +124,14 @@ def list_users(caller: Caller, account_id: str | None, status: UserStatus | None
         return UserPage(items=[UserOut.of(me)] if mine else [], next_cursor=None)
     tenant_id = caller.user.tenant_id
     if family == "staff" and account_id is None:
-        page = store.query_page(keys.tenant_users(tenant_id), index="GSI2", sort_prefix=prefix, limit=limit,
+        page = store.query_page(User, keys.tenant_users(tenant_id), index="GSI2", sort_prefix=prefix, limit=limit,
                                 cursor=cursor)
-        return UserPage(items=[UserOut.of(u) for u in store.models_of(User, page.items)], next_cursor=page.next_cursor)
+        return UserPage(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
     account = visible_account(caller, account_id or caller.account.account_id)
-    page = store.query_page(keys.account_users(tenant_id, account.account_id), index="GSI1", sort_prefix=prefix,
+    page = store.query_page(User, keys.account_users(tenant_id, account.account_id), index="GSI1", sort_prefix=prefix,
                             limit=limit, cursor=cursor)
     # Managers see the users they share a job with: a filter within one account's page.
-    users = [u for u in store.models_of(User, page.items) if policy.decide_on_user(caller, "user.view", u, account)]
+    users = [u for u in page.items if policy.decide_on_user(caller, "user.view", u, account)]
     return UserPage(items=[UserOut.of(u) for u in users], next_cursor=page.next_cursor)
 
 

@@ -12,8 +12,8 @@ from sitegate.policy import Caller
 
 def list_vehicles(caller: Caller, limit: int, cursor: str | None) -> VehiclePage:
     policy.require(policy.decide(caller, "resources.view"))
-    page = store.query_page(keys.vehicles(caller.user.tenant_id), limit=limit, cursor=cursor)
-    return VehiclePage(items=[VehicleOut.of(v) for v in store.models_of(Vehicle, page.items)], next_cursor=page.next_cursor)
+    page = store.query_page(Vehicle, keys.vehicles(caller.user.tenant_id), limit=limit, cursor=cursor)
+    return VehiclePage(items=[VehicleOut.of(v) for v in page.items], next_cursor=page.next_cursor)
 
 
 def create_vehicle(caller: Caller, request: VehicleCreate, idempotency: store.Idempotency | None) -> VehicleOut:

@@ -7,7 +7,7 @@ import base64
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
@@ -116,8 +116,9 @@ def setting_item(setting: Setting) -> dict[str, Any]:
     return item
 
 
-def settings_of(items: Iterable[dict[str, Any]]) -> list[Setting]:
-    return [Setting.model_validate({**item, "value": json.loads(item["value"])}) for item in items]
+def list_settings(tenant_id: str) -> list[Setting]:
+    return [Setting.model_validate({**item, "value": json.loads(item["value"])})
+            for item in _query_all_items(keys.tenant_settings(tenant_id), "SETTING#")]
 
 
 def vehicle_item(vehicle: Vehicle) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def registration_marker_item(vehicle: Vehicle) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ reads
-def batch_get(wanted: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+def _batch_get(wanted: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Strongly consistent BatchGetItem of up to 100 keys per call, retrying unprocessed keys."""
     name = table().name
     found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -154,7 +155,7 @@ def _pick(cls: type[M], found: dict[tuple[str, str], dict[str, Any]], key: dict[
 def get_caller(tenant_id: str, user_id: str, account_id: str) -> tuple[User | None, Account | None]:
     """The caller's user and account records in one BatchGetItem call."""
     user_key, account_key = keys.user(tenant_id, user_id), keys.account(tenant_id, account_id)
-    found = batch_get([user_key, account_key])
+    found = _batch_get([user_key, account_key])
     return _pick(User, found, user_key), _pick(Account, found, account_key)
 
 
@@ -164,17 +165,17 @@ def get_job_context(tenant_id: str, job_id: str, account_id: str,
     job_key = keys.job(tenant_id, job_id)
     grant_key = keys.job_grant(tenant_id, job_id, account_id)
     role_key = keys.project_role(tenant_id, job_id, user_id)
-    found = batch_get([job_key, grant_key, role_key])
+    found = _batch_get([job_key, grant_key, role_key])
     return _pick(Job, found, job_key), _pick(JobGrant, found, grant_key), _pick(ProjectRole, found, role_key)
 
 
 def get_jobs(tenant_id: str, job_ids: Sequence[str]) -> list[Job]:
-    found = batch_get([keys.job(tenant_id, j) for j in job_ids])
+    found = _batch_get([keys.job(tenant_id, j) for j in job_ids])
     return [j for j in (_pick(Job, found, keys.job(tenant_id, j)) for j in job_ids) if j is not None]
 
 
 def get_grants(tenant_id: str, account_id: str, job_ids: Sequence[str]) -> list[JobGrant]:
-    found = batch_get([keys.job_grant(tenant_id, j, account_id) for j in job_ids])
+    found = _batch_get([keys.job_grant(tenant_id, j, account_id) for j in job_ids])
     grants = (_pick(JobGrant, found, keys.job_grant(tenant_id, j, account_id)) for j in job_ids)
     return [g for g in grants if g is not None]
 
@@ -185,20 +186,24 @@ def customer_with_code(tenant_id: str, code: str) -> str | None:
     return None if marker is None else str(marker["account_id"])
 
 
+def get_accounts(tenant_id: str, account_ids: Sequence[str]) -> list[Account]:
+    found = _batch_get([keys.account(tenant_id, a) for a in account_ids])
+    return _models(Account, found.values())
+
+
+def delete_job(job: Job) -> None:
+    """Delete a job, its number marker, its access list and its project roles; the job item
+    goes in the last transaction, so a failure part-way leaves the job to delete again."""
+    partition = keys.job_partition(job.tenant_id, job.job_id)
+    entries = _query_all_items(partition, "ACCESS#") + _query_all_items(partition, "ROLE#")
+    removes = [Remove({"PK": e["PK"], "SK": e["SK"]}) for e in entries]
+    removes += [Remove(keys.job_number(job.tenant_id, job.job_number)), Remove(keys.job(job.tenant_id, job.job_id))]
+    for end in range(len(removes), 0, -100):
+        write(removes=removes[max(0, end - 100):end])
+
+
 def get_item(cls: type[M], key: dict[str, str]) -> M | None:
     return _model(cls, table().get_item(Key=key, ConsistentRead=True).get("Item"))
-
-
-def query_all(partition: str, sort_prefix: str, *, index: str | None = None) -> list[dict[str, Any]]:
-    """Every item of one partition under a sort-key prefix (bounded sets: a job's access list, roles)."""
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = query_page(partition, index=index, sort_prefix=sort_prefix, limit=200, cursor=cursor)
-        items += page.items
-        if page.next_cursor is None:
-            return items
-        cursor = page.next_cursor
 
 
 def get_tenant(tenant_id: str) -> Tenant | None:
@@ -351,14 +356,13 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
+class Page(Generic[M]):
+    items: list[M]
     next_cursor: str | None
 
 
-def query_page(partition: str, *, index: str | None = None, sort_prefix: str | None = None,
-               limit: int = 50, cursor: str | None = None) -> Page:
-    """One page of a partition (table or GSI), optionally narrowed by a sort-key prefix."""
+def _query_items(partition: str, *, index: str | None = None, sort_prefix: str | None = None,
+                 limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     pk, sk = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
     condition = Key(pk).eq(partition)
     if sort_prefix:
@@ -377,7 +381,29 @@ def query_page(partition: str, *, index: str | None = None, sort_prefix: str | N
         if exc.response["Error"]["Code"] == "ValidationException":
             raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}]) from exc
         raise
-    return Page(response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey")))
+    return response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey"))
+
+
+def query_page(model: type[M], partition: str, *, index: str | None = None, sort_prefix: str | None = None,
+               limit: int = 50, cursor: str | None = None) -> Page[M]:
+    """One page of a partition (table or GSI), optionally narrowed by a sort-key prefix."""
+    items, next_cursor = _query_items(partition, index=index, sort_prefix=sort_prefix, limit=limit, cursor=cursor)
+    return Page(_models(model, items), next_cursor)
+
+
+def _query_all_items(partition: str, sort_prefix: str, *, index: str | None = None) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page, cursor = _query_items(partition, index=index, sort_prefix=sort_prefix or None, limit=200, cursor=cursor)
+        items += page
+        if cursor is None:
+            return items
+
+
+def query_all(model: type[M], partition: str, sort_prefix: str = "", *, index: str | None = None) -> list[M]:
+    """Every item of one partition under a sort-key prefix (bounded sets: a job's access list, roles)."""
+    return _models(model, _query_all_items(partition, sort_prefix, index=index))
 
 
 def count(partition: str, *, index: str | None = None, **equals: str) -> int:
@@ -401,5 +427,5 @@ def count(partition: str, *, index: str | None = None, **equals: str) -> int:
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def models_of(cls: type[M], items: Iterable[dict[str, Any]]) -> list[M]:
+def _models(cls: type[M], items: Iterable[dict[str, Any]]) -> list[M]:
     return [cls.model_validate(item) for item in items]
