@@ -63,7 +63,8 @@ def dynamodb_calls() -> None:
         created = call("user_levels", "post_tenants.json", operator)
         admin = created_identity(created.body)
         job_id = call("job_access", "post_jobs.json", admin).body["job_id"]
-        call("job_access", "post_job_tickets.json", admin, path={"job_id": job_id})
+        call("job_access", "post_job_tickets.json", admin, path={"job_id": job_id},
+             body={"ticket_number": "T-1000", "material": "AP20", "quantity": "10", "unit": "t", "truck": "T-1"})
         on_job = {"job_id": job_id}
         print("DynamoDB calls per request")
         for label, function, event, who, path in [
