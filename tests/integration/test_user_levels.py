@@ -1,7 +1,9 @@
 """user_levels handlers with the events/ samples against moto tables built from template.yaml."""
 
+import os
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -13,9 +15,7 @@ NEW_TENANT = {"name": "Beta Civil", "admin_email": "Bo@Beta.example", "admin_nam
 
 
 def _set_user(who: Identity, **changes: Any) -> None:
-    import os
 
-    import boto3
 
     table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
     names = {f"#{k}": k for k in changes}
