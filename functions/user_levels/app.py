@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sitegate import accounts, jobs, levels, tenant_settings, tenants, users, vehicles
-from sitegate.http import authorize, build_resolver, current_caller, idempotent_create
+from sitegate import accounts, jobs, levels, policy, tenant_settings, tenants, users, vehicles
+from sitegate.http import build_resolver, current_caller, idempotent_create
 from sitegate.models.requests import (
     AccountCreate,
     AccountUpdate,
@@ -54,7 +54,7 @@ def health() -> Health:
 @app.post("/tenants")
 def create_tenant(body: Annotated[TenantCreate, Body()]) -> Created:
     caller = current_caller(app)
-    authorize(caller, "tenant.create")
+    policy.require(policy.decide(caller, "tenant.create"))
     return idempotent_create(app, caller, "POST /tenants", body,
                              lambda once: tenants.create_tenant(body, caller.user.user_id, once))
 

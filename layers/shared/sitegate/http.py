@@ -14,11 +14,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from pydantic import BaseModel
 
-from sitegate import clock
 from sitegate.data import store
 from sitegate.errors import Forbidden, InvalidInput, SiteGateError, Unauthorized
-from sitegate.models.stored import AccountStatus, UserStatus
-from sitegate.policy import Caller, Decision, JobFacts, decide, require
+from sitegate.policy import Caller, require, standing
 
 logger = Logger(child=True)
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
@@ -77,17 +75,10 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     user, account = store.get_caller(tenant_id, user_id, account_id)
     if user is None or account is None:
         raise Forbidden("this identity has no SiteGate user")
-    if user.status != UserStatus.ACTIVE.value:
-        raise Forbidden(f"user is {user.status}")
-    if account.status != AccountStatus.ACTIVE.value:
-        raise Forbidden("the user's account is archived")
+    caller = Caller(user=user, account=account)
+    require(standing(caller))  # disabled, deleted or archived: refused on the very next request
     logger.append_keys(tenant_id=tenant_id, user_id=user_id)
-    return Caller(user=user, account=account)
-
-
-def authorize(caller: Caller, action: str, *, job: JobFacts | None = None, setting: str | None = None) -> Decision:
-    """Ask the policy; a denial becomes 403 with its reason."""
-    return require(decide(caller, action, job=job, setting=setting, now=clock.now()))
+    return caller
 
 
 def _request_hash(body: BaseModel) -> str:

@@ -34,13 +34,13 @@ def job_context(caller: Caller, job_id: str) -> tuple[Job, JobFacts]:
     if job is None:
         raise NotFound(f"job {job_id} not found")
     facts = JobFacts(job_id=job.job_id, grant=grant, project_role=role.role if role else None)
-    if not policy.decide(caller, "job.view", job=facts, now=clock.now()):
+    if not policy.decide(caller, "job.view", job=facts):
         raise NotFound(f"job {job_id} not found")
     return job, facts
 
 
 def require_on_job(caller: Caller, action: str, facts: JobFacts) -> policy.Decision:
-    return policy.require(policy.decide(caller, action, job=facts, now=clock.now()))
+    return policy.require(policy.decide(caller, action, job=facts))
 
 
 def _out(caller: Caller, job: Job) -> JobOut:
@@ -129,7 +129,7 @@ def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int,
 
 def _sees(caller: Caller, job: Job, grants: Iterable[JobGrant]) -> bool:
     grant = next((g for g in grants if g.job_id == job.job_id), None)
-    return bool(policy.decide(caller, "job.view", job=JobFacts(job.job_id, grant), now=clock.now()))
+    return bool(policy.decide(caller, "job.view", job=JobFacts(job.job_id, grant)))
 
 
 def update_job(caller: Caller, job_id: str, request: JobUpdate) -> JobOut:

@@ -199,6 +199,15 @@ def _allow(rule: str, reason: str, scope: Scope) -> Decision:
     return Decision(True, rule, reason, scope)
 
 
+def standing(caller: Caller) -> Decision:
+    """Only active users of active accounts get anything: checked on every request."""
+    if caller.user.status != UserStatus.ACTIVE.value:
+        return _deny("inactive-user", f"user is {caller.user.status}")
+    if caller.account.status != AccountStatus.ACTIVE.value:
+        return _deny("archived-account", "the user's account is archived")
+    return _allow("active", "an active user of an active account", Scope.ALL)
+
+
 def decide(
     caller: Caller,
     action: str,
@@ -210,10 +219,9 @@ def decide(
     """Decide whether `caller` may do `action` (on `job`, or on `setting`). Denied by default."""
     now = now or clock.now()  # an expired grant never counts, whoever forgets to pass the time
     user, account = caller.user, caller.account
-    if user.status != UserStatus.ACTIVE.value:
-        return _deny("inactive-user", f"user is {user.status}")
-    if account.status != AccountStatus.ACTIVE.value:
-        return _deny("archived-account", "the user's account is archived")
+    active = standing(caller)
+    if not active:
+        return active
     family = level_family(user.level)
     if family == "platform":
         return _platform(user, action)
