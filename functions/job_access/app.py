@@ -2,13 +2,13 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sitegate import directory, jobs, records, tickets
+from sitegate import access, directory, jobs, records, tickets
 from sitegate.http import build_resolver, current_caller, idempotent_create
 from sitegate.models.requests import (
     AccessGrant,
@@ -33,7 +33,6 @@ from sitegate.models.responses import (
 from sitegate.models.stored import JobStatus
 
 logger = Logger()
-tracer = Tracer()
 app = build_resolver()
 
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -78,19 +77,19 @@ def delete_job(job_id: str) -> Response[None]:
 # ------------------------------------------------------------ access list
 @app.get("/jobs/<job_id>/access")
 def access_list(job_id: str) -> AccessList:
-    return jobs.access_list(current_caller(app), job_id)
+    return access.access_list(current_caller(app), job_id)
 
 
 @app.post("/jobs/<job_id>/access")
 def grant_access(job_id: str, body: Annotated[AccessGrant, Body()]) -> Created:
     caller = current_caller(app)
     return idempotent_create(app, caller, f"POST /jobs/{job_id}/access", body,
-                             lambda once: jobs.grant_access(caller, job_id, body, once))
+                             lambda once: access.grant_access(caller, job_id, body, once))
 
 
 @app.delete("/jobs/<job_id>/access/<account_id>")
 def revoke_access(job_id: str, account_id: str) -> Response[None]:
-    jobs.revoke_access(current_caller(app), job_id, account_id)
+    access.revoke_access(current_caller(app), job_id, account_id)
     return Response(status_code=204)
 
 
@@ -147,6 +146,5 @@ def list_records(job_id: str, limit: Limit = 50, cursor: Cursor = None) -> Recor
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,7 +7,7 @@ is dropped silently while handlers arrive with their issues.
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,13 +15,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sitegate.models.events import DomainEvent
 
 logger = Logger()
-tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 HANDLERS: dict[str, Any] = {}
 
 
-@tracer.capture_method
 def handle_record(record: SQSRecord) -> None:
     event = DomainEvent.model_validate_json(record.body)
     handler = HANDLERS.get(event.type)
@@ -31,6 +29,5 @@ def handle_record(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -2,13 +2,14 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sitegate import accounts, jobs, levels, policy, tenant_settings, tenants, users, vehicles
+from sitegate import accounts, levels, policy, tenant_settings, tenants, users, vehicles
+from sitegate import dashboard as dashboards
 from sitegate.http import build_resolver, current_caller, idempotent_create
 from sitegate.models.requests import (
     AccountCreate,
@@ -36,7 +37,6 @@ from sitegate.models.responses import (
 from sitegate.models.stored import AccountKind, UserStatus
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = build_resolver()
 
@@ -162,7 +162,7 @@ def put_setting(key: str, body: Annotated[SettingUpdate, Body()]) -> SettingOut:
 
 @app.get("/dashboard")
 def dashboard() -> Dashboard:
-    return jobs.dashboard(current_caller(app))
+    return dashboards.dashboard(current_caller(app))
 
 
 @app.get("/vehicles")
@@ -178,7 +178,6 @@ def create_vehicle(body: Annotated[VehicleCreate, Body()]) -> Created:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -3,7 +3,7 @@ project owners, trades, vendors, guest contractors) and the owner account."""
 
 from __future__ import annotations
 
-from sitegate import clock, ids, jobs, keys, policy
+from sitegate import clock, customer_codes, ids, keys, policy
 from sitegate.data import store, userpool
 from sitegate.errors import Conflict, InvalidInput
 from sitegate.models.requests import AccountCreate, AccountUpdate
@@ -51,7 +51,7 @@ def create_account(caller: Caller, request: AccountCreate, idempotency: store.Id
         if admin is not None:
             userpool.remove(admin.user_id)
         raise
-    jobs.connect_customer_codes(account, account.customer_codes, [])
+    customer_codes.connect_customer_codes(account, account.customer_codes, [])
     return out
 
 
@@ -93,7 +93,7 @@ def update_account(caller: Caller, account_id: str, request: AccountUpdate) -> A
     store.write(creates=[_code_marker(new, code) for code in sorted(added)],
                 replaces=[store.Replace(store.account_item(new))],
                 removes=[store.Remove(keys.customer_code(new.tenant_id, code)) for code in sorted(dropped)])
-    jobs.connect_customer_codes(new, sorted(added), sorted(dropped))
+    customer_codes.connect_customer_codes(new, sorted(added), sorted(dropped))
     return AccountOut.of(new)
 
 

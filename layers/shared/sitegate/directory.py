@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sitegate import clock, keys, policy
+from sitegate.access import users_on_job
 from sitegate.data import store
 from sitegate.errors import NotFound
-from sitegate.jobs import job_context, require_on_job, users_on_job
+from sitegate.jobs import job_context, require_on_job
 from sitegate.models.responses import Member, MemberList
 from sitegate.models.stored import AccountKind, ProjectRole
 from sitegate.policy import Caller

@@ -43,3 +43,9 @@ class InvalidInput(SiteGateError):
     """Input that passes the schema but breaks a domain rule."""
 
     status = 422
+
+
+def invalid(field: str, message: str, *more: tuple[str, str]) -> InvalidInput:
+    """The one way to refuse input: a 422 naming each offending field and why."""
+    errors = [{"field": name, "message": text} for name, text in ((field, message), *more)]
+    return InvalidInput(f"invalid input: {', '.join(e['field'] for e in errors)}", errors=errors)

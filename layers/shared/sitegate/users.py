@@ -6,9 +6,9 @@ history entry when status or level change, and keeps the Cognito identity in ste
 
 from __future__ import annotations
 
-from sitegate import clock, ids, jobs, keys, policy
+from sitegate import clock, ids, keys, policy
 from sitegate.data import store, userpool
-from sitegate.errors import Conflict, InvalidInput, NotFound
+from sitegate.errors import Conflict, InvalidInput, NotFound, invalid
 from sitegate.models.requests import NotificationPreferencesUpdate, UserCreate, UserUpdate
 from sitegate.models.responses import NotificationPreferencesOut, UserOut, UserPage
 from sitegate.models.stored import Account, AccountKind, AccountStatus, NotificationPreferences, User, UserHistory, UserStatus
@@ -64,13 +64,28 @@ def _bumped(user: User, **changes: object) -> User:
     return user.changed(**changes, updated_at=clock.now_iso(), version=user.version + 1)
 
 
+def check_job_ids(account: Account, job_ids: list[str]) -> None:
+    """Job ids given to users must name jobs of the tenant; for connected-account users,
+    jobs their account has access to."""
+    if not job_ids:
+        return
+    if account.kind == AccountKind.OWNER.value:
+        known = {j.job_id for j in store.get_jobs(account.tenant_id, job_ids)}
+    else:
+        known = {g.job_id for g in store.get_grants(account.tenant_id, account.account_id, job_ids)}
+    missing = sorted(set(job_ids) - known)
+    if missing:
+        raise invalid("job_ids", f"not a job of this account: {', '.join(missing)}")
+
+
+
 # ------------------------------------------------------------------ create
 def create_user(caller: Caller, request: UserCreate, idempotency: store.Idempotency | None) -> UserOut:
     account = visible_account(caller, request.account_id or caller.account.account_id)
     if account.status != AccountStatus.ACTIVE.value:
         raise Conflict(f"account {account.account_id} is archived")
     _check_shape(account, request.level, request.job_ids, request.can_create_guests)
-    jobs.check_job_ids(account, request.job_ids)
+    check_job_ids(account, request.job_ids)
     now = clock.now_iso()
     first_admin = request.level == "administrator" and account.master_user_id is None
     user = User(tenant_id=caller.user.tenant_id, user_id=ids.new_id(), account_id=account.account_id,
@@ -146,7 +161,7 @@ def update_user(caller: Caller, user_id: str, request: UserUpdate) -> UserOut:
     new = _bumped(target, **changes)
     if "level" in changes or "job_ids" in changes or "can_create_guests" in changes:
         _check_shape(account, new.level, new.job_ids, new.can_create_guests)
-        jobs.check_job_ids(account, new.job_ids)
+        check_job_ids(account, new.job_ids)
     policy.require(policy.decide_on_user(caller, "user.edit", target, account, level=changes.get("level"),
                                    job_ids=changes.get("job_ids")))
     creates = [history(new, caller, new.updated_at)] if new.level != target.level else []

@@ -1,0 +1,98 @@
+"""A job's access list (seeds 000/001): which accounts reach the job, and how."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sitegate import clock, keys, policy
+from sitegate.data import store
+from sitegate.errors import Conflict, NotFound, invalid
+from sitegate.jobs import _writable, job_context
+from sitegate.models.requests import AccessGrant
+from sitegate.models.responses import AccessEntry, AccessList
+from sitegate.models.stored import Account, AccountKind, AccountStatus, Job, JobGrant, User
+from sitegate.policy import Caller, JobFacts
+
+PANELS = {"customer": "customers", "inspection_firm": "inspection_firms", "project_owner": "project_owners",
+          "trade_contractor": "trade_contractors", "vendor": "vendors", "guest_contractor": "guest_contractors"}
+
+
+def _grants(job: Job) -> list[JobGrant]:
+    return store.query_all(JobGrant, keys.job_partition(job.tenant_id, job.job_id), "ACCESS#")
+
+
+def access_list(caller: Caller, job_id: str) -> AccessList:
+    job, _ = job_context(caller, job_id)
+    grants = _grants(job)
+    names = {a.account_id: a.name for a in store.get_accounts(job.tenant_id, [g.account_id for g in grants])}
+    panels: dict[str, list[AccessEntry]] = {panel: [] for panel in PANELS.values()}
+    for g in sorted(grants, key=lambda g: names.get(g.account_id, "").lower()):
+        panels[PANELS[g.account_kind]].append(AccessEntry(
+            account_id=g.account_id, name=names.get(g.account_id, ""), access_type=g.access_type, source=g.source,
+            granted_by=g.granted_by, granted_at=g.granted_at, expires_at=g.expires_at))
+    return AccessList(**panels)
+
+
+def _grantee(caller: Caller, job: Job, facts: JobFacts, account_id: str) -> tuple[Account, JobGrant | None]:
+    """The account to add to or remove from the job, with its current entry, once the caller
+    may manage that entry. Whoever may manage it may name the account; to anyone else an
+    account neither on the job's list nor in sight is 404."""
+    account = store.get_account(caller.user.tenant_id, account_id)
+    if account is None:
+        raise NotFound(f"account {account_id} not found")
+    entry = store.get_item(JobGrant, keys.job_grant(job.tenant_id, job.job_id, account_id))
+    decision = policy.decide_on_grant(caller, facts, account)
+    if not decision and entry is None and not policy.decide_on_account(caller, "account.view", account):
+        raise NotFound(f"account {account_id} not found")
+    policy.require(decision)
+    return account, entry
+
+
+def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency: store.Idempotency | None) -> AccessEntry:
+    job, facts = job_context(caller, job_id)
+    account, entry = _grantee(caller, job, facts, request.account_id)
+    _writable(job)
+    if account.kind == AccountKind.OWNER.value:
+        raise invalid("account_id", "the owner account is on every job already")
+    if account.status != AccountStatus.ACTIVE.value:
+        raise Conflict(f"account {account.account_id} is archived")
+    needs_type = account.kind in policy.KINDS_NEEDING_ACCESS_TYPE
+    if needs_type and request.access_type is None:
+        raise invalid("access_type", f"{account.kind} accounts need an access type: {', '.join(policy.ACCESS_TYPES)}")
+    if not needs_type and request.access_type is not None:
+        raise invalid("access_type", f"{account.kind} accounts are added without an access type")
+    if request.expires_at is not None and request.expires_at <= clock.now():
+        raise invalid("expires_at", "must be in the future")
+    grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number, account_id=account.account_id,
+                     account_kind=account.kind, access_type=request.access_type, source="manual",
+                     granted_by=caller.user.user_id, granted_at=clock.now_iso(),
+                     expires_at=request.expires_at.astimezone(UTC).isoformat(timespec="seconds")
+                     if request.expires_at else None)
+    out = AccessEntry(account_id=account.account_id, name=account.name, access_type=grant.access_type,
+                      source=grant.source, granted_by=grant.granted_by, granted_at=grant.granted_at,
+                      expires_at=grant.expires_at)
+    conflict = f"{account.name} is already on this job's access list"
+    # An entry that has expired may be granted again; a live one is a conflict.
+    expired = entry is not None and entry.expires_at is not None and datetime.fromisoformat(entry.expires_at) <= clock.now()
+    put = store.ReplaceExpired(store.grant_item(grant), clock.now_iso(), conflict) if expired else store.Create(
+        store.grant_item(grant), conflict)
+    store.create_once([put], out, idempotency)
+    return out
+
+
+def revoke_access(caller: Caller, job_id: str, account_id: str) -> None:
+    """Remove an account from the job: all its users lose access on their next request."""
+    job, facts = job_context(caller, job_id)
+    _, entry = _grantee(caller, job, facts, account_id)
+    if entry is None:
+        raise NotFound(f"account {account_id} is not on this job's access list")
+    store.write(removes=[store.Remove(keys.job_grant(job.tenant_id, job.job_id, account_id))])
+
+
+def users_on_job(job: Job, owner_account_id: str) -> list[tuple[Account, list[User]]]:
+    """The companies on the job (the owner account first) with their active users."""
+    grants = [g for g in _grants(job) if not g.expires_at or datetime.fromisoformat(g.expires_at) > clock.now()]
+    accounts = store.get_accounts(job.tenant_id, [owner_account_id, *(g.account_id for g in grants)])
+    accounts.sort(key=lambda a: (a.account_id != owner_account_id, a.name.lower()))
+    return [(a, store.query_all(User, keys.account_users(job.tenant_id, a.account_id), "active#", index="GSI1"))
+            for a in accounts if a.status == AccountStatus.ACTIVE.value]

@@ -1,0 +1,44 @@
+"""Customer codes (seed 001): a job carrying a customer's code connects that customer,
+in both directions: a new job finds its customer, and a code added to a customer
+connects its existing jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sitegate import clock, keys
+from sitegate.data import store
+from sitegate.models.stored import Account, AccountKind, Job, JobGrant
+
+SYSTEM = "system"  # granted_by of customer-code connections
+
+
+def customer_grant(job: Job, account_id: str, at: str) -> JobGrant:
+    return JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number, account_id=account_id,
+                    account_kind=AccountKind.CUSTOMER, source="customer_code", granted_by=SYSTEM, granted_at=at)
+
+
+def customer_of(tenant_id: str, code: str | None) -> str | None:
+    """The customer account carrying this code, if any."""
+    return store.customer_with_code(tenant_id, code) if code else None
+
+
+def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iterable[str]) -> None:
+    """A code added to a customer connects its existing jobs; a dropped code disconnects
+    the connections it made (manual entries stay)."""
+    now = clock.now_iso()
+    tenant_id = account.tenant_id
+    for code in added:
+        jobs = store.query_all(Job, keys.jobs_with_code(tenant_id, code), index="GSI2")
+        existing = {g.job_id for g in store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])}
+        creates = [store.Create(store.grant_item(customer_grant(j, account.account_id, now)), "already connected")
+                   for j in jobs if j.job_id not in existing]
+        for start in range(0, len(creates), 100):
+            store.write(creates=creates[start:start + 100])
+    for code in dropped:
+        jobs = store.query_all(Job, keys.jobs_with_code(tenant_id, code), index="GSI2")
+        grants = store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])
+        removes = [store.Remove(keys.job_grant(tenant_id, g.job_id, g.account_id)) for g in grants
+                   if g.source == "customer_code"]
+        for start in range(0, len(removes), 100):
+            store.write(removes=removes[start:start + 100])
