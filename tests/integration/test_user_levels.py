@@ -134,10 +134,10 @@ def test_concurrent_repeat_that_loses_the_race_replays_the_winner(operator, monk
 
 def test_failed_write_removes_the_new_identity(operator, monkeypatch):
     # Given
-    def failing(creates):
+    def failing(*args, **kwargs):
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems")
 
-    monkeypatch.setattr(store, "create_all", failing)
+    monkeypatch.setattr(store, "write", failing)
     users_before = pool_usernames()
     # When
     with pytest.raises(ClientError):

@@ -41,12 +41,10 @@ def create_account(caller: Caller, request: AccountCreate, idempotency: store.Id
         creates += admin_creates
     out = AccountOut.of(account)
     creates.insert(0, store.Create(store.account_item(account), "account already exists"))
-    if idempotency is not None:
-        creates.append(idempotency.create(out))
     if admin is not None:
         userpool.invite(admin)
     try:
-        store.write(creates=creates)
+        store.create_once(creates, out, idempotency)
     except BaseException:
         if admin is not None:
             userpool.remove(admin.user_id)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from pydantic import BaseModel
 
 from sitegate.data import store
-from sitegate.errors import Forbidden, InvalidInput, SiteGateError, Unauthorized
+from sitegate.errors import Conflict, Forbidden, InvalidInput, SiteGateError, Unauthorized
 from sitegate.policy import Caller, require, standing
 
 logger = Logger(child=True)
@@ -56,6 +56,10 @@ def build_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(exc: UnicodeDecodeError) -> Response:
         return _error(422, "invalid input: body", errors=[{"field": "body", "message": "JSON must be UTF-8"}])
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        return _error(422, "invalid input: body", errors=[{"field": "body", "message": "JSON nested too deeply"}])
 
     @app.not_found
     def _no_route(exc: Exception) -> Response:
@@ -111,6 +115,8 @@ def idempotent_create(
         try:
             return create(idempotency).model_dump(mode="json"), 201
         except store.IdempotencyReplay:
+            # A concurrent repeat with this key won the race: answer what it answered.
             replay = store.find_idempotent_response(tenant_id, scope, key, request_hash)
-    assert replay is not None
+            if replay is None:
+                raise Conflict("Idempotency-Key is in use by a request still in progress; try again") from None
     return replay.body, replay.status

@@ -62,9 +62,7 @@ def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotenc
         me = caller.user
         allocated = me.changed(job_ids=[*me.job_ids, job.job_id], version=me.version + 1)
         replaces.append(store.Replace(store.user_item(allocated)))
-    if idempotency is not None:
-        creates.append(idempotency.create(out))
-    store.write(creates=creates, replaces=replaces)
+    store.create_once(creates, out, idempotency, replaces=replaces)
     return out
 
 

@@ -37,12 +37,10 @@ def create_tenant(request: TenantCreate, operator_id: str, idempotency: store.Id
         store.Create(store.email_marker_item(admin), "email already in use in this tenant"),
         store.Create(store.history_item(history, "0"), "history entry already exists"),
     ]
-    if idempotency is not None:
-        creates.append(idempotency.create(created))
 
     userpool.invite(admin)
     try:
-        store.create_all(creates)
+        store.create_once(creates, created, idempotency)
     except BaseException:
         userpool.remove(admin.user_id)
         raise
@@ -57,10 +55,10 @@ def create_operator(email: str, name: str) -> str:
     operator = User(tenant_id=keys.PLATFORM_TENANT, user_id=ids.new_id(), account_id=operators.account_id,
                     email=email.lower(), name=name, level="platform_operator", created_at=now, updated_at=now)
     with contextlib.suppress(Conflict):  # made with the first operator
-        store.create_all([store.Create(store.account_item(operators), "platform account already exists")])
+        store.write(creates=[store.Create(store.account_item(operators), "platform account already exists")])
     userpool.invite(operator)
     try:
-        store.create_all([
+        store.write(creates=[
             store.Create(store.user_item(operator), "user already exists"),
             store.Create(store.email_marker_item(operator), "an operator with this email already exists"),
         ])

@@ -97,15 +97,13 @@ def create_user(caller: Caller, request: UserCreate, idempotency: store.Idempote
     creates = [store.Create(store.user_item(user), "user already exists"),
                store.Create(store.email_marker_item(user), f"email {user.email} is already in use in this tenant"),
                history(user, caller, now)]
-    if idempotency is not None:
-        creates.append(idempotency.create(out))
     replaces = []
     if first_admin:
         master = account.changed(master_user_id=user.user_id, version=account.version + 1)
         replaces.append(store.Replace(store.account_item(master)))
     userpool.invite(user)
     try:
-        store.write(creates=creates, replaces=replaces)
+        store.create_once(creates, out, idempotency, replaces=replaces)
     except BaseException:
         userpool.remove(user.user_id)
         raise

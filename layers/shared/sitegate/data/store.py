@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from sitegate import keys
+from sitegate import clock, keys
 from sitegate.data.aws import dynamodb_client, table
 from sitegate.errors import Conflict, InvalidInput
 from sitegate.models.stored import (
@@ -224,6 +227,9 @@ def get_user_and_account(tenant_id: str, user_id: str) -> tuple[User | None, Acc
 
 
 # --------------------------------------------------------------- idempotency
+IDEMPOTENCY_TTL = timedelta(hours=24)  # as payment APIs keep keys: a day to retry, then the key is free again
+
+
 @dataclass(frozen=True)
 class IdempotentResponse:
     status: int
@@ -239,22 +245,26 @@ class Idempotency:
     key: str
     request_hash: str
 
-    def create(self, response: BaseModel, status: int = 201) -> Create:
-        """The marker item, holding the first response, to write with the create."""
+    def create(self, response: BaseModel, status: int = 201) -> ReplaceExpired:
+        """The marker item, holding the first response, to write with the create. It expires
+        (DynamoDB TTL) a day after it was written."""
         item = {
             **keys.idempotency(self.tenant_id, self.scope, self.key),
             "entity": "Idempotency",
             "request_hash": self.request_hash,
             "status": status,
             "body": response.model_dump_json(),  # JSON text: no Decimal round-trip
+            "ttl": int((clock.now() + IDEMPOTENCY_TTL).timestamp()),
         }
-        return Create(item, "Idempotency-Key already used")
+        # An expired marker that DynamoDB has not swept yet may be taken over.
+        return ReplaceExpired(item, int(clock.now().timestamp()), "Idempotency-Key already used", attribute="ttl")
 
 
 def find_idempotent_response(tenant_id: str, scope: str, key: str, request_hash: str) -> IdempotentResponse | None:
-    """The first response to this Idempotency-Key, or None. A reused key with another body is a conflict."""
+    """The first response to this Idempotency-Key, or None. A reused key with another body is a conflict.
+    A marker past its expiry counts as gone even before DynamoDB's TTL sweep removes it."""
     item = table().get_item(Key=keys.idempotency(tenant_id, scope, key), ConsistentRead=True).get("Item")
-    if item is None:
+    if item is None or int(item.get("ttl", 0)) <= clock.now().timestamp():
         return None
     if item["request_hash"] != request_hash:
         raise Conflict("Idempotency-Key was already used with a different request body")
@@ -281,11 +291,13 @@ class Replace:
 
 @dataclass(frozen=True)
 class ReplaceExpired:
-    """An entry rewritten only if the one it replaces has expired by `now`."""
+    """An entry rewritten only if the one it replaces is gone or has expired by `now`
+    (an expired Idempotency-Key marker, an expired access entry)."""
 
     item: dict[str, Any]
-    now: str
+    now: str | int
     conflict: str
+    attribute: str = "expires_at"
 
 
 @dataclass(frozen=True)
@@ -297,45 +309,71 @@ class IdempotencyReplay(Exception):
     """The transaction lost the race to an earlier request with the same Idempotency-Key."""
 
 
+TRANSACTION_ITEMS = 100  # DynamoDB's limit on one TransactWriteItems
+_CONFLICT_RETRIES = 4  # transactions cancelled by a concurrent transaction on the same items are retried
+
+
+def _transact_item(name: str, op: Create | ReplaceExpired | Replace | Remove) -> dict[str, Any]:
+    if isinstance(op, Create):
+        return {"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "attribute_not_exists(PK)"}}
+    if isinstance(op, ReplaceExpired):
+        return {"Put": {"TableName": name, "Item": op.item,
+                        "ConditionExpression": "attribute_not_exists(PK) OR #expiry <= :now",
+                        "ExpressionAttributeNames": {"#expiry": op.attribute},
+                        "ExpressionAttributeValues": {":now": op.now}}}
+    if isinstance(op, Replace):
+        return {"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "version = :read",
+                        "ExpressionAttributeValues": {":read": op.item["version"] - 1}}}
+    return {"Delete": {"TableName": name, "Key": op.key}}
+
+
 def write(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Replace] = (),
           removes: Sequence[Remove] = ()) -> None:
-    """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged."""
+    """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged.
+
+    A change of more than 100 items is refused before anything is written (callers split
+    what can be split). A transaction cancelled only because a concurrent one held the
+    same items is retried; conditions, not timing, decide who wins."""
     name = table().name
     operations: list[Create | ReplaceExpired | Replace | Remove] = [*creates, *replaces, *removes]
-    transact: list[dict[str, Any]] = []
-    for op in operations:
-        if isinstance(op, Create):
-            transact.append({"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "attribute_not_exists(PK)"}})
-        elif isinstance(op, ReplaceExpired):
-            transact.append({"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "expires_at <= :now",
-                                     "ExpressionAttributeValues": {":now": op.now}}})
-        elif isinstance(op, Replace):
-            transact.append({"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "version = :read",
-                                     "ExpressionAttributeValues": {":read": op.item["version"] - 1}}})
-        else:
-            transact.append({"Delete": {"TableName": name, "Key": op.key}})
-    try:
-        dynamodb_client().transact_write_items(TransactItems=transact)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+    if not operations:
+        return
+    if len(operations) > TRANSACTION_ITEMS:
+        raise InvalidInput("invalid input: the change is too large to make at once",
+                           errors=[{"field": "body", "message": f"changes more than {TRANSACTION_ITEMS} items"}])
+    transact = [_transact_item(name, op) for op in operations]
+    for attempt in range(_CONFLICT_RETRIES + 1):
+        try:
+            dynamodb_client().transact_write_items(TransactItems=transact)
+            return
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code == "ValidationException" and "size" in exc.response["Error"].get("Message", "").lower():
+                raise InvalidInput("invalid input: too large to store",
+                                   errors=[{"field": "body", "message": "the item would exceed 400 KB"}]) from exc
+            if code != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            failed = [op for op, reason in zip(operations, reasons, strict=False) if reason == "ConditionalCheckFailed"]
+            # A repeat of an Idempotency-Key lost the race: the first response stands, whatever else clashed.
+            if any(not isinstance(op, Remove) and op.item.get("entity") == "Idempotency" for op in failed):
+                raise IdempotencyReplay() from exc
+            if failed:
+                raise Conflict(failed[0].conflict if not isinstance(failed[0], Remove) else "conflict") from exc
+            if "TransactionConflict" in reasons and attempt < _CONFLICT_RETRIES:
+                time.sleep(0.02 * 2 ** attempt + random.random() * 0.02)  # noqa: S311 - jitter, not secrecy
+                continue
+            if "TransactionConflict" in reasons:
+                raise Conflict("changed by someone else at the same moment; try again") from exc
             raise
-        reasons = exc.response.get("CancellationReasons", [])
-        for op, reason in zip(operations, reasons, strict=False):
-            if reason.get("Code") == "ConditionalCheckFailed":
-                if isinstance(op, Create) and op.item.get("entity") == "Idempotency":
-                    raise IdempotencyReplay() from exc
-                raise Conflict(op.conflict if not isinstance(op, Remove) else "conflict") from exc
-        raise
 
 
-def create_once(creates: list[Create | ReplaceExpired], response: BaseModel, idempotency: Idempotency | None) -> None:
-    """Write a create and, under an Idempotency-Key, its first response, in one transaction."""
-    write(creates=[*creates, idempotency.create(response)] if idempotency is not None else creates)
-
-
-def create_all(creates: list[Create]) -> None:
-    """Put every item, each only if new, all or nothing."""
-    write(creates=creates)
+def create_once(creates: Sequence[Create | ReplaceExpired], response: BaseModel, idempotency: Idempotency | None,
+                *, replaces: Sequence[Replace] = (), removes: Sequence[Remove] = ()) -> None:
+    """The one way to write a create: its items (and any replaces/removes that go with it) and,
+    under an Idempotency-Key, the first response, all in one transaction."""
+    marker = [idempotency.create(response)] if idempotency is not None else []
+    write(creates=[*creates, *marker], replaces=replaces, removes=removes)
 
 
 # ------------------------------------------------------------------ lists
@@ -350,7 +388,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
         raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "not a cursor from this API"}]) from exc
-    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+    if not isinstance(key, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in key.items()):
         raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "not a cursor from this API"}])
     return key
 
@@ -372,7 +410,9 @@ def _query_items(partition: str, *, index: str | None = None, sort_prefix: str |
         kwargs["IndexName"] = index
     start = decode_cursor(cursor)
     if start is not None:
-        if start.get(pk) != partition:
+        # A cursor is the last key of this list's page: the table key, plus the index key when paging an index.
+        wanted = {"PK", "SK"} | ({pk, sk} if index is not None else set())
+        if start.get(pk) != partition or set(start) != wanted:
             raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}])
         kwargs["ExclusiveStartKey"] = start
     try:
