@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import queue
 import secrets
 import sys
-import threading
 import time
 import uuid
 from datetime import datetime
@@ -59,6 +59,27 @@ def load_handler(code_uri: str, handler: str, logical_id: str) -> Any:
     return getattr(module, attribute)
 
 
+class InstancePool:
+    """Warm instances of one function, as Lambda keeps them: each instance is its own import of
+    the handler module (its own resolver, which holds the current event), serves one request at
+    a time, and requests beyond the pool's size wait for a free instance."""
+
+    def __init__(self, function: str, code_uri: str, handler: str, size: int) -> None:
+        if size < 1:
+            raise ValueError("a function needs at least one instance")
+        self.function = function
+        self.idle: queue.LifoQueue[Any] = queue.LifoQueue()  # the warmest instance first, as Lambda reuses them
+        for index in range(size):
+            self.idle.put(load_handler(code_uri, handler, f"{function}_{index}"))
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        handler = self.idle.get()
+        try:
+            return handler(event, LambdaContext(self.function))
+        finally:
+            self.idle.put(handler)
+
+
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
 
@@ -88,19 +109,15 @@ class JwtAuthorizer:
 
 
 class Gateway:
-    def __init__(self, resources: LocalResources, endpoint: str) -> None:
+    def __init__(self, resources: LocalResources, endpoint: str, instances: int = 4) -> None:
         self.resources = resources
         self.endpoint = endpoint
         self.template = load_template()
         self.routes: list[Route] = http_routes(self.template)
-        self.handlers = {
-            name: load_handler(spec["code_uri"], spec["handler"], name)
-            for name, spec in resources.functions.items()
-        }
+        self.pools = {name: InstancePool(name, spec["code_uri"], spec["handler"], instances)
+                      for name, spec in resources.functions.items()}
         self.authorizer = JwtAuthorizer(endpoint, resources.user_pool_id, resources.user_pool_client_id)
         self.session = boto3.session.Session(region_name=REGION)
-        # One invocation at a time: a Lambda instance serves one request at once.
-        self.lock = threading.Lock()
         self.local_routes = {
             ("POST", "/local/token"): self.local_token,
             ("POST", "/local/clock"): self.local_clock_set,
@@ -140,8 +157,7 @@ class Gateway:
 
     # ------------------------------------------------------------- invoking
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
-        with self.lock:
-            return self.handlers[function](event, LambdaContext(function))
+        return self.pools[function].invoke(event)
 
     def invoke_http(self, route: Route, params: dict[str, str], claims: dict[str, Any] | None,
                     request: Request) -> Response:

@@ -1,7 +1,9 @@
 """`make run`: the whole SiteGate API on local AWS services.
 
-moto's server provides DynamoDB, Cognito, SNS, SQS and SES; every resource is
-created from template.yaml; the gateway serves the API on PORT (default 3000).
+DynamoDB Local (AWS's own engine) holds the table; moto's server provides Cognito,
+SNS, SQS and SES; every resource is created from template.yaml; the gateway serves
+the API on PORT (default 3000), concurrently, with LAMBDA_INSTANCES warm instances
+per function (default 4).
 """
 
 from __future__ import annotations
@@ -27,15 +29,24 @@ def free_port() -> int:
 
 
 @dataclass
-class Stack:
-    gateway: Any
-    endpoint: str
-    stop_event: threading.Event
+class Services:
+    moto: Any
+    dynamodb: Any  # local.dynamodb.DynamoDBLocal
+    endpoint: str  # moto's: Cognito, SNS, SQS, SES
+
+    def stop(self) -> None:
+        self.moto.stop()
+        self.dynamodb.stop()
 
 
-def start_services() -> tuple[Any, str]:
+def start_services() -> Services:
+    """DynamoDB Local for the table, moto's server for the rest; boto3 finds both through
+    AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL, so product code only sees endpoints."""
     from moto.server import ThreadedMotoServer
 
+    from local import dynamodb
+
+    engine = dynamodb.start()  # first: without Java it stops here, with one line
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -43,15 +54,16 @@ def start_services() -> tuple[Any, str]:
     endpoint = f"http://127.0.0.1:{port}"
     os.environ.update({
         "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": engine.endpoint,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
     })
     os.environ.pop("AWS_PROFILE", None)
-    return server, endpoint
+    return Services(server, engine, endpoint)
 
 
-def build(endpoint: str) -> Any:
+def build(endpoint: str, instances: int) -> Any:
     """Provision the template's resources, seed the operator, and load every function."""
     from local.gateway import Gateway
     from local.template import provision
@@ -62,7 +74,7 @@ def build(endpoint: str) -> Any:
     from sitegate import tenants
 
     tenants.create_operator(OPERATOR_EMAIL, "Platform operator")
-    return Gateway(resources, endpoint)
+    return Gateway(resources, endpoint, instances)
 
 
 def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
@@ -102,29 +114,37 @@ def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
 def main() -> None:
     from werkzeug.serving import make_server
 
+    from local.dynamodb import MissingRuntime
+
     # Cold-start-only metric flushes warn on every warm request; noise in a terminal.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     port = int(os.environ.get("PORT", "3000"))
-    services, endpoint = start_services()
-    gateway = build(endpoint)
-    stop = threading.Event()
-    poller = threading.Thread(target=poll_domain_events, args=(gateway, stop), daemon=True)
-    poller.start()
-    server = make_server("127.0.0.1", port, gateway, threaded=False)
-
-    def shutdown(*_: Any) -> None:
-        stop.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGINT, shutdown)
-    signal.signal(signal.SIGTERM, shutdown)
-    print(f"SiteGate local stack on http://127.0.0.1:{port} (AWS services at {endpoint}); Ctrl-C stops it",
-          flush=True)
+    instances = int(os.environ.get("LAMBDA_INSTANCES", "4"))
     try:
+        services = start_services()
+    except MissingRuntime as missing:
+        raise SystemExit(f"make run: {missing}") from None
+    try:
+        gateway = build(services.endpoint, instances)
+        stop = threading.Event()
+        poller = threading.Thread(target=poll_domain_events, args=(gateway, stop), daemon=True)
+        poller.start()
+        # threaded: requests are served concurrently; each function's instances serve one at a time.
+        server = make_server("127.0.0.1", port, gateway, threaded=True)
+
+        def shutdown(*_: Any) -> None:
+            stop.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGINT, shutdown)
+        signal.signal(signal.SIGTERM, shutdown)
+        print(f"SiteGate local stack on http://127.0.0.1:{port} ({instances} instances per function; "
+              f"DynamoDB Local at {services.dynamodb.endpoint}, other AWS services at {services.endpoint}); "
+              "Ctrl-C stops it", flush=True)
         server.serve_forever()
-    finally:
         stop.set()
         poller.join(timeout=5)
+    finally:
         services.stop()
         print("SiteGate local stack stopped", flush=True)
 

@@ -1,5 +1,8 @@
-"""Handlers in-process against moto, with every resource built from template.yaml."""
+"""Handlers in-process against local AWS services, every resource built from template.yaml:
+the table on DynamoDB Local (AWS's own engine, one process for the session, a fresh table per
+test), Cognito, SNS, SQS and SES on moto in-process."""
 
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -10,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local import dynamodb
 from local.gateway import LambdaContext, load_handler
 from local.template import LocalResources, provision
 from sitegate import clock
@@ -32,21 +36,39 @@ def _clear_process_caches() -> None:
         cached.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[str]:
+    """One DynamoDB Local for the whole run; boto3 reaches it through AWS_ENDPOINT_URL_DYNAMODB."""
+    engine = dynamodb.start()
+    previous = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = engine.endpoint
+    yield engine.endpoint
+    if previous is None:
+        os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    else:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = previous
+    engine.stop()
+
+
+_TABLES = itertools.count()
+
+
 @pytest.fixture
-def resources(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
+def resources(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalResources]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
-        made = provision(boto3.session.Session(region_name="us-east-1"), prefix="sitegate-test")
+    with mock_aws():  # moto answers only the services without an endpoint of their own: not DynamoDB
+        made = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"sitegate-test-{next(_TABLES)}")
         for name, value in made.environment().items():
             monkeypatch.setenv(name, value)
         _clear_process_caches()
         yield made
         _clear_process_caches()
         clock.unfreeze()
+        boto3.client("dynamodb", region_name="us-east-1").delete_table(TableName=made.table_name)
 
 
 @dataclass(frozen=True)
