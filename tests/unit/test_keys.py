@@ -10,7 +10,7 @@ from sitegate import keys
 
 TENANT = "acme"
 # Public helpers of sitegate.keys that build no partition key (they take no tenant).
-NOT_PARTITION_BUILDERS = {"user_sort"}
+NOT_PARTITION_BUILDERS = {"user_sort", "users_with_status", "accounts_of_kind"}
 
 
 def _public_functions() -> dict[str, object]:

@@ -3,7 +3,7 @@ project owners, trades, vendors, guest contractors) and the owner account."""
 
 from __future__ import annotations
 
-from sitegate import clock, customer_codes, ids, keys, policy
+from sitegate import clock, customer_codes, ids, policy
 from sitegate.data import store, userpool
 from sitegate.errors import Conflict, InvalidInput
 from sitegate.models.requests import AccountCreate, AccountUpdate
@@ -61,15 +61,13 @@ def list_accounts(caller: Caller, kind: AccountKind | None, limit: int, cursor: 
     tenant_id = caller.user.tenant_id
     family = policy.level_family(caller.user.level)
     if family == "staff" and policy.decide(caller, policy.ACCOUNT_ACTIONS["account.view"]["staff"]):
-        page = store.query_page(Account, keys.tenant_accounts(tenant_id), index="GSI1",
-                                sort_prefix=f"{kind.value}#" if kind else None, limit=limit, cursor=cursor)
+        page = store.tenant_accounts_page(tenant_id, kind.value if kind else None, limit, cursor)
         return AccountPage(items=[AccountOut.of(a) for a in page.items], next_cursor=page.next_cursor)
     # Everyone else: their own account, and the guest contractors it created if they may see those.
     own = [caller.account] if cursor is None else []
     page: store.Page[Account] = store.Page([], None)
     if family == "account" and policy.decide(caller, "guest.create"):
-        page = store.query_page(Account, keys.sponsored_guests(tenant_id, caller.account.account_id), index="GSI2",
-                                limit=limit, cursor=cursor)
+        page = store.sponsored_guests_page(tenant_id, caller.account.account_id, limit, cursor)
     accounts = [a for a in [*own, *page.items] if kind is None or a.kind == kind.value]
     return AccountPage(items=[AccountOut.of(a) for a in accounts], next_cursor=page.next_cursor)
 
@@ -90,7 +88,7 @@ def update_account(caller: Caller, account_id: str, request: AccountUpdate) -> A
     dropped = set(account.customer_codes) - set(new.customer_codes)
     store.write(creates=[_code_marker(new, code) for code in sorted(added)],
                 replaces=[store.Replace(store.account_item(new))],
-                removes=[store.Remove(keys.customer_code(new.tenant_id, code)) for code in sorted(dropped)])
+                removes=[store.remove_customer_code_marker(new.tenant_id, code) for code in sorted(dropped)])
     customer_codes.connect_customer_codes(new, sorted(added), sorted(dropped))
     return AccountOut.of(new)
 
@@ -106,5 +104,5 @@ def archive_account(caller: Caller, account_id: str) -> AccountOut:
     new = account.changed(status=AccountStatus.ARCHIVED.value, version=account.version + 1)
     # Its codes stay on the record for history but free up: no new job connects an archived customer.
     store.write(replaces=[store.Replace(store.account_item(new))],
-                removes=[store.Remove(keys.customer_code(new.tenant_id, code)) for code in new.customer_codes])
+                removes=[store.remove_customer_code_marker(new.tenant_id, code) for code in new.customer_codes])
     return AccountOut.of(new)

@@ -38,8 +38,13 @@ def tenant_accounts(tenant_id: str) -> str:
     return f"{_t(tenant_id)}#ACCOUNTS"
 
 
+def accounts_of_kind(kind: str) -> str:
+    """Sort-key prefix of one kind's accounts in the tenant's account list."""
+    return f"{kind}#"
+
+
 def account_gsi1(tenant_id: str, kind: str, name: str, account_id: str) -> dict[str, str]:
-    return {"GSI1PK": tenant_accounts(tenant_id), "GSI1SK": f"{kind}#{name.lower()}#{account_id}"}
+    return {"GSI1PK": tenant_accounts(tenant_id), "GSI1SK": f"{accounts_of_kind(kind)}{name.lower()}#{account_id}"}
 
 
 def sponsored_guests(tenant_id: str, sponsor_account_id: str) -> str:
@@ -61,8 +66,13 @@ def user(tenant_id: str, user_id: str) -> dict[str, str]:
     return {"PK": f"{_t(tenant_id)}#USER#{_id(user_id)}", "SK": "USER"}
 
 
+def users_with_status(status: str) -> str:
+    """Sort-key prefix of one status's users in the account and tenant user lists."""
+    return f"{status}#"
+
+
 def user_sort(status: str, name: str, user_id: str) -> str:
-    return f"{status}#{name.lower()}#{user_id}"
+    return f"{users_with_status(status)}{name.lower()}#{user_id}"
 
 
 def account_users(tenant_id: str, account_id: str) -> str:
@@ -90,8 +100,11 @@ def tenant_settings(tenant_id: str) -> str:
     return f"{_t(tenant_id)}#SETTINGS"
 
 
+SETTING_PREFIX = "SETTING#"  # sort-key prefix of the settings in the tenant's settings partition
+
+
 def setting(tenant_id: str, key: str) -> dict[str, str]:
-    return {"PK": tenant_settings(tenant_id), "SK": f"SETTING#{key}"}
+    return {"PK": tenant_settings(tenant_id), "SK": f"{SETTING_PREFIX}{key}"}
 
 
 def vehicles(tenant_id: str) -> str:
@@ -113,6 +126,19 @@ def user_email(tenant_id: str, email: str) -> dict[str, str]:
 
 # --- jobs: searched by job-number prefix (GSI1), found by customer code (GSI2);
 # the job's partition also holds its access list, tickets, records and roles.
+# Job numbers are compared case- and space-insensitively (`job_number_key`): the
+# marker and every index sort on the normalized number; the job keeps it as typed.
+ACCESS_PREFIX = "ACCESS#"  # sort-key prefix of the access list in a job's partition
+TICKET_PREFIX = "TICKET#"  # ... of its tickets
+RECORD_PREFIX = "RECORD#"  # ... of its time and equipment records
+ROLE_PREFIX = "ROLE#"  # ... of its project roles
+
+
+def job_number_key(number: str) -> str:
+    """A job number as it is compared and indexed: `abc 520` and `ABC520` are one number."""
+    return "".join(number.split()).upper()
+
+
 def job(tenant_id: str, job_id: str) -> dict[str, str]:
     return {"PK": job_partition(tenant_id, job_id), "SK": "JOB"}
 
@@ -130,15 +156,16 @@ def jobs_with_code(tenant_id: str, code: str) -> str:
 
 
 def job_indexes(tenant_id: str, job_number_: str, customer_code_: str | None) -> dict[str, str]:
-    indexes = {"GSI1PK": tenant_jobs(tenant_id), "GSI1SK": job_number_}
+    number = job_number_key(job_number_)
+    indexes = {"GSI1PK": tenant_jobs(tenant_id), "GSI1SK": number}
     if customer_code_:
-        indexes |= {"GSI2PK": jobs_with_code(tenant_id, customer_code_), "GSI2SK": job_number_}
+        indexes |= {"GSI2PK": jobs_with_code(tenant_id, customer_code_), "GSI2SK": number}
     return indexes
 
 
 def job_number(tenant_id: str, number: str) -> dict[str, str]:
-    """Marker item: a job number names one job in a tenant."""
-    return {"PK": f"{_t(tenant_id)}#JOBNUMBER#{number}", "SK": "JOBNUMBER"}
+    """Marker item: a job number names one job in a tenant (case and spaces do not count)."""
+    return {"PK": f"{_t(tenant_id)}#JOBNUMBER#{job_number_key(number)}", "SK": "JOBNUMBER"}
 
 
 def account_jobs(tenant_id: str, account_id: str) -> str:
@@ -147,16 +174,16 @@ def account_jobs(tenant_id: str, account_id: str) -> str:
 
 def job_grant(tenant_id: str, job_id: str, account_id: str) -> dict[str, str]:
     """An account's entry on a job's access list."""
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"ACCESS#{_id(account_id)}"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{ACCESS_PREFIX}{_id(account_id)}"}
 
 
 def job_grant_gsi1(tenant_id: str, account_id: str, job_number_: str) -> dict[str, str]:
     """The same entry, listed under the account by job number (its job search)."""
-    return {"GSI1PK": account_jobs(tenant_id, account_id), "GSI1SK": job_number_}
+    return {"GSI1PK": account_jobs(tenant_id, account_id), "GSI1SK": job_number_key(job_number_)}
 
 
 def ticket(tenant_id: str, job_id: str, ticket_id: str) -> dict[str, str]:
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"TICKET#{_id(ticket_id)}"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{TICKET_PREFIX}{_id(ticket_id)}"}
 
 
 def ticket_number(tenant_id: str, job_id: str, number: str) -> dict[str, str]:
@@ -165,11 +192,11 @@ def ticket_number(tenant_id: str, job_id: str, number: str) -> dict[str, str]:
 
 
 def record(tenant_id: str, job_id: str, date: str, record_id: str) -> dict[str, str]:
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"RECORD#{date}#{record_id}"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{RECORD_PREFIX}{date}#{record_id}"}
 
 
 def project_role(tenant_id: str, job_id: str, user_id: str) -> dict[str, str]:
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"ROLE#{_id(user_id)}"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{ROLE_PREFIX}{_id(user_id)}"}
 
 
 # --- idempotency: the first response to an Idempotency-Key, written with the create

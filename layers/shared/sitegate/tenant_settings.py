@@ -18,7 +18,7 @@ def get_settings(caller: Caller) -> dict[str, Any]:
     """Every setting the caller may see, as a `{key: value}` map (unset keys are null)."""
     decision = policy.require(policy.decide(caller, "settings.view"))
     visible = KNOWN if decision.scope is policy.Scope.ALL else policy.NORMAL_SETTINGS
-    stored = {s.key: s.value for s in store.list_settings(caller.user.tenant_id)}
+    stored = {s.key: s.value for s in store.settings(caller.user.tenant_id)}
     return {key: stored.get(key) for key in sorted(visible)}
 
 
@@ -28,5 +28,5 @@ def put_setting(caller: Caller, key: str, value: Any) -> SettingOut:
     policy.require(policy.decide(caller, "settings.edit", setting=key))
     setting = Setting(tenant_id=caller.user.tenant_id, key=key, value=value, updated_by=caller.user.user_id,
                       updated_at=clock.now_iso())
-    store.put(store.setting_item(setting))
+    store.put_setting(setting)
     return SettingOut(key=key, value=value, updated_at=setting.updated_at)

@@ -6,7 +6,7 @@ history entry when status or level change, and keeps the Cognito identity in ste
 
 from __future__ import annotations
 
-from sitegate import clock, ids, keys, policy
+from sitegate import clock, ids, policy
 from sitegate.data import store, userpool
 from sitegate.errors import Conflict, InvalidInput, NotFound, invalid
 from sitegate.models.requests import NotificationPreferencesUpdate, UserCreate, UserUpdate
@@ -130,19 +130,17 @@ def list_users(caller: Caller, account_id: str | None, status: UserStatus | None
                cursor: str | None) -> UserPage:
     family = policy.level_family(caller.user.level)
     reach = policy.decide(caller, policy.USER_ACTIONS["user.view"][family]) if family != "platform" else None
-    prefix = f"{status.value}#" if status else None
+    wanted = status.value if status else None
     if not reach:  # sees only itself
         me = caller.user
         mine = (account_id in (None, me.account_id)) and (status is None or me.status == status.value)
         return UserPage(items=[UserOut.of(me)] if mine else [], next_cursor=None)
     tenant_id = caller.user.tenant_id
     if family == "staff" and account_id is None:
-        page = store.query_page(User, keys.tenant_users(tenant_id), index="GSI2", sort_prefix=prefix, limit=limit,
-                                cursor=cursor)
+        page = store.tenant_users_page(tenant_id, wanted, limit, cursor)
         return UserPage(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
     account = visible_account(caller, account_id or caller.account.account_id)
-    page = store.query_page(User, keys.account_users(tenant_id, account.account_id), index="GSI1", sort_prefix=prefix,
-                            limit=limit, cursor=cursor)
+    page = store.account_users_page(tenant_id, account.account_id, wanted, limit, cursor)
     # Managers see the users they share a job with: a filter within one account's page.
     users = [u for u in page.items if policy.decide_on_user(caller, "user.view", u, account)]
     return UserPage(items=[UserOut.of(u) for u in users], next_cursor=page.next_cursor)
@@ -210,7 +208,7 @@ def delete_user(caller: Caller, user_id: str) -> None:
     if target.status != UserStatus.DELETED.value:
         new = _bumped(target, status=UserStatus.DELETED.value)
         store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))],
-                    removes=[store.Remove(keys.user_email(target.tenant_id, target.email))])  # the email may be used again
+                    removes=[store.remove_email_marker(target)])  # the email may be used again
     userpool.remove(target.user_id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitegate import clock, ids, keys, policy
+from sitegate import clock, ids, policy
 from sitegate.data import store
 from sitegate.models.requests import VehicleCreate
 from sitegate.models.responses import VehicleOut, VehiclePage
@@ -12,7 +12,7 @@ from sitegate.policy import Caller
 
 def list_vehicles(caller: Caller, limit: int, cursor: str | None) -> VehiclePage:
     policy.require(policy.decide(caller, "resources.view"))
-    page = store.query_page(Vehicle, keys.vehicles(caller.user.tenant_id), limit=limit, cursor=cursor)
+    page = store.vehicles_page(caller.user.tenant_id, limit, cursor)
     return VehiclePage(items=[VehicleOut.of(v) for v in page.items], next_cursor=page.next_cursor)
 
 

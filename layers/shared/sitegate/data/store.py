@@ -119,11 +119,6 @@ def setting_item(setting: Setting) -> dict[str, Any]:
     return item
 
 
-def list_settings(tenant_id: str) -> list[Setting]:
-    return [Setting.model_validate({**item, "value": json.loads(item["value"])})
-            for item in _query_all_items(keys.tenant_settings(tenant_id), "SETTING#")]
-
-
 def vehicle_item(vehicle: Vehicle) -> dict[str, Any]:
     return _item(vehicle, keys.vehicle(vehicle.tenant_id, vehicle.vehicle_id))
 
@@ -224,6 +219,67 @@ def get_account(tenant_id: str, account_id: str) -> Account | None:
 def get_user_and_account(tenant_id: str, user_id: str) -> tuple[User | None, Account | None]:
     user = get_user(tenant_id, user_id)
     return (None, None) if user is None else (user, get_account(tenant_id, user.account_id))
+
+
+# ------------------------------------------- users, accounts, settings, vehicles: named access patterns
+def tenant_users_page(tenant_id: str, status: str | None, limit: int, cursor: str | None) -> Page[User]:
+    """Users of a tenant, by status then name: GSI2 `T#t#USERS`, sort prefix `{status}#`."""
+    return query_page(User, keys.tenant_users(tenant_id), index="GSI2", sort_prefix=_status_prefix(status),
+                      limit=limit, cursor=cursor)
+
+
+def account_users_page(tenant_id: str, account_id: str, status: str | None, limit: int,
+                       cursor: str | None) -> Page[User]:
+    """Users of one account, by status then name: GSI1 `T#t#ACCOUNT#a#USERS`, sort prefix `{status}#`."""
+    return query_page(User, keys.account_users(tenant_id, account_id), index="GSI1",
+                      sort_prefix=_status_prefix(status), limit=limit, cursor=cursor)
+
+
+def active_users_of_account(tenant_id: str, account_id: str) -> list[User]:
+    """Every active user of one account: GSI1 `T#t#ACCOUNT#a#USERS`, sort prefix `active#`."""
+    return query_all(User, keys.account_users(tenant_id, account_id), keys.users_with_status("active"), index="GSI1")
+
+
+def _status_prefix(status: str | None) -> str | None:
+    return None if status is None else keys.users_with_status(status)
+
+
+def tenant_accounts_page(tenant_id: str, kind: str | None, limit: int, cursor: str | None) -> Page[Account]:
+    """Accounts of a tenant, by kind then name: GSI1 `T#t#ACCOUNTS`, sort prefix `{kind}#`."""
+    return query_page(Account, keys.tenant_accounts(tenant_id), index="GSI1",
+                      sort_prefix=None if kind is None else keys.accounts_of_kind(kind), limit=limit, cursor=cursor)
+
+
+def sponsored_guests_page(tenant_id: str, sponsor_account_id: str, limit: int, cursor: str | None) -> Page[Account]:
+    """Guest contractor accounts created by one account, by name: GSI2 `T#t#ACCOUNT#a#GUESTS`."""
+    return query_page(Account, keys.sponsored_guests(tenant_id, sponsor_account_id), index="GSI2", limit=limit,
+                      cursor=cursor)
+
+
+def remove_email_marker(user: User) -> Remove:
+    """Free a user's email for reuse in its tenant (with the user's deletion): table key `T#t#EMAIL#{email}`."""
+    return Remove(keys.user_email(user.tenant_id, user.email))
+
+
+def remove_customer_code_marker(tenant_id: str, code: str) -> Remove:
+    """Free a customer code (dropped from, or archived with, its customer): table key `T#t#CUSTOMERCODE#{code}`."""
+    return Remove(keys.customer_code(tenant_id, code))
+
+
+def settings(tenant_id: str) -> list[Setting]:
+    """Every stored setting of a tenant: table partition `T#t#SETTINGS`, sort prefix `SETTING#`."""
+    return [Setting.model_validate({**item, "value": json.loads(item["value"])})
+            for item in _query_all_items(keys.tenant_settings(tenant_id), keys.SETTING_PREFIX)]
+
+
+def put_setting(setting: Setting) -> None:
+    """Write one setting, last write wins: table key `T#t#SETTINGS` / `SETTING#{key}`."""
+    put(setting_item(setting))
+
+
+def vehicles_page(tenant_id: str, limit: int, cursor: str | None) -> Page[Vehicle]:
+    """Vehicles of a tenant: table partition `T#t#VEHICLES`."""
+    return query_page(Vehicle, keys.vehicles(tenant_id), limit=limit, cursor=cursor)
 
 
 # --------------------------------------------------------------- idempotency
