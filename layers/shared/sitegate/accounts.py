@@ -41,14 +41,8 @@ def create_account(caller: Caller, request: AccountCreate, idempotency: store.Id
         creates += admin_creates
     out = AccountOut.of(account)
     creates.insert(0, store.Create(store.account_item(account), "account already exists"))
-    if admin is not None:
-        userpool.invite(admin)
-    try:
+    with userpool.invited(admin):
         store.create_once(creates, out, idempotency)
-    except BaseException:
-        if admin is not None:
-            userpool.remove(admin.user_id)
-        raise
     customer_codes.connect_customer_codes(account, account.customer_codes, [])
     return out
 

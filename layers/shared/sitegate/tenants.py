@@ -8,7 +8,7 @@ from sitegate import clock, ids, keys
 from sitegate.data import store, userpool
 from sitegate.errors import Conflict
 from sitegate.models.requests import TenantCreate
-from sitegate.models.responses import TenantCreated
+from sitegate.models.responses import AccountOut, TenantCreated, UserOut
 from sitegate.models.stored import Account, AccountKind, Tenant, User, UserHistory
 
 
@@ -38,12 +38,8 @@ def create_tenant(request: TenantCreate, operator_id: str, idempotency: store.Id
         store.Create(store.history_item(history, "0"), "history entry already exists"),
     ]
 
-    userpool.invite(admin)
-    try:
+    with userpool.invited(admin):
         store.create_once(creates, created, idempotency)
-    except BaseException:
-        userpool.remove(admin.user_id)
-        raise
     return created
 
 
@@ -55,14 +51,10 @@ def create_operator(email: str, name: str) -> str:
     operator = User(tenant_id=keys.PLATFORM_TENANT, user_id=ids.new_id(), account_id=operators.account_id,
                     email=email.lower(), name=name, level="platform_operator", created_at=now, updated_at=now)
     with contextlib.suppress(Conflict):  # made with the first operator
-        store.write(creates=[store.Create(store.account_item(operators), "platform account already exists")])
-    userpool.invite(operator)
-    try:
-        store.write(creates=[
-            store.Create(store.user_item(operator), "user already exists"),
-            store.Create(store.email_marker_item(operator), "an operator with this email already exists"),
-        ])
-    except BaseException:
-        userpool.remove(operator.user_id)
-        raise
+        store.create_once([store.Create(store.account_item(operators), "platform account already exists")],
+                          AccountOut.of(operators), None)
+    with userpool.invited(operator):
+        store.create_once([store.Create(store.user_item(operator), "user already exists"),
+                           store.Create(store.email_marker_item(operator), "an operator with this email already exists")],
+                          UserOut.of(operator), None)
     return operator.user_id

@@ -101,12 +101,8 @@ def create_user(caller: Caller, request: UserCreate, idempotency: store.Idempote
     if first_admin:
         master = account.changed(master_user_id=user.user_id, version=account.version + 1)
         replaces.append(store.Replace(store.account_item(master)))
-    userpool.invite(user)
-    try:
+    with userpool.invited(user):
         store.create_once(creates, out, idempotency, replaces=replaces)
-    except BaseException:
-        userpool.remove(user.user_id)
-        raise
     return out
 
 

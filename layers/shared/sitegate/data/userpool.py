@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from botocore.exceptions import ClientError
 
 from sitegate.data.aws import cognito
@@ -29,6 +32,22 @@ def invite(user: User) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "UsernameExistsException":
             raise Conflict("user identity already exists") from exc
+        raise
+
+
+@contextmanager
+def invited(user: User | None) -> Iterator[None]:
+    """The one Cognito compensation: invite `user` (None: nobody), run the block that writes its
+    records, and remove the identity again if the block raises, so a failure leaves neither an
+    identity without a record nor a record without an identity."""
+    if user is None:
+        yield
+        return
+    invite(user)
+    try:
+        yield
+    except BaseException:
+        remove(user.user_id)
         raise
 
 
