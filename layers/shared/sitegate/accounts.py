@@ -53,14 +53,14 @@ def get_account(caller: Caller, account_id: str) -> AccountOut:
 
 def list_accounts(caller: Caller, kind: AccountKind | None, limit: int, cursor: str | None) -> AccountPage:
     tenant_id = caller.user.tenant_id
-    family = policy.level_family(caller.user.level)
-    if family == "staff" and policy.decide(caller, policy.ACCOUNT_ACTIONS["account.view"]["staff"]):
+    reach = policy.require(policy.decide_account_list(caller))
+    if reach.scope is policy.Scope.TENANT:
         page = store.tenant_accounts_page(tenant_id, kind.value if kind else None, limit, cursor)
         return AccountPage(items=[AccountOut.of(a) for a in page.items], next_cursor=page.next_cursor)
-    # Everyone else: their own account, and the guest contractors it created if they may see those.
+    # Their own account, and (sponsors) the guest contractors it created.
     own = [caller.account] if cursor is None else []
     page: store.Page[Account] = store.Page([], None)
-    if family == "account" and policy.decide(caller, "guest.create"):
+    if reach.scope is policy.Scope.SPONSORED:
         page = store.sponsored_guests_page(tenant_id, caller.account.account_id, limit, cursor)
     accounts = [a for a in [*own, *page.items] if kind is None or a.kind == kind.value]
     return AccountPage(items=[AccountOut.of(a) for a in accounts], next_cursor=page.next_cursor)

@@ -25,6 +25,9 @@ class Scope(str, Enum):
     ACCOUNT = "account"  # account users: every job the account has access to
     ASSIGNED = "assigned"  # account users: only the user's assigned jobs (`job_ids`)
     BASIC_ONLY = "basic_only"  # managers: may create basic users only
+    TENANT = "tenant"  # lists: everything of the tenant
+    SPONSORED = "sponsored"  # account lists: the caller's own account and the guest contractors it sponsors
+    SELF = "self"  # lists: the caller's own user / own account only
 
 
 def _parse(table: str, cell: dict[str, Scope]) -> dict[str, dict[str, Scope]]:
@@ -234,20 +237,20 @@ def decide(
 
 def _platform(user: User, action: str) -> Decision:
     if action in PLATFORM_LEVELS[user.level]:
-        return _allow("platform-table", f"{user.level} may {action}", Scope.ALL)
-    return _deny("platform-table", f"{user.level} may not {action}")
+        return _allow("platform-allows", f"{user.level} may {action}", Scope.ALL)
+    return _deny("platform-lacks", f"{user.level} may not {action}")
 
 
 def _staff(user: User, action: str, job: JobFacts | None, setting: str | None) -> Decision:
     capability = STAFF_FEATURE_CAPABILITY.get(action, action)
     scope = STAFF_LEVELS[user.level].get(capability)
     if scope is None:
-        return _deny("staff-table", f"{user.level} lacks {capability}")
+        return _deny("staff-lacks", f"{user.level} lacks {capability}")
     if scope is Scope.ALLOCATED and job is not None and job.job_id not in user.job_ids:
         return _deny("staff-allocation", f"{user.level} has {capability} only on allocated jobs")
     if setting is not None and setting in SENSITIVE_SETTINGS and scope is not Scope.ALL:
         return _deny("sensitive-setting", f"{setting} is a sensitive setting")
-    return _allow("staff-table", f"{user.level} has {capability} ({scope.value})", scope)
+    return _allow("staff-allows", f"{user.level} has {capability} ({scope.value})", scope)
 
 
 def _account_user(user: User, account: Account, action: str, job: JobFacts | None, now: datetime) -> Decision:
@@ -261,11 +264,15 @@ def _account_user(user: User, account: Account, action: str, job: JobFacts | Non
             return project_role_allows(job.project_role or "not_on_jobsite", action)
     scope = ACCOUNT_LEVELS[user.level].get(action)
     if scope is None:
-        return _deny("account-table", f"{user.level} lacks {action}")
+        return _deny("account-lacks", f"{user.level} lacks {action}")
     flag = ACCOUNT_FLAGS.get((user.level, action))
     if flag and not getattr(user, flag):
         return _deny("account-flag", f"{user.level} needs {flag} for {action}")
-    return _allow("account-table", f"{user.level} has {action} ({scope.value})", scope)
+    return _allow("account-allows", f"{user.level} has {action} ({scope.value})", scope)
+
+
+def _expired(grant: JobGrant, now: datetime) -> bool:
+    return bool(grant.expires_at) and datetime.fromisoformat(str(grant.expires_at)) <= now
 
 
 def _job_reach(user: User, account: Account, job: JobFacts, now: datetime) -> Decision:
@@ -325,7 +332,7 @@ def decide_on_user(caller: Caller, action: str, target: User, target_account: Ac
     giving it `level` and `job_ids` when those change?"""
     me = caller.user
     if action == "user.view" and target.user_id == me.user_id:
-        return _allow("self", "users see themselves", Scope.ALL)
+        return _allow("self-view", "users see themselves", Scope.SELF)
     family = level_family(me.level)
     if family == "platform" or action not in USER_ACTIONS:
         return _deny("user-actions", f"{me.level} may not {action}")
@@ -350,6 +357,9 @@ def _staff_on_user(caller: Caller, action: str, target: User, target_account: Ac
     if target_account.kind == AccountKind.OWNER.value and action != "user.view":
         if action != "user.add" and not within(target.level, me.level):
             return _deny("above-caller", f"{me.level} may not act on a {target.level}")
+    active = standing(caller)
+    if not active:
+        return active
         if level is not None and not within(level, me.level):
             return _deny("no-escalation", f"{me.level} may not give the level {level}")
     return base
@@ -364,16 +374,16 @@ def _account_user_on_user(caller: Caller, action: str, target: User, target_acco
     if not own and not sponsored:
         return _deny("other-account", "users of other accounts are out of reach")
     if sponsored and me.level == "manager" and not me.can_create_guests:
-        return _deny("account-flag", "manager needs can_create_guests for guest users")
+        return _deny("guest-users-need-flag", "manager needs can_create_guests for guest users")
     # Managers see the users of their jobs, and their account's administrators.
     if base.scope is Scope.ASSIGNED and not set(target.job_ids) & set(me.job_ids) and not (
             own and target.level == "administrator"):
-        return _deny("not-assigned", f"{target.name} shares no job with this {me.level}")
+        return _deny("shares-no-job", f"{target.name} shares no job with this {me.level}")
     if base.scope is Scope.BASIC_ONLY:
         if (level or target.level) != "basic":
             return _deny("basic-only", f"{me.level} may only create basic users")
         if not set(job_ids or []) <= set(me.job_ids):
-            return _deny("not-assigned", f"{me.level} may only assign its own jobs")
+            return _deny("assigns-own-jobs-only", f"{me.level} may only assign its own jobs")
     return base
 
 
@@ -393,17 +403,59 @@ def decide_on_account(caller: Caller, action: str, target: Account) -> Decision:
     """May `caller` do `action` to the account `target` (for account.create: the one about to be made)?"""
     me = caller.user
     if action == "account.view" and target.account_id == me.account_id:
-        return _allow("own-account", "users see their own account", Scope.ALL)
+        return _allow("own-account", "users see their own account", Scope.SELF)
     family = level_family(me.level)
     if action == "account.view" and family == "account" and target.sponsor_account_id == me.account_id:
-        return decide(caller, "guest.create")  # the guest contractors this account created
+        return _sponsor(caller)  # the guest contractors this account created
     capability = ACCOUNT_ACTIONS.get(action, {}).get(family, "-")
     if family == "platform" or capability == "-":
         return _deny("account-actions", f"{me.level} may not {action}")
-    base = decide(caller, capability)
-    if base and family == "account" and target.kind != AccountKind.GUEST_CONTRACTOR.value:
-        return _deny("guests-only", "account users may only create guest contractor accounts")
-    return base
+    if family == "account" and capability == "guest.create":
+        return _sponsor(caller) if target.kind == AccountKind.GUEST_CONTRACTOR.value else _deny(
+            "account-users-create-guests-only", "account users may only create guest contractor accounts")
+    return decide(caller, capability)
+
+
+def _sponsor(caller: Caller) -> Decision:
+    """Does the caller act for its account as the sponsor of guest contractors (creating them and
+    seeing them)? Administrators, and managers with can_create_guests, of a non-guest account."""
+    if caller.account.kind == AccountKind.GUEST_CONTRACTOR.value:
+        return _deny("guests-sponsor-no-guests", "users of a guest contractor account create no accounts")
+    return decide(caller, "guest.create")
+
+
+def decide_user_list(caller: Caller, *, whole_tenant: bool) -> Decision:
+    """How far `GET /users` reaches for `caller`: the whole tenant (staff asking for no account in
+    particular), a whole account, the users sharing a job with the caller (managers: each
+    listed user is decided with decide_on_user), or only the caller itself."""
+    active = standing(caller)
+    if not active:
+        return active
+    family = level_family(caller.user.level)
+    base = decide(caller, USER_ACTIONS["user.view"][family]) if family != "platform" else None
+    if not base:
+        return _allow("list-self", f"{caller.user.level} lists only itself", Scope.SELF)
+    if family == "staff":
+        scope = Scope.TENANT if whole_tenant else Scope.ACCOUNT
+        return _allow("staff-list-users", f"{caller.user.level} lists users of the {scope.value}", scope)
+    if base.scope is Scope.ACCOUNT:
+        return _allow("account-list-users", f"{caller.user.level} lists users of the account", Scope.ACCOUNT)
+    return _allow("account-list-assigned", f"{caller.user.level} lists users sharing its jobs", Scope.ASSIGNED)
+
+
+def decide_account_list(caller: Caller) -> Decision:
+    """How far `GET /accounts` reaches for `caller`: every account of the tenant (staff with the
+    view capability), its own account and the guest contractors it sponsors, or its own account."""
+    active = standing(caller)
+    if not active:
+        return active
+    family = level_family(caller.user.level)
+    capability = ACCOUNT_ACTIONS["account.view"].get(family, "-")
+    if family == "staff" and decide(caller, capability):
+        return _allow("staff-list-accounts", f"{caller.user.level} lists every account", Scope.TENANT)
+    if family == "account" and _sponsor(caller):
+        return _allow("sponsor-list-accounts", "sponsors list their own account and their guests", Scope.SPONSORED)
+    return _allow("list-own-account", f"{caller.user.level} lists only its own account", Scope.SELF)
 
 
 def decide_on_grant(caller: Caller, job: JobFacts, target: Account) -> Decision:
@@ -418,6 +470,9 @@ def decide_on_grant(caller: Caller, job: JobFacts, target: Account) -> Decision:
 
 
 def decide_on_role(caller: Caller, job: JobFacts, target: User) -> Decision:
+    active = standing(caller)
+    if not active:
+        return active
     """May `caller` set `target`'s project role on the job? Staff with job.edit and GC leads
     set anyone's; a trade lead sets those of its own company (seed 003)."""
     me, account = caller.user, caller.account

@@ -16,8 +16,8 @@ KNOWN = policy.NORMAL_SETTINGS | policy.SENSITIVE_SETTINGS
 
 def get_settings(caller: Caller) -> dict[str, Any]:
     """Every setting the caller may see, as a `{key: value}` map (unset keys are null)."""
-    decision = policy.require(policy.decide(caller, "settings.view"))
-    visible = KNOWN if decision.scope is policy.Scope.ALL else policy.NORMAL_SETTINGS
+    policy.require(policy.decide(caller, "settings.view"))
+    visible = [key for key in KNOWN if policy.decide(caller, "settings.view", setting=key)]
     stored = {s.key: s.value for s in store.settings(caller.user.tenant_id)}
     return {key: stored.get(key) for key in sorted(visible)}
 

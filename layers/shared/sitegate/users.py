@@ -52,9 +52,8 @@ def visible_account(caller: Caller, account_id: str) -> Account:
 
 def visible_user(caller: Caller, user_id: str) -> tuple[User, Account]:
     """A user the caller may see, with its account, or 404."""
-    if user_id == caller.user.user_id:
-        return caller.user, caller.account
-    user, account = store.get_user_and_account(caller.user.tenant_id, user_id)
+    mine = user_id == caller.user.user_id  # already read with the caller: no second read
+    user, account = (caller.user, caller.account) if mine else store.get_user_and_account(caller.user.tenant_id, user_id)
     if user is None or account is None or not policy.decide_on_user(caller, "user.view", user, account):
         raise NotFound(f"user {user_id} not found")
     return user, account
@@ -124,20 +123,19 @@ def get_user(caller: Caller, user_id: str) -> UserOut:
 
 def list_users(caller: Caller, account_id: str | None, status: UserStatus | None, limit: int,
                cursor: str | None) -> UserPage:
-    family = policy.level_family(caller.user.level)
-    reach = policy.decide(caller, policy.USER_ACTIONS["user.view"][family]) if family != "platform" else None
+    reach = policy.require(policy.decide_user_list(caller, whole_tenant=account_id is None))
     wanted = status.value if status else None
-    if not reach:  # sees only itself
+    if reach.scope is policy.Scope.SELF:
         me = caller.user
-        mine = (account_id in (None, me.account_id)) and (status is None or me.status == status.value)
+        mine = (account_id in (None, me.account_id)) and (wanted is None or me.status == wanted)
         return UserPage(items=[UserOut.of(me)] if mine else [], next_cursor=None)
     tenant_id = caller.user.tenant_id
-    if family == "staff" and account_id is None:
+    if reach.scope is policy.Scope.TENANT:
         page = store.tenant_users_page(tenant_id, wanted, limit, cursor)
         return UserPage(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
     account = visible_account(caller, account_id or caller.account.account_id)
     page = store.account_users_page(tenant_id, account.account_id, wanted, limit, cursor)
-    # Managers see the users they share a job with: a filter within one account's page.
+    # Whole account or assigned users only: each listed user is the policy's to decide.
     users = [u for u in page.items if policy.decide_on_user(caller, "user.view", u, account)]
     return UserPage(items=[UserOut.of(u) for u in users], next_cursor=page.next_cursor)
 
