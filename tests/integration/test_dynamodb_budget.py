@@ -1,15 +1,19 @@
-"""Cost from day one: a request may spend at most two DynamoDB calls before its own
-work, and no code path scans. Counted with botocore's before-call events."""
+"""Cost from day one: a request spends one DynamoDB read to authorize itself (caller, and for
+job routes the job, the account's entry and the user's role with it) before its own work, and
+no code path scans. Counted with botocore's before-call events."""
 
+import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
+from sitegate import keys
 from sitegate.data import aws
 from tests.integration.conftest import Identity, call
 
-READS_BEFORE_OWN_WORK = 2
+READS_BEFORE_OWN_WORK = 1
 
 
 @pytest.fixture
@@ -65,7 +69,7 @@ def test_authorized_job_request_stays_within_read_budget(super_admin, dynamodb_c
     dynamodb_calls.clear()
     # When
     reply = call("job_access", "get_job.json", super_admin, path={"job_id": job_id})
-    # Then: the caller (one call) and the job with the caller's entry and role (one call)
+    # Then: the caller, the job, the caller's entry and role: one call
     assert reply.status == 200
     assert dict(dynamodb_calls) == {"BatchGetItem": READS_BEFORE_OWN_WORK}
 
@@ -82,6 +86,96 @@ def test_job_request_of_a_connected_account_user_stays_within_budget(super_admin
     dynamodb_calls.clear()
     # When
     reply = call("job_access", "get_job_tickets.json", inspector, path={"job_id": job_id})
-    # Then: two reads to authorize, one query for its own work
+    # Then: one read to authorize, one query for its own work
     assert reply.status == 200
     assert dict(dynamodb_calls) == {"BatchGetItem": READS_BEFORE_OWN_WORK, "Query": 1}
+
+
+# ---------------------------------------------- every job-scoped route: ONE read authorizes it
+@dataclass
+class Read:
+    operation: str
+    keys: set[tuple[str, str]]  # the (PK, SK) pairs a GetItem / BatchGetItem asked for
+
+
+def _keys_asked(body: dict) -> set[tuple[str, str]]:
+    found: list[dict] = [body["Key"]] if "Key" in body else []
+    for request in body.get("RequestItems", {}).values():
+        found += request.get("Keys", [])
+    return {(k["PK"]["S"], k["SK"]["S"]) for k in found}
+
+
+@pytest.fixture
+def dynamodb_reads(resources) -> Iterator[list[Read]]:
+    reads: list[Read] = []
+
+    def record(model, params, **_kwargs) -> None:
+        body = json.loads(params.get("body") or b"{}")
+        reads.append(Read(model.name, _keys_asked(body)))
+
+    events = aws.dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record)
+    yield reads
+    events.unregister("before-call.dynamodb", record)
+
+
+def _on_job(admin: Identity) -> dict[str, str]:
+    """A job with a vendor on its access list and an en-route ticket: every route has something to act on."""
+    job_id = _job(admin)
+    vendor = call("user_levels", "post_accounts.json", admin, body={"kind": "vendor", "name": "Vendor"}).body
+    granted = call("job_access", "post_job_access.json", admin, path={"job_id": job_id},
+                   body={"account_id": vendor["account_id"]})
+    assert granted.status == 201, granted.body
+    ticket = call("job_access", "post_job_tickets.json", admin, path={"job_id": job_id})
+    assert ticket.status == 201, ticket.body
+    return {"job_id": job_id, "account_id": vendor["account_id"], "user_id": admin.user_id,
+            "ticket_id": ticket.body["ticket_id"]}
+
+
+JOB_ROUTES = [  # (event, path parameters, status): every job-scoped route of job_access
+    ("get_job.json", ("job_id",), 200),
+    ("patch_job.json", ("job_id",), 200),
+    ("get_job_access.json", ("job_id",), 200),
+    ("post_job_access.json", ("job_id",), 201),  # the limited-firm body: a grant or its 4xx, after authorizing
+    ("delete_job_access.json", ("job_id", "account_id"), 204),
+    ("get_job_members.json", ("job_id",), 200),
+    ("put_job_member.json", ("job_id", "user_id"), 200),
+    ("post_job_tickets.json", ("job_id",), 201),
+    ("patch_job_ticket.json", ("job_id", "ticket_id"), 200),
+    ("get_job_tickets.json", ("job_id",), 200),
+    ("get_job_etas.json", ("job_id",), 200),
+    ("post_job_ticket_unload.json", ("job_id", "ticket_id"), 200),
+    ("post_job_records.json", ("job_id",), 201),
+    ("get_job_records.json", ("job_id",), 200),
+    ("post_job_archive.json", ("job_id",), 200),
+    ("delete_job.json", ("job_id",), 204),
+]
+
+
+@pytest.mark.parametrize(("event", "params", "status"), [
+    pytest.param(event, params, status, id=event.removesuffix(".json")) for event, params, status in JOB_ROUTES])
+def test_every_job_route_is_authorized_in_one_read(super_admin, dynamodb_reads, event, params, status):
+    # Given: a job with something on it for every route
+    on_job = _on_job(super_admin)
+    tenant, job_id = super_admin.tenant_id, on_job["job_id"]
+    authorizing = {keys_of(keys.user(tenant, super_admin.user_id)), keys_of(keys.account(tenant, super_admin.account_id)),
+                   keys_of(keys.job(tenant, job_id)), keys_of(keys.job_grant(tenant, job_id, super_admin.account_id)),
+                   keys_of(keys.project_role(tenant, job_id, super_admin.user_id))}
+    body = {"account_id": on_job["account_id"]} if event == "post_job_access.json" else None
+    dynamodb_reads.clear()
+    # When
+    reply = call("job_access", event, super_admin, path={p: on_job[p] for p in params}, body=body,
+                 headers={"idempotency-key": ""} if event.startswith("post") else None)
+    # Then: the first call reads the caller, the job, the entry and the role, all at once ...
+    assert reply.status in (status, 409), reply.body  # 409: the vendor is already on the list
+    first, *rest = dynamodb_reads
+    assert first.operation == "BatchGetItem"
+    assert first.keys == authorizing
+    # ... and nothing after it reads the caller's user, the job, the entry or the role again
+    # (the directory reads every company on the job, the caller's own included, as its own work)
+    again = authorizing - {keys_of(keys.account(tenant, super_admin.account_id))}
+    assert not [r for r in rest if r.keys & again], rest
+
+
+def keys_of(key: dict[str, str]) -> tuple[str, str]:
+    return key["PK"], key["SK"]

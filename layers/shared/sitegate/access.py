@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sitegate import clock, keys, policy
+from sitegate import clock, policy
 from sitegate.data import store
 from sitegate.errors import Conflict, NotFound, invalid
-from sitegate.jobs import _writable, job_context
+from sitegate.jobs import JobContext, writable
 from sitegate.models.requests import AccessGrant
 from sitegate.models.responses import AccessEntry, AccessList
-from sitegate.models.stored import Account, AccountKind, AccountStatus, Job, JobGrant, User
-from sitegate.policy import Caller, JobFacts
+from sitegate.models.stored import Account, AccountKind, AccountStatus, JobGrant
+from sitegate.policy import Caller
 
 PANELS = {"customer": "customers", "inspection_firm": "inspection_firms", "project_owner": "project_owners",
           "trade_contractor": "trade_contractors", "vendor": "vendors", "guest_contractor": "guest_contractors"}
 
 
-def _grants(job: Job) -> list[JobGrant]:
-    return store.query_all(JobGrant, keys.job_partition(job.tenant_id, job.job_id), "ACCESS#")
-
-
-def access_list(caller: Caller, job_id: str) -> AccessList:
-    job, _ = job_context(caller, job_id)
-    grants = _grants(job)
+def access_list(caller: Caller, ctx: JobContext) -> AccessList:
+    job = ctx.job
+    grants = store.job_access_list(job)
     names = {a.account_id: a.name for a in store.get_accounts(job.tenant_id, [g.account_id for g in grants])}
     panels: dict[str, list[AccessEntry]] = {panel: [] for panel in PANELS.values()}
     for g in sorted(grants, key=lambda g: names.get(g.account_id, "").lower()):
@@ -33,25 +29,25 @@ def access_list(caller: Caller, job_id: str) -> AccessList:
     return AccessList(**panels)
 
 
-def _grantee(caller: Caller, job: Job, facts: JobFacts, account_id: str) -> tuple[Account, JobGrant | None]:
+def _grantee(caller: Caller, ctx: JobContext, account_id: str) -> tuple[Account, JobGrant | None]:
     """The account to add to or remove from the job, with its current entry, once the caller
     may manage that entry. Whoever may manage it may name the account; to anyone else an
     account neither on the job's list nor in sight is 404."""
     account = store.get_account(caller.user.tenant_id, account_id)
     if account is None:
         raise NotFound(f"account {account_id} not found")
-    entry = store.get_item(JobGrant, keys.job_grant(job.tenant_id, job.job_id, account_id))
-    decision = policy.decide_on_grant(caller, facts, account)
+    entry = store.get_grant(ctx.job.tenant_id, ctx.job.job_id, account_id)
+    decision = policy.decide_on_grant(caller, ctx.facts, account)
     if not decision and entry is None and not policy.decide_on_account(caller, "account.view", account):
         raise NotFound(f"account {account_id} not found")
     policy.require(decision)
     return account, entry
 
 
-def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency: store.Idempotency | None) -> AccessEntry:
-    job, facts = job_context(caller, job_id)
-    account, entry = _grantee(caller, job, facts, request.account_id)
-    _writable(job)
+def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
+                 idempotency: store.Idempotency | None) -> AccessEntry:
+    account, entry = _grantee(caller, ctx, request.account_id)
+    job = writable(ctx.job)
     if account.kind == AccountKind.OWNER.value:
         raise invalid("account_id", "the owner account is on every job already")
     if account.status != AccountStatus.ACTIVE.value:
@@ -67,7 +63,9 @@ def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency:
                      account_kind=account.kind, access_type=request.access_type, source="manual",
                      granted_by=caller.user.user_id, granted_at=clock.now_iso(),
                      expires_at=request.expires_at.astimezone(UTC).isoformat(timespec="seconds")
-                     if request.expires_at else None)
+                     if request.expires_at else None,
+                     sponsor_account_id=account.sponsor_account_id
+                     if account.kind == AccountKind.GUEST_CONTRACTOR.value else None)
     out = AccessEntry(account_id=account.account_id, name=account.name, access_type=grant.access_type,
                       source=grant.source, granted_by=grant.granted_by, granted_at=grant.granted_at,
                       expires_at=grant.expires_at)
@@ -80,19 +78,11 @@ def grant_access(caller: Caller, job_id: str, request: AccessGrant, idempotency:
     return out
 
 
-def revoke_access(caller: Caller, job_id: str, account_id: str) -> None:
-    """Remove an account from the job: all its users lose access on their next request."""
-    job, facts = job_context(caller, job_id)
-    _, entry = _grantee(caller, job, facts, account_id)
+def revoke_access(caller: Caller, ctx: JobContext, account_id: str) -> None:
+    """Remove an account from the job: all its users (and the guests it sponsors there) lose
+    access on their next request."""
+    _, entry = _grantee(caller, ctx, account_id)
+    writable(ctx.job)
     if entry is None:
         raise NotFound(f"account {account_id} is not on this job's access list")
-    store.write(removes=[store.Remove(keys.job_grant(job.tenant_id, job.job_id, account_id))])
-
-
-def users_on_job(job: Job, owner_account_id: str) -> list[tuple[Account, list[User]]]:
-    """The companies on the job (the owner account first) with their active users."""
-    grants = [g for g in _grants(job) if not g.expires_at or datetime.fromisoformat(g.expires_at) > clock.now()]
-    accounts = store.get_accounts(job.tenant_id, [owner_account_id, *(g.account_id for g in grants)])
-    accounts.sort(key=lambda a: (a.account_id != owner_account_id, a.name.lower()))
-    return [(a, store.query_all(User, keys.account_users(job.tenant_id, a.account_id), "active#", index="GSI1"))
-            for a in accounts if a.status == AccountStatus.ACTIVE.value]
+    store.write(removes=[store.remove_grant(entry)])

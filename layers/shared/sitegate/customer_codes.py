@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sitegate import clock, keys
+from sitegate import clock
 from sitegate.data import store
 from sitegate.models.stored import Account, AccountKind, Job, JobGrant
 
 SYSTEM = "system"  # granted_by of customer-code connections
+SOURCE = "customer_code"  # source of customer-code connections (manual entries say "manual")
 
 
 def customer_grant(job: Job, account_id: str, at: str) -> JobGrant:
     return JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number, account_id=account_id,
-                    account_kind=AccountKind.CUSTOMER, source="customer_code", granted_by=SYSTEM, granted_at=at)
+                    account_kind=AccountKind.CUSTOMER, source=SOURCE, granted_by=SYSTEM, granted_at=at)
 
 
 def customer_of(tenant_id: str, code: str | None) -> str | None:
@@ -29,16 +30,13 @@ def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iter
     now = clock.now_iso()
     tenant_id = account.tenant_id
     for code in added:
-        jobs = store.query_all(Job, keys.jobs_with_code(tenant_id, code), index="GSI2")
+        jobs = store.customer_jobs(tenant_id, code)
         existing = {g.job_id for g in store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])}
         creates = [store.Create(store.grant_item(customer_grant(j, account.account_id, now)), "already connected")
                    for j in jobs if j.job_id not in existing]
-        for start in range(0, len(creates), 100):
-            store.write(creates=creates[start:start + 100])
+        for start in range(0, len(creates), store.TRANSACTION_ITEMS):
+            store.write(creates=creates[start:start + store.TRANSACTION_ITEMS])
     for code in dropped:
-        jobs = store.query_all(Job, keys.jobs_with_code(tenant_id, code), index="GSI2")
+        jobs = store.customer_jobs(tenant_id, code)
         grants = store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])
-        removes = [store.Remove(keys.job_grant(tenant_id, g.job_id, g.account_id)) for g in grants
-                   if g.source == "customer_code"]
-        for start in range(0, len(removes), 100):
-            store.write(removes=removes[start:start + 100])
+        store.remove_grants([g for g in grants if g.source == SOURCE])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitegate import keys, policy
+from sitegate import policy
 from sitegate.data import store
 from sitegate.models.responses import Dashboard
 from sitegate.models.stored import JobStatus
@@ -15,7 +15,7 @@ def dashboard(caller: Caller) -> Dashboard:
     reach = policy.decide(caller, "job.view")
     tenant_id = caller.user.tenant_id
     if reach.scope is policy.Scope.ALL:
-        active = store.count(keys.tenant_jobs(tenant_id), index="GSI1", status=JobStatus.ACTIVE.value)
+        active = store.count_active_jobs(tenant_id)
     else:
         active = sum(j.status == JobStatus.ACTIVE.value for j in store.get_jobs(tenant_id, caller.user.job_ids))
     return Dashboard(active_jobs=active)

@@ -1,51 +1,74 @@
-"""The project directory of a job (seed 003): companies on the job and their people's roles."""
+"""The project directory of a job (seed 003): the people who can reach the job, their
+companies and their roles. Email and phone are shown only to GC leads and staff with
+job.edit on the job (`policy.decide_contacts`); for everyone else they are null."""
 
 from __future__ import annotations
 
-from sitegate import clock, keys, policy
-from sitegate.access import users_on_job
+from sitegate import clock, policy
 from sitegate.data import store
-from sitegate.errors import NotFound
-from sitegate.jobs import job_context, require_on_job
+from sitegate.errors import invalid
+from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.responses import Member, MemberList
-from sitegate.models.stored import AccountKind, ProjectRole
-from sitegate.policy import Caller
+from sitegate.models.stored import Account, AccountKind, Job, ProjectRole, User
+from sitegate.policy import Caller, JobFacts
 
 COMPANY_TYPE = {AccountKind.OWNER.value: "gc", AccountKind.TRADE_CONTRACTOR.value: "trade",
                 AccountKind.VENDOR.value: "vendor"}
 NOT_ON_JOBSITE = "not_on_jobsite"
 
 
-def _owner_account_id(caller: Caller) -> str:
-    tenant = store.get_tenant(caller.user.tenant_id)
+def people_on_job(job: Job) -> list[tuple[Account, User]]:
+    """Everyone who can reach the job (the owner account's staff first, then companies by name):
+    staff who can view it, users of accounts with a live entry narrowed by account level, guests
+    while their sponsor's entry is live. The policy decides each one."""
+    tenant = store.get_tenant(job.tenant_id)
     assert tenant is not None
-    return tenant.owner_account_id
+    owner_id = tenant.owner_account_id
+    grants = {g.account_id: g for g in store.job_access_list(job)}
+    sponsor_ids = {g.sponsor_account_id for g in grants.values() if g.sponsor_account_id}
+    accounts = {a.account_id: a for a in store.get_accounts(job.tenant_id, [owner_id, *grants, *sponsor_ids])}
+    listed = sorted((a for a in accounts.values() if a.account_id == owner_id or a.account_id in grants),
+                    key=lambda a: (a.account_id != owner_id, a.name.lower()))
+    people = []
+    for account in listed:
+        grant = grants.get(account.account_id)
+        sponsor_id = (grant.sponsor_account_id if grant else None) or account.sponsor_account_id
+        facts = JobFacts(job.job_id, grant, sponsor=accounts.get(sponsor_id or ""),
+                         sponsor_grant=grants.get(sponsor_id or ""))
+        people += [(account, user) for user in store.active_users_of_account(job.tenant_id, account.account_id)
+                   if policy.decide_directory_member(Caller(user, account), facts)]
+    return people
 
 
-def members(caller: Caller, job_id: str) -> MemberList:
-    """Everyone of every company on the job; people without a role are `not_on_jobsite`."""
-    job, facts = job_context(caller, job_id)
-    require_on_job(caller, "project.view", facts)
-    roles = {r.user_id: r.role for r in store.query_all(ProjectRole, keys.job_partition(job.tenant_id, job.job_id), "ROLE#")}
-    items = [Member(user_id=u.user_id, name=u.name, email=u.email, phone=u.phone, account_id=a.account_id,
-                    company_type=COMPANY_TYPE.get(a.kind, "other"), role=roles.get(u.user_id, NOT_ON_JOBSITE))
-             for a, people in users_on_job(job, _owner_account_id(caller)) for u in people]
-    return MemberList(items=items)
+def _member(account: Account, user: User, role: str, contacts: bool) -> Member:
+    return Member(user_id=user.user_id, name=user.name, email=user.email if contacts else None,
+                  phone=user.phone if contacts else None, account_id=account.account_id,
+                  company_type=COMPANY_TYPE.get(account.kind, "other"), role=role)
 
 
-def set_role(caller: Caller, job_id: str, user_id: str, role: str) -> Member:
-    """Promote or demote a person of a company on the job, without re-entering their details."""
-    job, facts = job_context(caller, job_id)
-    found = [(a, u) for a, people in users_on_job(job, _owner_account_id(caller)) for u in people if u.user_id == user_id]
+def members(caller: Caller, ctx: JobContext) -> MemberList:
+    """Everyone who can reach the job; people without a role are `not_on_jobsite`."""
+    require_on_job(caller, "project.view", ctx)
+    roles = {r.user_id: r.role for r in store.job_roles(ctx.job)}
+    contacts = bool(policy.decide_contacts(caller, ctx.facts))
+    return MemberList(items=[_member(a, u, roles.get(u.user_id, NOT_ON_JOBSITE), contacts)
+                             for a, u in people_on_job(ctx.job)])
+
+
+def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member:
+    """Promote or demote a person who can reach the job, without re-entering their details.
+    Anyone else is 422 (to role setters; others learn nothing of who is on the directory)."""
+    job = ctx.job
+    found = [(a, u) for a, u in people_on_job(job) if u.user_id == user_id]
     if not found:
-        raise NotFound(f"user {user_id} is not on this job's directory")
+        policy.require(policy.decide_role_setter(caller, ctx.facts))
+        raise invalid("user_id", f"user {user_id} cannot reach this job, so cannot have a role on it")
     account, target = found[0]
-    policy.require(policy.decide_on_role(caller, facts, target))
-    key = keys.project_role(job.tenant_id, job.job_id, user_id)
+    policy.require(policy.decide_on_role(caller, ctx.facts, target))
+    writable(job)
     if role == NOT_ON_JOBSITE:
-        store.write(removes=[store.Remove(key)])
+        store.remove_role(job, user_id)
     else:
-        store.put(store.role_item(ProjectRole(tenant_id=job.tenant_id, job_id=job.job_id, user_id=user_id, role=role,
-                                              set_by=caller.user.user_id, set_at=clock.now_iso())))
-    return Member(user_id=target.user_id, name=target.name, email=target.email, phone=target.phone,
-                  account_id=account.account_id, company_type=COMPANY_TYPE.get(account.kind, "other"), role=role)
+        store.put_role(ProjectRole(tenant_id=job.tenant_id, job_id=job.job_id, user_id=user_id, role=role,
+                                   set_by=caller.user.user_id, set_at=clock.now_iso()))
+    return _member(account, target, role, bool(policy.decide_contacts(caller, ctx.facts)))

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from sitegate.data import store
 from sitegate.errors import Conflict, Forbidden, InvalidInput, SiteGateError, Unauthorized
 from sitegate.policy import Caller, require, standing
+from sitegate.jobs import JobContext, job_context
+from sitegate.models.stored import Account, User
 
 logger = Logger(child=True)
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
@@ -68,20 +70,23 @@ def build_resolver() -> APIGatewayHttpResolver:
     return app
 
 
-def current_caller(app: APIGatewayHttpResolver) -> Caller:
-    """The caller from the verified token's claims plus its stored user and account
-    (one read). Disabled, deleted, unknown or archived callers are refused (403)."""
+def _identity(app: APIGatewayHttpResolver) -> tuple[str, str, str]:
+    """Tenant, user and account from the verified token's claims."""
     claims = app.current_event.request_context.authorizer.jwt_claim
     tenant_id, user_id = claims.get("custom:tenant_id"), claims.get("cognito:username")
     account_id = claims.get("custom:account_id")
     if not (tenant_id and user_id and account_id):
         raise Unauthorized("the identity token does not name a SiteGate user")
-    user, account = store.get_caller(tenant_id, user_id, account_id)
+    return tenant_id, user_id, account_id
+
+
+def _admit(user: User | None, account: Account | None) -> Caller:
+    """Unknown, disabled, deleted or archived callers are refused (403)."""
     if user is None or account is None:
         raise Forbidden("this identity has no SiteGate user")
     caller = Caller(user=user, account=account)
     require(standing(caller))  # disabled, deleted or archived: refused on the very next request
-    logger.append_keys(tenant_id=tenant_id, user_id=user_id)
+    logger.append_keys(tenant_id=user.tenant_id, user_id=user.user_id)
     return caller
 
 
@@ -98,6 +103,25 @@ def idempotent_create(
 ) -> tuple[dict[str, Any], int]:
     """Run a create once per Idempotency-Key: the same caller repeating it with the same
     body gets the first response and creates nothing. The marker is written in the create's
+def current_caller(app: APIGatewayHttpResolver) -> Caller:
+    """The caller from the verified token's claims plus its stored user and account
+    (one read). Disabled, deleted, unknown or archived callers are refused (403)."""
+    tenant_id, user_id, account_id = _identity(app)
+    return _admit(*store.get_caller(tenant_id, user_id, account_id))
+
+
+def current_caller_on_job(app: APIGatewayHttpResolver, job_id: str) -> tuple[Caller, JobContext]:
+    """The caller and the job of the path, authorized in ONE read (BatchGetItem): the caller's
+    user and account, the job, the account's entry on its access list and the user's project
+    role. The caller's standing is checked first (403), then the job must be one the caller may
+    see (404). A guest contractor's users need their sponsor's entry too: one more read, for
+    them only (see `jobs.job_context`)."""
+    tenant_id, user_id, account_id = _identity(app)
+    read = store.get_caller_on_job(tenant_id, user_id, account_id, job_id)
+    caller = _admit(read.user, read.account)
+    return caller, job_context(caller, read.job, read.grant, read.role, job_id)
+
+
     own transaction, so a concurrent repeat cannot create twice. Keys belong to the caller
     who used them: nobody else can replay a response they were never authorized to get."""
     key = app.current_event.headers.get("idempotency-key")

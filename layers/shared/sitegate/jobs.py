@@ -1,53 +1,75 @@
 """Jobs and job search (seeds 000/001: SOP "Job Access").
 
-A request against a job reads the job, the caller's account's entry on its access
-list and the caller's project role in one call (`job_context`); a job the caller
-may not see is 404 everywhere.
+A request against a job is authorized from one read (`sitegate.http.current_caller_on_job`):
+the caller, the job, the caller's account's entry on its access list and the caller's
+project role. `job_context` turns that read into a `JobContext`, or 404 when the caller may
+not see the job; every job-scoped function takes that context instead of reading again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sitegate import clock, customer_codes, ids, keys, policy
+from sitegate import clock, customer_codes, ids, policy
 from sitegate.data import store
 from sitegate.errors import Conflict, NotFound
 from sitegate.models.requests import JobCreate, JobUpdate
 from sitegate.models.responses import JobOut, JobPage
-from sitegate.models.stored import Job, JobGrant, JobStatus
+from sitegate.models.stored import Account, AccountKind, Job, JobGrant, JobStatus, ProjectRole, User, job_number_key
 from sitegate.policy import Caller, JobFacts
 
 
-def job_context(caller: Caller, job_id: str) -> tuple[Job, JobFacts]:
-    """The job and what the policy needs to know about it, or 404 if the caller may not see it."""
-    job, grant, role = store.get_job_context(caller.user.tenant_id, job_id, caller.account.account_id,
-                                             caller.user.user_id)
+@dataclass(frozen=True)
+class JobContext:
+    """A job the caller may see, with what the policy knows about the caller on it."""
+
+    job: Job
+    facts: JobFacts
+
+
+def job_context(caller: Caller, job: Job | None, grant: JobGrant | None, role: ProjectRole | None,
+                job_id: str) -> JobContext:
+    """The job and what the policy needs to know about it, or 404 if the caller may not see it.
+
+    A guest contractor's users also need their sponsor's entry on the job and the sponsor's
+    standing: that is a second read, for guest users only (its key is known only once the
+    caller's account or entry has been read)."""
     if job is None:
         raise NotFound(f"job {job_id} not found")
-    facts = JobFacts(job_id=job.job_id, grant=grant, project_role=role.role if role else None)
+    sponsor, sponsor_grant = None, None
+    account = caller.account
+    if account.kind == AccountKind.GUEST_CONTRACTOR.value and grant is not None:
+        sponsor_id = grant.sponsor_account_id or account.sponsor_account_id
+        if sponsor_id is not None:
+            sponsor, sponsor_grant = store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id)
+    facts = JobFacts(job_id=job.job_id, grant=grant, project_role=role.role if role else None, sponsor=sponsor,
+                     sponsor_grant=sponsor_grant)
     if not policy.decide(caller, "job.view", job=facts):
         raise NotFound(f"job {job_id} not found")
-    return job, facts
+    return JobContext(job, facts)
 
 
-def require_on_job(caller: Caller, action: str, facts: JobFacts) -> policy.Decision:
-    return policy.require(policy.decide(caller, action, job=facts))
+def require_on_job(caller: Caller, action: str, ctx: JobContext) -> policy.Decision:
+    return policy.require(policy.decide(caller, action, job=ctx.facts))
+
+
+def writable(job: Job) -> Job:
+    """The one archived-job guard: an archived job takes no writes at all (409); it stays readable."""
+    if job.status != JobStatus.ACTIVE.value:
+        raise Conflict(f"job {job.job_number} is archived")
+    return job
 
 
 def _out(caller: Caller, job: Job) -> JobOut:
-    return JobOut.of(job, financial=bool(policy.decide(caller, "financial.view")))
-
-
-def _writable(job: Job) -> None:
-    if job.status != JobStatus.ACTIVE.value:
-        raise Conflict(f"job {job.job_number} is archived")
+    return JobOut.of(job, financial=bool(policy.decide_on_prices(caller)))
 
 
 # ------------------------------------------------------------------ jobs
 def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotency | None) -> JobOut:
     policy.require(policy.decide(caller, "job.add"))
     if request.cost_price is not None or request.charge_price is not None:
-        policy.require(policy.decide(caller, "financial.view"))  # who may not see prices may not set them
+        policy.require(policy.decide_on_prices(caller))  # who may not see prices may not set them
     now = clock.now_iso()
     job = Job(tenant_id=caller.user.tenant_id, job_id=ids.new_id(), created_by=caller.user.user_id, created_at=now,
               **request.model_dump())
@@ -66,27 +88,25 @@ def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotenc
     return out
 
 
-def get_job(caller: Caller, job_id: str) -> JobOut:
-    return _out(caller, job_context(caller, job_id)[0])
+def get_job(caller: Caller, ctx: JobContext) -> JobOut:
+    return _out(caller, ctx.job)
 
 
 def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int, cursor: str | None) -> JobPage:
-    """Visible jobs whose number starts with `prefix`, in job-number order."""
+    """Visible jobs whose number starts with `prefix` (case and spaces do not count), in job-number order."""
     tenant_id, me = caller.user.tenant_id, caller.user
     reach = policy.decide(caller, "job.view")
     wanted = status.value if status else None
     if not reach:
         return JobPage(items=[], next_cursor=None)
     if reach.scope is policy.Scope.ALL:  # every job of the tenant, by number
-        page = store.query_page(Job, keys.tenant_jobs(tenant_id), index="GSI1", sort_prefix=prefix or None, limit=limit,
-                                cursor=cursor)
+        page = store.search_jobs(tenant_id, prefix, limit, cursor)
         jobs = [j for j in page.items if wanted in (None, j.status)]
         return JobPage(items=[_out(caller, j) for j in jobs], next_cursor=page.next_cursor)
     grants: list[JobGrant] = []
     next_cursor: str | None = None
     if reach.scope is policy.Scope.ACCOUNT:  # an administrator: its account's entries, by number
-        grant_page = store.query_page(JobGrant, keys.account_jobs(tenant_id, me.account_id), index="GSI1",
-                                      sort_prefix=prefix or None, limit=limit, cursor=cursor)
+        grant_page = store.account_job_grants(tenant_id, me.account_id, prefix, limit, cursor)
         grants, next_cursor = grant_page.items, grant_page.next_cursor
         job_ids = [g.job_id for g in grants]
     elif reach.scope is policy.Scope.ASSIGNED:  # managers and basic users: their assigned jobs
@@ -94,30 +114,44 @@ def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int,
         job_ids = [g.job_id for g in grants]
     else:  # staff allocated to a few jobs
         job_ids = list(me.job_ids)
-    jobs = sorted(store.get_jobs(tenant_id, job_ids), key=lambda j: j.job_number)
-    visible = [j for j in jobs if j.job_number.startswith(prefix) and wanted in (None, j.status)
-               and _sees(caller, j, grants)]
+    wanted_prefix = job_number_key(prefix)
+    jobs = sorted(store.get_jobs(tenant_id, job_ids), key=lambda j: job_number_key(j.job_number))
+    sponsor = _sponsor_on_jobs(caller, job_ids)
+    visible = [j for j in jobs if job_number_key(j.job_number).startswith(wanted_prefix)
+               and wanted in (None, j.status) and _sees(caller, j, grants, sponsor)]
     if reach.scope is not policy.Scope.ACCOUNT:  # a short list of its own: page it by job number
         after = (store.decode_cursor(cursor) or {}).get("after", "")
-        visible = [j for j in visible if j.job_number > after]
+        visible = [j for j in visible if job_number_key(j.job_number) > after]
         more = len(visible) > limit
         visible = visible[:limit]
-        next_cursor = store.encode_cursor({"after": visible[-1].job_number}) if more else None
+        next_cursor = store.encode_cursor({"after": job_number_key(visible[-1].job_number)}) if more else None
     return JobPage(items=[_out(caller, j) for j in visible], next_cursor=next_cursor)
 
 
-def _sees(caller: Caller, job: Job, grants: Iterable[JobGrant]) -> bool:
+def _sponsor_on_jobs(caller: Caller, job_ids: list[str]) -> tuple[Account | None, list[JobGrant]]:
+    """A guest contractor's sponsor and the sponsor's entries on these jobs (guest users only)."""
+    account = caller.account
+    if account.kind != AccountKind.GUEST_CONTRACTOR.value or account.sponsor_account_id is None or not job_ids:
+        return None, []
+    sponsors = store.get_accounts(account.tenant_id, [account.sponsor_account_id])
+    return (sponsors[0] if sponsors else None), store.get_grants(account.tenant_id, account.sponsor_account_id, job_ids)
+
+
+def _sees(caller: Caller, job: Job, grants: Iterable[JobGrant],
+          sponsor: tuple[Account | None, list[JobGrant]]) -> bool:
     grant = next((g for g in grants if g.job_id == job.job_id), None)
-    return bool(policy.decide(caller, "job.view", job=JobFacts(job.job_id, grant)))
+    sponsor_account, sponsor_grants = sponsor
+    sponsor_grant = next((g for g in sponsor_grants if g.job_id == job.job_id), None)
+    facts = JobFacts(job.job_id, grant, sponsor=sponsor_account, sponsor_grant=sponsor_grant)
+    return bool(policy.decide(caller, "job.view", job=facts))
 
 
-def update_job(caller: Caller, job_id: str, request: JobUpdate) -> JobOut:
-    job, facts = job_context(caller, job_id)
-    require_on_job(caller, "job.edit", facts)
-    _writable(job)
+def update_job(caller: Caller, ctx: JobContext, request: JobUpdate) -> JobOut:
+    require_on_job(caller, "job.edit", ctx)
+    job = writable(ctx.job)
     changes = request.model_dump(exclude_unset=True)
     if {"cost_price", "charge_price"} & set(changes):
-        policy.require(policy.decide(caller, "financial.view"))
+        policy.require(policy.decide_on_prices(caller))
     if not changes:
         return _out(caller, job)
     new = job.changed(**changes, version=job.version + 1)
@@ -125,21 +159,20 @@ def update_job(caller: Caller, job_id: str, request: JobUpdate) -> JobOut:
     if new.customer_code != job.customer_code:  # the customer connection follows the code
         old_customer = customer_codes.customer_of(job.tenant_id, job.customer_code)
         if old_customer is not None:
-            old = store.get_item(JobGrant, keys.job_grant(job.tenant_id, job.job_id, old_customer))
-            if old is not None and old.source == "customer_code":
-                removes.append(store.Remove(keys.job_grant(job.tenant_id, job.job_id, old_customer)))
+            old = store.get_grant(job.tenant_id, job.job_id, old_customer)
+            if old is not None and old.source == customer_codes.SOURCE:
+                removes.append(store.remove_grant(old))
         new_customer = customer_codes.customer_of(job.tenant_id, new.customer_code)
-        if new_customer is not None and store.get_item(
-                JobGrant, keys.job_grant(job.tenant_id, job.job_id, new_customer)) is None:
+        if new_customer is not None and store.get_grant(job.tenant_id, job.job_id, new_customer) is None:
             creates.append(store.Create(store.grant_item(customer_codes.customer_grant(new, new_customer, clock.now_iso())),
                                         "already connected"))
     store.write(creates=creates, replaces=[store.Replace(store.job_item(new))], removes=removes)
     return _out(caller, new)
 
 
-def archive_job(caller: Caller, job_id: str) -> JobOut:
-    job, facts = job_context(caller, job_id)
-    require_on_job(caller, "job.archive", facts)
+def archive_job(caller: Caller, ctx: JobContext) -> JobOut:
+    require_on_job(caller, "job.archive", ctx)
+    job = ctx.job
     if job.status == JobStatus.ARCHIVED.value:
         return _out(caller, job)
     new = job.changed(status=JobStatus.ARCHIVED.value, version=job.version + 1)
@@ -147,10 +180,21 @@ def archive_job(caller: Caller, job_id: str) -> JobOut:
     return _out(caller, new)
 
 
-def delete_job(caller: Caller, job_id: str) -> None:
-    """Delete the job, its number and its access list (so no account reaches it any more)."""
-    job, facts = job_context(caller, job_id)
-    require_on_job(caller, "job.delete", facts)
-    store.delete_job(job)
+def delete_job(caller: Caller, ctx: JobContext) -> None:
+    """Delete the job, its number and its access list (so no account reaches it any more), and take
+    its id out of the `job_ids` of the users who carry it: the owner account's staff and the users
+    of the accounts on its access list (each account's users by Query)."""
+    require_on_job(caller, "job.delete", ctx)
+    job = ctx.job
+    tenant = store.get_tenant(job.tenant_id)
+    account_ids = {g.account_id for g in store.job_access_list(job)}
+    if tenant is not None:
+        account_ids.add(tenant.owner_account_id)
+    carriers = [u for account_id in sorted(account_ids) for u in store.users_of_account(job.tenant_id, account_id)
+                if job.job_id in u.job_ids]
+    store.delete_job(job, users=[_without_job(u, job.job_id) for u in carriers])
 
 
+def _without_job(user: User, job_id: str) -> User:
+    return user.changed(job_ids=[j for j in user.job_ids if j != job_id], version=user.version + 1,
+                        updated_at=clock.now_iso())

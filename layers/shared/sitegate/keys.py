@@ -7,6 +7,7 @@ key built here can address another tenant's data. Values are `ENTITY#id`.
 from __future__ import annotations
 
 from sitegate.errors import NotFound
+from sitegate.models.stored import job_number_key
 
 PLATFORM_TENANT = "platform"  # the platform operators' own tenant
 
@@ -132,11 +133,6 @@ ACCESS_PREFIX = "ACCESS#"  # sort-key prefix of the access list in a job's parti
 TICKET_PREFIX = "TICKET#"  # ... of its tickets
 RECORD_PREFIX = "RECORD#"  # ... of its time and equipment records
 ROLE_PREFIX = "ROLE#"  # ... of its project roles
-
-
-def job_number_key(number: str) -> str:
-    """A job number as it is compared and indexed: `abc 520` and `ABC520` are one number."""
-    return "".join(number.split()).upper()
 
 
 def job(tenant_id: str, job_id: str) -> dict[str, str]:

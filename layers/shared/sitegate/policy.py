@@ -116,9 +116,10 @@ tickets.view    yes          yes      yes     yes
 ACCESS_FEATURES = _parse(ACCESS_TYPE_TABLE, {"yes": Scope.ALL})
 ACCESS_TYPES = [t for t in ACCESS_FEATURES if t != "customer"]
 KINDS_NEEDING_ACCESS_TYPE = {AccountKind.INSPECTION_FIRM.value, AccountKind.PROJECT_OWNER.value}
-# Staff reach e-ticket features through job.edit on the job, project pages and records through job.view.
-STAFF_FEATURE_CAPABILITY = {"tickets.unload": "job.edit", "tickets.etas": "job.edit", "tickets.view": "job.edit",
-                            "project.view": "job.view", "records.view": "job.view"}
+# Staff who can view a job see its tickets, truck ETAs, project pages and records; creating,
+# changing and unloading tickets needs job.edit on the job.
+STAFF_FEATURE_CAPABILITY = {"tickets.view": "job.view", "tickets.etas": "job.view", "project.view": "job.view",
+                            "records.view": "job.view", "tickets.edit": "job.edit", "tickets.unload": "job.edit"}
 
 # Project roles on a job, seed 003: who sees project pages.
 ROLE_TABLE = """
@@ -169,11 +170,14 @@ class Caller:
 
 @dataclass(frozen=True)
 class JobFacts:
-    """What a request knows about the job it touches (read with at most one call)."""
+    """What a request knows about the job it touches (read with one call; a guest's sponsor with a second)."""
 
     job_id: str
     grant: JobGrant | None = None  # the caller's account's entry on the access list
     project_role: str | None = None  # lead | member | alerts_only | not_on_jobsite
+    # Guest contractors only: their sponsor account and the sponsor's own entry on the job.
+    sponsor: Account | None = None
+    sponsor_grant: JobGrant | None = None
 
 
 @dataclass(frozen=True)
@@ -277,15 +281,37 @@ def _expired(grant: JobGrant, now: datetime) -> bool:
 
 def _job_reach(user: User, account: Account, job: JobFacts, now: datetime) -> Decision:
     """An account user reaches a job only through its account's unexpired entry,
-    narrowed by level (administrator: every such job; manager/basic: assigned)."""
+    narrowed by level (administrator: every such job; manager/basic: assigned).
+    A guest's entry never outlives its sponsor's (PRODUCT "Guests")."""
     grant = job.grant
     if grant is None or grant.account_id != account.account_id:
         return _deny("no-grant", "the account has no access to this job")
-    if grant.expires_at and datetime.fromisoformat(grant.expires_at) <= now:
+    if _expired(grant, now):
         return _deny("grant-expired", "the account's access to this job has expired")
+    if account.kind == AccountKind.GUEST_CONTRACTOR.value:
+        sponsored = _guest_sponsor_live(account, grant, job, now)
+        if not sponsored:
+            return sponsored
     if user.level != "administrator" and job.job_id not in user.job_ids:
-        return _deny("not-assigned", f"{user.level} is not assigned to this job")
+        return _deny("job-not-assigned", f"{user.level} is not assigned to this job")
     return _allow("grant", "the account has access to this job", Scope.ASSIGNED)
+
+
+def _guest_sponsor_live(account: Account, grant: JobGrant, job: JobFacts, now: datetime) -> Decision:
+    """A guest contractor reaches a job only while its sponsor does: the sponsor account active and
+    (unless it is the owner account, on every job) its own entry on the job present and unexpired."""
+    sponsor_id = grant.sponsor_account_id or account.sponsor_account_id
+    if sponsor_id is None:  # a guest contractor added by staff, sponsored by nobody
+        return _allow("guest-unsponsored", "a guest contractor without a sponsor", Scope.ALL)
+    sponsor = job.sponsor
+    if sponsor is None or sponsor.account_id != sponsor_id or sponsor.status != AccountStatus.ACTIVE.value:
+        return _deny("guest-sponsor-inactive", "the guest's sponsor account is archived or unknown")
+    if sponsor.kind == AccountKind.OWNER.value:
+        return _allow("guest-sponsor-owner", "the owner account is on every job", Scope.ALL)
+    entry = job.sponsor_grant
+    if entry is None or entry.account_id != sponsor_id or _expired(entry, now):
+        return _deny("guest-sponsor-off-job", "the guest's sponsor no longer has access to this job")
+    return _allow("guest-sponsor-on-job", "the guest's sponsor has access to this job", Scope.ALL)
 
 
 def _access_feature(account: Account, action: str, job: JobFacts) -> Decision:
@@ -296,17 +322,17 @@ def _access_feature(account: Account, action: str, job: JobFacts) -> Decision:
     elif account.kind in KINDS_NEEDING_ACCESS_TYPE and grant.access_type in ACCESS_FEATURES:
         column = grant.access_type
     else:
-        return _deny("access-type-table", f"{account.kind} accounts get no e-ticket access")
+        return _deny("access-type-none", f"{account.kind} accounts get no e-ticket access")
     if action in ACCESS_FEATURES[column]:
-        return _allow("access-type-table", f"{column} access includes {action}", Scope.ALL)
-    return _deny("access-type-table", f"{column} access does not include {action}")
+        return _allow("access-type-allows", f"{column} access includes {action}", Scope.ALL)
+    return _deny("access-type-lacks", f"{column} access does not include {action}")
 
 
 def project_role_allows(role: str, capability: str) -> Decision:
     """Project pages and alerts by project role (seed 003)."""
     if capability in PROJECT_ROLES.get(role, {}):
-        return _allow("role-table", f"{role} has {capability}", Scope.ALL)
-    return _deny("role-table", f"{role} lacks {capability}")
+        return _allow("role-allows", f"{role} has {capability}", Scope.ALL)
+    return _deny("role-lacks", f"{role} lacks {capability}")
 
 
 # Acting on a user: the capability each action needs, per caller family.
@@ -460,13 +486,16 @@ def decide_account_list(caller: Caller) -> Decision:
 
 def decide_on_grant(caller: Caller, job: JobFacts, target: Account) -> Decision:
     """May `caller` add or remove `target` on the job's access list? Staff need job.edit on
-    the job; account administrators may grant their own guest contractors their jobs."""
+    the job; account administrators may grant (and always remove) the guest contractors their
+    account sponsors, on jobs their account reaches. Guests grant nothing."""
     me = caller.user
     if level_family(me.level) == "staff":
         return decide(caller, "job.edit", job=job)
     if target.kind != AccountKind.GUEST_CONTRACTOR.value or target.sponsor_account_id != me.account_id:
-        return _deny("guests-only", "account administrators grant only the guest contractors they created")
+        return _deny("grant-own-guests-only", "account administrators grant only the guest contractors they created")
     return decide(caller, "guest.grant", job=job)
+    if caller.account.kind == AccountKind.GUEST_CONTRACTOR.value:
+        return _deny("guests-grant-nothing", "guest contractors do not sponsor guests")
 
 
 def decide_on_role(caller: Caller, job: JobFacts, target: User) -> Decision:
@@ -476,11 +505,46 @@ def decide_on_role(caller: Caller, job: JobFacts, target: User) -> Decision:
     """May `caller` set `target`'s project role on the job? Staff with job.edit and GC leads
     set anyone's; a trade lead sets those of its own company (seed 003)."""
     me, account = caller.user, caller.account
-    edit = decide(caller, "job.edit", job=job)
-    if edit or job.project_role != "lead":
-        return edit if edit else _deny("role-setters", "only GC leads, trade leads and staff with job.edit set roles")
+    setter = decide_role_setter(caller, job)
+    if not setter or setter.rule == "role-setter-job-edit":
+        return setter
     if account.kind == AccountKind.OWNER.value:
         return _allow("gc-lead", "GC leads set roles on their job", Scope.ALL)
     if account.kind == AccountKind.TRADE_CONTRACTOR.value and target.account_id == me.account_id:
         return _allow("trade-lead", "trade leads set roles of their own company", Scope.ALL)
-    return _deny("role-setters", "a trade lead sets roles of its own company only")
+    return _deny("role-setters-own-company", "a trade lead sets roles of its own company only")
+
+
+def decide_role_setter(caller: Caller, job: JobFacts) -> Decision:
+    """Does `caller` set project roles on the job at all (staff with job.edit, or a lead)?"""
+    if decide(caller, "job.edit", job=job):
+        return _allow("role-setter-job-edit", "staff with job.edit set roles", Scope.ALL)
+    if job.project_role == "lead" and decide(caller, "project.view", job=job):
+        return _allow("role-setter-lead", "leads set roles", Scope.ALL)
+    return _deny("role-setters-lead-or-editor", "only GC leads, trade leads and staff with job.edit set roles")
+
+
+def decide_on_prices(caller: Caller) -> Decision:
+    """Cost and charge prices: only callers with financial.view see them or set them."""
+    if decide(caller, "financial.view"):
+        return _allow("prices-financial-view", "financial.view shows and sets cost and charge prices", Scope.ALL)
+    return _deny("prices-need-financial-view", "cost and charge prices need financial.view")
+
+
+def decide_directory_member(person: Caller, job: JobFacts) -> Decision:
+    """Is `person` listed in the job's directory (and may it be given a role)? Only people who can
+    reach the job: staff who can view it, users of accounts with a live entry narrowed by level,
+    guests while their sponsor's entry is live."""
+    reach = decide(person, "job.view", job=job)
+    if reach:
+        return _allow("directory-reach", f"{person.user.name} can reach this job", Scope.ALL)
+    return reach
+
+
+def decide_contacts(caller: Caller, job: JobFacts) -> Decision:
+    """Does the directory show `caller` people's email and phone? GC leads and staff with job.edit only."""
+    if decide(caller, "job.edit", job=job):
+        return _allow("contacts-job-edit", "staff with job.edit see contact details", Scope.ALL)
+    if caller.account.kind == AccountKind.OWNER.value and job.project_role == "lead" and standing(caller):
+        return _allow("contacts-gc-lead", "GC leads see contact details", Scope.ALL)
+    return _deny("contacts-hidden", "contact details are shown to GC leads and staff with job.edit")

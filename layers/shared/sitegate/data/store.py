@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from sitegate import clock, keys
 from sitegate.data.aws import dynamodb_client, table
-from sitegate.errors import Conflict, InvalidInput
+from sitegate.errors import Conflict, InvalidInput, NotFound
 from sitegate.models.stored import (
     Account,
     Job,
@@ -157,14 +157,41 @@ def get_caller(tenant_id: str, user_id: str, account_id: str) -> tuple[User | No
     return _pick(User, found, user_key), _pick(Account, found, account_key)
 
 
-def get_job_context(tenant_id: str, job_id: str, account_id: str,
-                    user_id: str) -> tuple[Job | None, JobGrant | None, ProjectRole | None]:
-    """A job, the caller's account's entry on it and the caller's project role, in one call."""
-    job_key = keys.job(tenant_id, job_id)
-    grant_key = keys.job_grant(tenant_id, job_id, account_id)
-    role_key = keys.project_role(tenant_id, job_id, user_id)
-    found = _batch_get([job_key, grant_key, role_key])
-    return _pick(Job, found, job_key), _pick(JobGrant, found, grant_key), _pick(ProjectRole, found, role_key)
+@dataclass(frozen=True)
+class CallerOnJob:
+    """What authorizing a job request reads: the caller's user and account, the job, the
+    account's entry on its access list and the user's project role on it."""
+
+    user: User | None
+    account: Account | None
+    job: Job | None
+    grant: JobGrant | None
+    role: ProjectRole | None
+
+
+def get_caller_on_job(tenant_id: str, user_id: str, account_id: str, job_id: str) -> CallerOnJob:
+    """Caller on a job, in ONE BatchGetItem: table keys `T#t#USER#u`/`USER`, `T#t#ACCOUNT#a`/`ACCOUNT`,
+    `T#t#JOB#j`/`JOB`, `T#t#JOB#j`/`ACCESS#a`, `T#t#JOB#j`/`ROLE#u`. A job id we never make reads no job."""
+    user_key, account_key = keys.user(tenant_id, user_id), keys.account(tenant_id, account_id)
+    try:
+        job_keys = [keys.job(tenant_id, job_id), keys.job_grant(tenant_id, job_id, account_id),
+                    keys.project_role(tenant_id, job_id, user_id)]
+    except NotFound:  # names nothing: the caller is still checked first
+        found = _batch_get([user_key, account_key])
+        return CallerOnJob(_pick(User, found, user_key), _pick(Account, found, account_key), None, None, None)
+    found = _batch_get([user_key, account_key, *job_keys])
+    job_key, grant_key, role_key = job_keys
+    return CallerOnJob(_pick(User, found, user_key), _pick(Account, found, account_key), _pick(Job, found, job_key),
+                       _pick(JobGrant, found, grant_key), _pick(ProjectRole, found, role_key))
+
+
+def get_sponsor_on_job(tenant_id: str, sponsor_account_id: str, job_id: str) -> tuple[Account | None, JobGrant | None]:
+    """A guest's sponsor and its entry on the job, in one BatchGetItem: table keys `T#t#ACCOUNT#s`/`ACCOUNT`
+    and `T#t#JOB#j`/`ACCESS#s`."""
+    account_key, grant_key = keys.account(tenant_id, sponsor_account_id), keys.job_grant(tenant_id, job_id,
+                                                                                            sponsor_account_id)
+    found = _batch_get([account_key, grant_key])
+    return _pick(Account, found, account_key), _pick(JobGrant, found, grant_key)
 
 
 def get_jobs(tenant_id: str, job_ids: Sequence[str]) -> list[Job]:
@@ -189,15 +216,19 @@ def get_accounts(tenant_id: str, account_ids: Sequence[str]) -> list[Account]:
     return _models(Account, found.values())
 
 
-def delete_job(job: Job) -> None:
-    """Delete a job, its number marker, its access list and its project roles; the job item
-    goes in the last transaction, so a failure part-way leaves the job to delete again."""
-    partition = keys.job_partition(job.tenant_id, job.job_id)
-    entries = _query_all_items(partition, "ACCESS#") + _query_all_items(partition, "ROLE#")
-    removes = [Remove({"PK": e["PK"], "SK": e["SK"]}) for e in entries]
+def delete_job(job: Job, users: Sequence[User] = ()) -> None:
+    """Delete a job, its number marker, its access list and its project roles, and rewrite `users`
+    (given without the job in `job_ids`). Users go first and the job item in the last transaction,
+    so a failure part-way leaves the job to delete again."""
+    entries = job_access_list(job)
+    removes = [remove_grant(e) for e in entries]
+    removes += [Remove(keys.project_role(r.tenant_id, r.job_id, r.user_id)) for r in job_roles(job)]
     removes += [Remove(keys.job_number(job.tenant_id, job.job_number)), Remove(keys.job(job.tenant_id, job.job_id))]
-    for end in range(len(removes), 0, -100):
-        write(removes=removes[max(0, end - 100):end])
+    replaces = [Replace(user_item(u)) for u in users]
+    for start in range(0, len(replaces), TRANSACTION_ITEMS):
+        write(replaces=replaces[start:start + TRANSACTION_ITEMS])
+    for end in range(len(removes), 0, -TRANSACTION_ITEMS):
+        write(removes=removes[max(0, end - TRANSACTION_ITEMS):end])
 
 
 def get_item(cls: type[M], key: dict[str, str]) -> M | None:
@@ -280,6 +311,101 @@ def put_setting(setting: Setting) -> None:
 def vehicles_page(tenant_id: str, limit: int, cursor: str | None) -> Page[Vehicle]:
     """Vehicles of a tenant: table partition `T#t#VEHICLES`."""
     return query_page(Vehicle, keys.vehicles(tenant_id), limit=limit, cursor=cursor)
+
+
+# ------------------------------------------------------------ jobs: named access patterns
+def search_jobs(tenant_id: str, prefix: str, limit: int, cursor: str | None) -> Page[Job]:
+    """Jobs of a tenant by job-number prefix: GSI1 `T#t#JOBS`, sort prefix the normalized number."""
+    return query_page(Job, keys.tenant_jobs(tenant_id), index="GSI1", sort_prefix=keys.job_number_key(prefix) or None,
+                      limit=limit, cursor=cursor)
+
+
+def account_job_grants(tenant_id: str, account_id: str, prefix: str, limit: int,
+                       cursor: str | None) -> Page[JobGrant]:
+    """An account's entries on access lists by job-number prefix: GSI1 `T#t#ACCOUNT#a#JOBS`, sort prefix
+    the normalized number."""
+    return query_page(JobGrant, keys.account_jobs(tenant_id, account_id), index="GSI1",
+                      sort_prefix=keys.job_number_key(prefix) or None, limit=limit, cursor=cursor)
+
+
+def customer_jobs(tenant_id: str, code: str) -> list[Job]:
+    """Every job carrying a customer code: GSI2 `T#t#CODEJOBS#{code}`."""
+    return query_all(Job, keys.jobs_with_code(tenant_id, code), index="GSI2")
+
+
+def count_active_jobs(tenant_id: str) -> int:
+    """How many active jobs a tenant has: GSI1 `T#t#JOBS` (COUNT, filter status = active)."""
+    return count(keys.tenant_jobs(tenant_id), index="GSI1", status="active")
+
+
+def get_grant(tenant_id: str, job_id: str, account_id: str) -> JobGrant | None:
+    """One account's entry on a job's access list: table key `T#t#JOB#j` / `ACCESS#a`."""
+    return get_item(JobGrant, keys.job_grant(tenant_id, job_id, account_id))
+
+
+def remove_grant(grant: JobGrant) -> Remove:
+    """The removal of an entry from a job's access list (to write): table key `T#t#JOB#j` / `ACCESS#a`."""
+    return Remove(keys.job_grant(grant.tenant_id, grant.job_id, grant.account_id))
+
+
+def remove_grants(grants: Sequence[JobGrant]) -> None:
+    """Remove entries from access lists, up to 100 per transaction."""
+    removes = [remove_grant(g) for g in grants]
+    for start in range(0, len(removes), TRANSACTION_ITEMS):
+        write(removes=removes[start:start + TRANSACTION_ITEMS])
+
+
+def job_access_list(job: Job) -> list[JobGrant]:
+    """A job's access list: table partition `T#t#JOB#j`, sort prefix `ACCESS#`."""
+    return query_all(JobGrant, keys.job_partition(job.tenant_id, job.job_id), keys.ACCESS_PREFIX)
+
+
+def job_roles(job: Job) -> list[ProjectRole]:
+    """The project roles set on a job: table partition `T#t#JOB#j`, sort prefix `ROLE#`."""
+    return query_all(ProjectRole, keys.job_partition(job.tenant_id, job.job_id), keys.ROLE_PREFIX)
+
+
+def put_role(role: ProjectRole) -> None:
+    """Set a user's project role on a job, last write wins: table key `T#t#JOB#j` / `ROLE#u`."""
+    put(role_item(role))
+
+
+def remove_role(job: Job, user_id: str) -> None:
+    """Clear a user's project role on a job (`not_on_jobsite`): table key `T#t#JOB#j` / `ROLE#u`."""
+    write(removes=[Remove(keys.project_role(job.tenant_id, job.job_id, user_id))])
+
+
+def get_ticket(job: Job, ticket_id: str) -> Ticket | None:
+    """One ticket of a job: table key `T#t#JOB#j` / `TICKET#k`."""
+    return get_item(Ticket, keys.ticket(job.tenant_id, job.job_id, ticket_id))
+
+
+def ticket_number_item(ticket: Ticket) -> dict[str, Any]:
+    """The marker that keeps a ticket number unique on its job: table key `T#t#JOB#j` / `TICKETNO#{number}`."""
+    return {**keys.ticket_number(ticket.tenant_id, ticket.job_id, ticket.ticket_number), "entity": "TicketNumber",
+            "ticket_id": ticket.ticket_id}
+
+
+def job_tickets_page(job: Job, limit: int, cursor: str | None) -> Page[Ticket]:
+    """One page of a job's tickets: table partition `T#t#JOB#j`, sort prefix `TICKET#`."""
+    return query_page(Ticket, keys.job_partition(job.tenant_id, job.job_id), sort_prefix=keys.TICKET_PREFIX,
+                      limit=limit, cursor=cursor)
+
+
+def job_tickets_all(job: Job) -> list[Ticket]:
+    """Every ticket of a job (truck ETAs): table partition `T#t#JOB#j`, sort prefix `TICKET#`."""
+    return query_all(Ticket, keys.job_partition(job.tenant_id, job.job_id), keys.TICKET_PREFIX)
+
+
+def job_records_page(job: Job, limit: int, cursor: str | None) -> Page[JobRecord]:
+    """One page of a job's records, by date: table partition `T#t#JOB#j`, sort prefix `RECORD#`."""
+    return query_page(JobRecord, keys.job_partition(job.tenant_id, job.job_id), sort_prefix=keys.RECORD_PREFIX,
+                      limit=limit, cursor=cursor)
+
+
+def users_of_account(tenant_id: str, account_id: str) -> list[User]:
+    """Every user of one account, whatever its status: GSI1 `T#t#ACCOUNT#a#USERS`."""
+    return query_all(User, keys.account_users(tenant_id, account_id), index="GSI1")
 
 
 # --------------------------------------------------------------- idempotency

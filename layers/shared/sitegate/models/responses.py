@@ -152,9 +152,12 @@ class AccessList(BaseModel):
 
 
 class Member(BaseModel):
+    """A person in a job's directory. `email` and `phone` are null unless the caller may see
+    contact details (GC leads and staff with job.edit on the job)."""
+
     user_id: str
     name: str
-    email: str
+    email: str | None
     phone: str | None
     account_id: str
     company_type: str  # gc | trade | vendor | other

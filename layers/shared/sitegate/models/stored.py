@@ -127,6 +127,14 @@ class JobGrant(Stored):
     granted_by: str
     granted_at: str
     expires_at: str | None = None
+    # Guest contractors: the account that sponsors them; their entry grants nothing once the
+    # sponsor's own entry on the job is gone or expired, or the sponsor is archived.
+    sponsor_account_id: str | None = None
+
+
+def job_number_key(number: str) -> str:
+    """A job number as it is compared and indexed: case and spaces do not count (`abc 520` is `ABC520`)."""
+    return "".join(number.split()).upper()
 
 
 class JobStatus(str, Enum):
