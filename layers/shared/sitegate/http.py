@@ -16,9 +16,9 @@ from pydantic import BaseModel
 
 from sitegate.data import store
 from sitegate.errors import Conflict, Forbidden, InvalidInput, SiteGateError, Unauthorized
-from sitegate.policy import Caller, require, standing
 from sitegate.jobs import JobContext, job_context
 from sitegate.models.stored import Account, User
+from sitegate.policy import Caller, require, standing
 
 logger = Logger(child=True)
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
@@ -90,19 +90,6 @@ def _admit(user: User | None, account: Account | None) -> Caller:
     return caller
 
 
-def _request_hash(body: BaseModel) -> str:
-    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-
-
-def idempotent_create(
-    app: APIGatewayHttpResolver,
-    caller: Caller,
-    scope: str,
-    body: BaseModel,
-    create: Callable[[store.Idempotency | None], BaseModel],
-) -> tuple[dict[str, Any], int]:
-    """Run a create once per Idempotency-Key: the same caller repeating it with the same
-    body gets the first response and creates nothing. The marker is written in the create's
 def current_caller(app: APIGatewayHttpResolver) -> Caller:
     """The caller from the verified token's claims plus its stored user and account
     (one read). Disabled, deleted, unknown or archived callers are refused (403)."""
@@ -122,6 +109,19 @@ def current_caller_on_job(app: APIGatewayHttpResolver, job_id: str) -> tuple[Cal
     return caller, job_context(caller, read.job, read.grant, read.role, job_id)
 
 
+def _request_hash(body: BaseModel) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+def idempotent_create(
+    app: APIGatewayHttpResolver,
+    caller: Caller,
+    scope: str,
+    body: BaseModel,
+    create: Callable[[store.Idempotency | None], BaseModel],
+) -> tuple[dict[str, Any], int]:
+    """Run a create once per Idempotency-Key: the same caller repeating it with the same
+    body gets the first response and creates nothing. The marker is written in the create's
     own transaction, so a concurrent repeat cannot create twice. Keys belong to the caller
     who used them: nobody else can replay a response they were never authorized to get."""
     key = app.current_event.headers.get("idempotency-key")
