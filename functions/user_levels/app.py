@@ -14,6 +14,7 @@ from sitegate.http import build_resolver, current_caller, idempotent_create
 from sitegate.models.requests import (
     AccountCreate,
     AccountUpdate,
+    MeUpdate,
     NotificationPreferencesUpdate,
     SettingUpdate,
     TenantCreate,
@@ -62,6 +63,11 @@ def create_tenant(body: Annotated[TenantCreate, Body()]) -> Created:
 @app.get("/me")
 def me() -> Me:
     return levels.me(current_caller(app))
+
+
+@app.patch("/me")
+def update_me(body: Annotated[MeUpdate, Body()]) -> UserOut:
+    return users.update_me(current_caller(app), body)
 
 
 @app.put("/me/notification-preferences")

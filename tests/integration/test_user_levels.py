@@ -185,3 +185,56 @@ def test_levels_catalog_lists_every_level_with_tier(super_admin):
                      "invoicing": "office", "super_admin": "office"}
     assert [level["level"] for level in reply.body["account"]] == ["administrator", "manager", "basic"]
     assert reply.body["access_types"]["limited"] == ["tickets.view"]
+
+
+# --- settings values are JSON that can be stored ---------------------------------
+@pytest.mark.parametrize("raw", ['{"value": NaN}', '{"value": Infinity}', '{"value": {"rows": [1, -Infinity]}}'])
+def test_setting_values_that_are_not_json_are_422_naming_value(super_admin, raw):
+    # When
+    reply = call("user_levels", "put_setting.json", super_admin, path={"key": "job_booking_fields"}, body=raw)
+    # Then
+    assert reply.status == 422
+    assert [e["field"] for e in reply.body["errors"]] == ["value"]
+    assert call("user_levels", "get_settings.json", super_admin).body["job_booking_fields"] is None
+
+
+def test_oversize_setting_value_is_422_naming_value(super_admin):
+    # Given: about 500 KB of JSON, more than one item holds
+    big = {"value": ["x" * 1000] * 500}
+    # When
+    reply = call("user_levels", "put_setting.json", super_admin, path={"key": "tmp_library"}, body=big)
+    # Then
+    assert reply.status == 422
+    assert [e["field"] for e in reply.body["errors"]] == ["value"]
+
+
+def test_setting_value_at_the_limit_is_kept(super_admin):
+    # Given: 64 KB of compact JSON exactly
+    from sitegate.models.requests import SETTING_VALUE_LIMIT
+
+    value = "x" * (SETTING_VALUE_LIMIT - 2)
+    # When
+    reply = call("user_levels", "put_setting.json", super_admin, path={"key": "tmp_library"}, body={"value": value})
+    # Then
+    assert reply.status == 200, reply.body
+    assert call("user_levels", "get_settings.json", super_admin).body["tmp_library"] == value
+
+
+# --- registrations ----------------------------------------------------------------
+@pytest.mark.parametrize("twin", ["QQ12", "qq 12", "Q Q-1 2"])
+def test_registrations_are_unique_whatever_the_case_spaces_and_hyphens(super_admin, twin):
+    # Given
+    first = call("user_levels", "post_vehicles.json", super_admin, body={"name": "Truck 1", "registration": "QQ 12"})
+    assert first.status == 201
+    # When
+    reply = call("user_levels", "post_vehicles.json", super_admin, body={"name": "Truck 2", "registration": twin})
+    # Then
+    assert reply.status == 409
+    assert first.body["registration"] == "QQ 12"  # shown as typed, in upper case
+
+
+@pytest.mark.parametrize("registration", ["-", "  ", "- -"])
+def test_registration_without_letters_or_digits_is_422(super_admin, registration):
+    reply = call("user_levels", "post_vehicles.json", super_admin, body={"name": "Truck", "registration": registration})
+    assert reply.status == 422
+    assert [e["field"] for e in reply.body["errors"]] == ["registration"]

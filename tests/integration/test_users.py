@@ -183,3 +183,96 @@ def test_list_users_pages_with_a_cursor(super_admin):
 def test_forged_cursor_is_422(super_admin):
     reply = call("user_levels", "get_users.json", super_admin, query={"cursor": "bm90LWpzb24"})
     assert reply.status == 422
+
+
+# --- PATCH /me: users set their own name and phone --------------------------------
+def _me(super_admin: Identity, **body) -> Identity:
+    user = _add(super_admin, **body)
+    return Identity(super_admin.tenant_id, user["user_id"], super_admin.account_id)
+
+
+def test_basic_user_sets_its_own_phone_and_can_then_turn_sms_on(super_admin):
+    # Given: a basic user without a phone, who may not edit users
+    sam = _me(super_admin)
+    refused = call("user_levels", "put_notification_preferences.json", sam, body={"email": True, "sms": True})
+    assert refused.status == 422
+    # When
+    reply = call("user_levels", "patch_me.json", sam, body={"phone": "+64211234567", "name": "Sam Smith"})
+    # Then
+    assert reply.status == 200, reply.body
+    assert (reply.body["user_id"], reply.body["phone"], reply.body["name"]) == (sam.user_id, "+64211234567", "Sam Smith")
+    assert call("user_levels", "put_notification_preferences.json", sam,
+                body={"email": True, "sms": True}).body == {"email": True, "sms": True}
+
+
+def test_clearing_ones_phone_turns_sms_off(super_admin):
+    # Given: SMS on
+    sam = _me(super_admin, phone="+64211234567")
+    call("user_levels", "put_notification_preferences.json", sam, body={"email": True, "sms": True})
+    # When
+    reply = call("user_levels", "patch_me.json", sam, body={"phone": None})
+    # Then
+    assert reply.status == 200
+    assert reply.body["phone"] is None
+    assert reply.body["notifications"] == {"email": True, "sms": False}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"phone": "021 123 4567"}, "phone"),
+    ({"name": ""}, "name"),
+    ({"name": None}, "name"),
+    ({"level": "super_admin"}, "level"),
+    ({"job_ids": []}, "job_ids"),
+])
+def test_patch_me_changes_only_a_valid_name_and_phone(super_admin, body, field):
+    # Given
+    sam = _me(super_admin)
+    # When
+    reply = call("user_levels", "patch_me.json", sam, body=body)
+    # Then
+    assert reply.status == 422
+    assert [e["field"] for e in reply.body["errors"]] == [field]
+    me = call("user_levels", "get_me.json", sam).body
+    assert (me["level"], me["user"]["name"]) == ("basic_user", "Sam")
+
+
+# --- job ids of deleted jobs ------------------------------------------------------
+def _job(super_admin: Identity, number: str) -> str:
+    reply = call("job_access", "post_jobs.json", super_admin, body={"job_number": number, "name": f"Job {number}"})
+    assert reply.status == 201, reply.body
+    return reply.body["job_id"]
+
+
+def _vanish(super_admin: Identity, job_id: str) -> None:
+    """The job is gone (deleted by any path), its id still on users."""
+    from sitegate import keys
+
+    boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"]).delete_item(Key=keys.job(super_admin.tenant_id, job_id))
+
+
+def test_a_deleted_jobs_id_never_blocks_a_later_change_and_is_dropped(super_admin):
+    # Given: a designer allocated to two jobs, one of which is then deleted
+    gone, kept, new = _job(super_admin, "100"), _job(super_admin, "200"), _job(super_admin, "300")
+    sam = _add(super_admin, level="tmp_designer", job_ids=[gone, kept])
+    _vanish(super_admin, gone)
+    path = {"user_id": sam["user_id"]}
+    # When: the client sends back the ids it was shown, plus a new one
+    reply = call("user_levels", "patch_user.json", super_admin, path=path, body={"job_ids": [gone, kept, new]})
+    # Then
+    assert reply.status == 200, reply.body
+    assert reply.body["job_ids"] == [kept, new]
+    # And a level change is not refused for the stale id either
+    assert call("user_levels", "patch_user.json", super_admin, path=path,
+                body={"level": "basic_user"}).status == 200
+
+
+def test_a_job_id_being_added_must_exist(super_admin):
+    # Given
+    kept = _job(super_admin, "200")
+    sam = _add(super_admin, level="tmp_designer", job_ids=[kept])
+    # When
+    reply = call("user_levels", "patch_user.json", super_admin, path={"user_id": sam["user_id"]},
+                 body={"job_ids": [kept, "no-such-job"]})
+    # Then
+    assert reply.status == 422
+    assert reply.body["errors"] == [{"field": "job_ids", "message": "not a job of this account: no-such-job"}]

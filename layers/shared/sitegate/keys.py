@@ -117,7 +117,10 @@ def vehicle(tenant_id: str, vehicle_id: str) -> dict[str, str]:
 
 
 def vehicle_registration(tenant_id: str, registration: str) -> dict[str, str]:
-    return {"PK": f"{_t(tenant_id)}#REGISTRATION#{registration.upper()}", "SK": "REGISTRATION"}
+    """Marker item: a registration names one vehicle in a tenant; case, spaces and hyphens do not
+    count (`QQ 12`, `qq-12` and `QQ12` are one plate)."""
+    plate = "".join(c for c in registration.upper() if c.isalnum())
+    return {"PK": f"{_t(tenant_id)}#REGISTRATION#{plate}", "SK": "REGISTRATION"}
 
 
 def user_email(tenant_id: str, email: str) -> dict[str, str]:

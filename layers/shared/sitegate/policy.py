@@ -357,8 +357,15 @@ def decide_on_user(caller: Caller, action: str, target: User, target_account: Ac
     """May `caller` do `action` to `target` (for user.add: the user about to be made),
     giving it `level` and `job_ids` when those change?"""
     me = caller.user
+    active = standing(caller)
+    if not active:
+        return active
     if action == "user.view" and target.user_id == me.user_id:
         return _allow("self-view", "users see themselves", Scope.SELF)
+    if action == "user.edit_self":  # PATCH /me: name and phone only
+        if target.user_id == me.user_id:
+            return _allow("self-edit", "users set their own name and phone", Scope.SELF)
+        return _deny("self-edit-others", "user.edit_self changes only the caller itself")
     family = level_family(me.level)
     if family == "platform" or action not in USER_ACTIONS:
         return _deny("user-actions", f"{me.level} may not {action}")
@@ -383,9 +390,6 @@ def _staff_on_user(caller: Caller, action: str, target: User, target_account: Ac
     if target_account.kind == AccountKind.OWNER.value and action != "user.view":
         if action != "user.add" and not within(target.level, me.level):
             return _deny("above-caller", f"{me.level} may not act on a {target.level}")
-    active = standing(caller)
-    if not active:
-        return active
         if level is not None and not within(level, me.level):
             return _deny("no-escalation", f"{me.level} may not give the level {level}")
     return base
@@ -428,6 +432,9 @@ ACCOUNT_ACTIONS = {row.split()[0]: dict(zip(("staff", "account"), row.split()[1:
 def decide_on_account(caller: Caller, action: str, target: Account) -> Decision:
     """May `caller` do `action` to the account `target` (for account.create: the one about to be made)?"""
     me = caller.user
+    active = standing(caller)
+    if not active:
+        return active
     if action == "account.view" and target.account_id == me.account_id:
         return _allow("own-account", "users see their own account", Scope.SELF)
     family = level_family(me.level)
@@ -491,17 +498,14 @@ def decide_on_grant(caller: Caller, job: JobFacts, target: Account) -> Decision:
     me = caller.user
     if level_family(me.level) == "staff":
         return decide(caller, "job.edit", job=job)
+    if caller.account.kind == AccountKind.GUEST_CONTRACTOR.value:
+        return _deny("guests-grant-nothing", "guest contractors do not sponsor guests")
     if target.kind != AccountKind.GUEST_CONTRACTOR.value or target.sponsor_account_id != me.account_id:
         return _deny("grant-own-guests-only", "account administrators grant only the guest contractors they created")
     return decide(caller, "guest.grant", job=job)
-    if caller.account.kind == AccountKind.GUEST_CONTRACTOR.value:
-        return _deny("guests-grant-nothing", "guest contractors do not sponsor guests")
 
 
 def decide_on_role(caller: Caller, job: JobFacts, target: User) -> Decision:
-    active = standing(caller)
-    if not active:
-        return active
     """May `caller` set `target`'s project role on the job? Staff with job.edit and GC leads
     set anyone's; a trade lead sets those of its own company (seed 003)."""
     me, account = caller.user, caller.account

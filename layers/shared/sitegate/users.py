@@ -9,7 +9,7 @@ from __future__ import annotations
 from sitegate import clock, ids, policy
 from sitegate.data import store, userpool
 from sitegate.errors import Conflict, InvalidInput, NotFound, invalid
-from sitegate.models.requests import NotificationPreferencesUpdate, UserCreate, UserUpdate
+from sitegate.models.requests import MeUpdate, NotificationPreferencesUpdate, UserCreate, UserUpdate
 from sitegate.models.responses import NotificationPreferencesOut, UserOut, UserPage
 from sitegate.models.stored import Account, AccountKind, AccountStatus, NotificationPreferences, User, UserHistory, UserStatus
 from sitegate.policy import Caller
@@ -76,6 +76,16 @@ def check_job_ids(account: Account, job_ids: list[str]) -> None:
     if missing:
         raise invalid("job_ids", f"not a job of this account: {', '.join(missing)}")
 
+
+
+def _checked_job_ids(account: Account, before: list[str], after: list[str]) -> list[str]:
+    """The job ids a change leaves a user with: ids being added must name jobs of the account
+    (422 otherwise); ids the user already had are kept while their job exists, and dropped
+    silently once it is deleted, so a stale id never blocks a later change."""
+    had = set(before)
+    check_job_ids(account, [j for j in after if j not in had])
+    existing = {j.job_id for j in store.get_jobs(account.tenant_id, [j for j in after if j in had])}
+    return [j for j in after if j not in had or j in existing]
 
 
 # ------------------------------------------------------------------ create
@@ -148,10 +158,10 @@ def update_user(caller: Caller, user_id: str, request: UserUpdate) -> UserOut:
     changes = request.model_dump(exclude_unset=True)
     if not changes:
         return UserOut.of(target)
-    new = _bumped(target, **changes)
+    new = _phone_rule(_bumped(target, **changes))
     if "level" in changes or "job_ids" in changes or "can_create_guests" in changes:
+        new = new.changed(job_ids=_checked_job_ids(account, target.job_ids, new.job_ids))
         _check_shape(account, new.level, new.job_ids, new.can_create_guests)
-        check_job_ids(account, new.job_ids)
     policy.require(policy.decide_on_user(caller, "user.edit", target, account, level=changes.get("level"),
                                    job_ids=changes.get("job_ids")))
     creates = [history(new, caller, new.updated_at)] if new.level != target.level else []
@@ -204,6 +214,25 @@ def delete_user(caller: Caller, user_id: str) -> None:
         store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))],
                     removes=[store.remove_email_marker(target)])  # the email may be used again
     userpool.remove(target.user_id)
+
+
+def _phone_rule(user: User) -> User:
+    """SMS needs a phone: clearing the phone turns SMS notifications off."""
+    if user.phone is None and user.notifications.sms:
+        return user.changed(notifications=user.notifications.changed(sms=False))
+    return user
+
+
+def update_me(caller: Caller, request: MeUpdate) -> UserOut:
+    """A user's own name and phone (any active user)."""
+    me = caller.user
+    policy.require(policy.decide_on_user(caller, "user.edit_self", me, caller.account))
+    changes = request.model_dump(exclude_unset=True)
+    if not changes:
+        return UserOut.of(me)
+    new = _phone_rule(_bumped(me, **changes))
+    store.write(replaces=[store.Replace(store.user_item(new))])
+    return UserOut.of(new)
 
 
 def set_notification_preferences(caller: Caller, request: NotificationPreferencesUpdate) -> NotificationPreferencesOut:

@@ -19,7 +19,7 @@ def list_vehicles(caller: Caller, limit: int, cursor: str | None) -> VehiclePage
 def create_vehicle(caller: Caller, request: VehicleCreate, idempotency: store.Idempotency | None) -> VehicleOut:
     policy.require(policy.decide(caller, "resources.edit"))
     vehicle = Vehicle(tenant_id=caller.user.tenant_id, vehicle_id=ids.new_id(), name=request.name,
-                      registration=request.registration.upper(), created_at=clock.now_iso())
+                      registration=request.registration, created_at=clock.now_iso())
     out = VehicleOut.of(vehicle)
     creates = [store.Create(store.vehicle_item(vehicle), "vehicle already exists"),
                store.Create(store.registration_marker_item(vehicle),

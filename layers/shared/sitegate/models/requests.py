@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date as date_
 from datetime import datetime
 from decimal import Decimal
@@ -69,6 +70,14 @@ class UserUpdate(Body):
     can_create_guests: StrictBool = None  # type: ignore[assignment]
 
 
+class MeUpdate(Body):
+    """A user's own name and phone (`PATCH /me`). Absent fields stay as they are; `phone` may be
+    cleared with null, which also turns SMS notifications off."""
+
+    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
+
+
 class NotificationPreferencesUpdate(Body):
     email: StrictBool
     sms: StrictBool
@@ -103,13 +112,35 @@ class AccountUpdate(Body):
     customer_codes: list[CustomerCode] = Field(default=None, max_length=50)  # type: ignore[assignment]
 
 
+SETTING_VALUE_LIMIT = 64 * 1024  # characters of a setting's value as compact JSON: well under DynamoDB's 400 KB item
+
+
+def _storable_json(value: Any) -> Any:
+    """A setting value is stored as JSON text: refuse what JSON cannot hold (NaN, Infinity, which
+    the body parser accepts) and values over SETTING_VALUE_LIMIT."""
+    try:
+        text = json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except ValueError as exc:
+        raise ValueError("NaN and Infinity are not JSON numbers") from exc
+    if len(text) > SETTING_VALUE_LIMIT:
+        raise ValueError(f"at most {SETTING_VALUE_LIMIT} characters of JSON")
+    return value
+
+
 class SettingUpdate(Body):
-    value: Any
+    value: Annotated[Any, AfterValidator(_storable_json)]
+
+
+def _registration(value: str) -> str:
+    """Shown as typed, upper case with single spaces; compared without case, spaces or hyphens."""
+    if not any(c.isalnum() for c in value):
+        raise ValueError("a registration has letters or digits")
+    return " ".join(value.upper().split())
 
 
 class VehicleCreate(Body):
     name: str = Field(min_length=1, max_length=200)
-    registration: str = Field(pattern=r"^[A-Za-z0-9 -]{1,20}$")
+    registration: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{1,20}$"), AfterValidator(_registration)]
 
 
 def _two_decimals(value: str) -> str:
