@@ -1,29 +1,41 @@
-"""`make bench`: cold-start import cost per function and DynamoDB calls per request.
+"""`make bench`: what a request costs, measured on this machine in one run.
 
-Import times are measured in fresh processes and reported as a ratio to a bare
-Powertools HTTP resolver measured in the same run, so a noisy shared machine
-still gives comparable figures.
+1. Cold-start import time per function against the floor (a bare Powertools HTTP resolver
+   with validation, boto3 and pydantic), each in fresh processes; ratios, because the
+   machine is shared and noisy.
+2. DynamoDB calls per request, counted with botocore's before-call events.
+3. DynamoDB Local's Query and TransactWriteItems time with 10 and with 20,000 items in the table.
 """
+
+from __future__ import annotations
 
 import os
 import statistics
 import subprocess
 import sys
+import time
+import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 7
+BIG_TABLE = 20_000
+TIMED_CALLS = 50
 
-BASELINE = "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver; APIGatewayHttpResolver()"
+# The floor every API function pays whatever it does: the resolver with validation, boto3, pydantic.
+FLOOR = ("import boto3, pydantic; from aws_lambda_powertools.event_handler import APIGatewayHttpResolver; "
+         "APIGatewayHttpResolver(enable_validation=True)")
 # Imports the handler module alone, as Lambda does (nothing of the local stack).
 LOAD_FUNCTION = ("import importlib.util as u; s = u.spec_from_file_location('app', 'functions/{0}/app.py'); "
                  "s.loader.exec_module(u.module_from_spec(s))")
 TIMED = "import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
+API_FUNCTIONS = {"user_levels", "job_access", "delivery_approvals"}
 
 
 def import_seconds(code: str) -> float:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers/shared'}:{ROOT}", "POWERTOOLS_TRACE_DISABLED": "true"}
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers/shared'}:{ROOT}"}
     samples = []
     for _ in range(RUNS):
         out = subprocess.run([sys.executable, "-c", TIMED.format(code=code)], cwd=ROOT, env=env,
@@ -33,40 +45,48 @@ def import_seconds(code: str) -> float:
 
 
 def import_times() -> None:
-    baseline = import_seconds(BASELINE)
-    print(f"import time, median of {RUNS} fresh processes (ratio to a bare Powertools HTTP resolver)")
-    print(f"  {'bare APIGatewayHttpResolver':28} {baseline * 1000:7.1f} ms   1.00x")
+    floor = import_seconds(FLOOR)
+    print(f"import time, median of {RUNS} fresh processes (ratio to the floor; aim for API functions <= 1.30x)")
+    print(f"  {'floor: resolver+validation':28} {floor * 1000:7.1f} ms   1.00x")
     for function in sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists()):
         seconds = import_seconds(LOAD_FUNCTION.format(function))
-        print(f"  {function:28} {seconds * 1000:7.1f} ms  {seconds / baseline:5.2f}x")
+        kind = "API" if function in API_FUNCTIONS else "event"
+        print(f"  {function:28} {seconds * 1000:7.1f} ms  {seconds / floor:5.2f}x  ({kind})")
+
+
+def _local_aws() -> Any:
+    """DynamoDB Local for the table and moto in-process for the rest, as the integration tests have them."""
+    from local import dynamodb
+
+    engine = dynamodb.start()
+    os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "POWERTOOLS_LOG_LEVEL": "WARNING", "AWS_ENDPOINT_URL_DYNAMODB": engine.endpoint})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    return engine
 
 
 def dynamodb_calls() -> None:
     import boto3
     from moto import mock_aws
 
-    os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"})
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    sys.path[:0] = [str(ROOT / "layers/shared"), str(ROOT)]
     from local.template import provision
 
     with mock_aws():
-        resources = provision(boto3.session.Session(region_name="us-east-1"), prefix="bench")
+        resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"bench-{uuid.uuid4().hex[:6]}")
         os.environ.update(resources.environment())
         from sitegate.data import aws
-        from tests.integration.conftest import call, operator_identity
+        from tests.integration.conftest import Identity, call, operator_identity
 
         operator = operator_identity()
         calls: Counter[str] = Counter()
         aws.dynamodb_client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
-        created = call("user_levels", "post_tenants.json", operator)
-        admin = created_identity(created.body)
+        created = call("user_levels", "post_tenants.json", operator).body
+        admin = Identity(created["tenant_id"], created["admin_user_id"], created["owner_account_id"])
         job_id = call("job_access", "post_jobs.json", admin).body["job_id"]
         call("job_access", "post_job_tickets.json", admin, path={"job_id": job_id},
              body={"ticket_number": "T-1000", "material": "AP20", "quantity": "10", "unit": "t", "truck": "T-1"})
         on_job = {"job_id": job_id}
-        print("DynamoDB calls per request")
+        print("DynamoDB calls per request (DynamoDB Local)")
         for label, function, event, who, path in [
             ("GET /health", "user_levels", "get_health.json", None, None),
             ("GET /me", "user_levels", "get_me.json", admin, None),
@@ -84,12 +104,56 @@ def dynamodb_calls() -> None:
             print(f"  {label:17} {sum(calls.values()):2d}  ({detail}; status {reply.status})")
 
 
-def created_identity(body: dict):
-    from tests.integration.conftest import Identity
+def _median_ms(action: Any) -> float:
+    samples = []
+    for _ in range(TIMED_CALLS):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
 
-    return Identity(body["tenant_id"], body["admin_user_id"], body["owner_account_id"])
+
+def _fill(client: Any, table: str, count: int) -> None:
+    """`count` items spread over partitions of 10, as a busy tenant's jobs would be."""
+    for start in range(0, count, 25):
+        requests = [{"PutRequest": {"Item": {"PK": {"S": f"T#bench#JOB#{i // 10}"}, "SK": {"S": f"ITEM#{i:06d}"},
+                                             "payload": {"S": "x" * 200}}}} for i in range(start, min(start + 25, count))]
+        pending: dict[str, Any] = {table: requests}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def engine_scale() -> None:
+    import boto3
+
+    from local.template import _only, _table_kwargs, load_template
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    props = _only(load_template(), "AWS::DynamoDB::Table")
+    print(f"DynamoDB Local, median ms of {TIMED_CALLS} calls")
+    results: dict[int, tuple[float, float]] = {}
+    for size in (10, BIG_TABLE):
+        table = f"bench-scale-{size}-{uuid.uuid4().hex[:6]}"
+        client.create_table(**_table_kwargs(props, table))
+        _fill(client, table, size)
+        query = _median_ms(lambda t=table: client.query(
+            TableName=t, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "T#bench#JOB#0"}}))
+        transact = _median_ms(lambda t=table: client.transact_write_items(TransactItems=[{"Put": {
+            "TableName": t, "Item": {"PK": {"S": f"T#bench#NEW#{uuid.uuid4().hex}"}, "SK": {"S": "NEW"}},
+            "ConditionExpression": "attribute_not_exists(PK)"}}]))
+        results[size] = (query, transact)
+        print(f"  {size:6d} items: Query (10-item partition) {query:6.2f} ms   TransactWriteItems (1 item) {transact:6.2f} ms")
+        client.delete_table(TableName=table)
+    small, big = results[10], results[BIG_TABLE]
+    print(f"  ratio {BIG_TABLE} / 10 items: Query {big[0] / small[0]:.2f}x   TransactWriteItems {big[1] / small[1]:.2f}x")
 
 
 if __name__ == "__main__":
     import_times()
-    dynamodb_calls()
+    sys.path[:0] = [str(ROOT / "layers/shared"), str(ROOT)]
+    engine = _local_aws()
+    try:
+        dynamodb_calls()
+        engine_scale()
+    finally:
+        engine.stop()
