@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from datetime import date as date_
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -181,6 +182,10 @@ class JobUpdate(Body):
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("needs an offset, e.g. 2026-11-23T09:00:00+13:00")
+    try:  # 9999-12-31T23:59:59-05:00 is past year 9999 in UTC: out of range, not a crash
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range: must fall within years 1 to 9999 in UTC") from exc
     return value
 
 
@@ -197,10 +202,39 @@ class RoleUpdate(Body):
     role: Literal["lead", "member", "alerts_only", "not_on_jobsite"]
 
 
+def _decimal_amount(integer_digits: int, places: int) -> BeforeValidator:
+    """A decimal amount sent as a JSON number (`7.5`) or a decimal string (`"7.5"`), answered as a
+    string with exactly `places` decimals (`"7.50"`). A JSON number is read from its shortest
+    decimal form, so 7.1 is 7.1, not the float 7.0999...; NaN, Infinity, booleans, exponents,
+    negatives and more than `places` decimals are refused, never rounded."""
+    step = Decimal(1).scaleb(-places)
+
+    def parse(value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError("a decimal amount: a JSON number or a string like \"6.5\"")
+        text = repr(value) if isinstance(value, float) else str(value).strip()
+        if not re.fullmatch(r"\d+(\.\d+)?", text):
+            raise ValueError("a plain non-negative decimal amount, like 6.5")
+        amount = Decimal(text)
+        if amount != amount.quantize(step) or amount >= Decimal(10) ** integer_digits:
+            raise ValueError(f"at most {integer_digits} digits before the point and {places} after")
+        return str(amount.quantize(step))
+
+    return BeforeValidator(parse, json_schema_input_type=float | str)
+
+
+# Decimal amounts that are not money: answered as strings with a fixed number of decimals.
+Quantity = Annotated[str, _decimal_amount(9, 3)]  # "6.500"
+Hours = Annotated[str, _decimal_amount(2, 2), AfterValidator(_one_day)]  # "7.50"
+
+
 class TicketCreate(Body):
+    """`quantity` is a JSON number or a decimal string (at most 3 decimals); tickets answer it as a
+    string with three decimals (`6.5` -> `"6.500"`)."""
+
     ticket_number: str = Field(pattern=r"^[A-Za-z0-9-]{1,40}$")
     material: str = Field(min_length=1, max_length=200)
-    quantity: Annotated[str, StringConstraints(pattern=r"^\d{1,9}(\.\d{1,3})?$")]
+    quantity: Quantity
     unit: str = Field(min_length=1, max_length=20)
     truck: str = Field(min_length=1, max_length=40)
     status: Literal["loaded", "en_route"] = "loaded"
@@ -218,8 +252,11 @@ class Unload(Body):
 
 
 class RecordCreate(Body):
+    """`hours` is a JSON number or a decimal string (more than 0, at most 24, at most 2 decimals);
+    records answer it as a string with two decimals (`7.5` -> `"7.50"`)."""
+
     type: Literal["time", "equipment"]
     date: date_
-    hours: Annotated[str, StringConstraints(pattern=r"^\d{1,2}(\.\d{1,2})?$"), AfterValidator(_one_day)]
+    hours: Hours
     equipment: str | None = Field(default=None, min_length=1, max_length=200)
     note: str | None = Field(default=None, max_length=1000)
