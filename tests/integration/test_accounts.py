@@ -1,5 +1,7 @@
 """Connected accounts through the user_levels handler: creates, customer codes and guests."""
 
+import pytest
+
 from tests.integration.conftest import Identity, call, pool_usernames, table_items
 
 CUSTOMER = {"kind": "customer", "name": "Fulton Hogan", "customer_codes": ["FH01"],
@@ -71,3 +73,109 @@ def test_sponsor_lists_its_own_account_and_its_guests_and_the_guest_only_itself(
     # Then
     assert sorted(a["kind"] for a in seen_by_sponsor.body["items"]) == ["customer", "guest_contractor"]
     assert [a["account_id"] for a in seen_by_guest.body["items"]] == [guest.account_id]
+
+
+# --- customer codes: large changes and safe connection ---------------------------------
+def _markers() -> list[str]:
+    return sorted(i["PK"].rsplit("#", 1)[1] for i in table_items() if i["entity"] == "CustomerCode")
+
+
+def _job(admin: Identity, number: str, code: str) -> str:
+    reply = call("job_access", "post_jobs.json", admin, body={"job_number": number, "name": number, "customer_code": code})
+    assert reply.status == 201, reply.body
+    return reply.body["job_id"]
+
+
+def _entries(account_id: str) -> dict[str, str]:
+    return {i["job_id"]: i["source"] for i in table_items() if i["entity"] == "JobGrant" and i["account_id"] == account_id}
+
+
+OLD_CODES = [f"OLD{n:02}" for n in range(50)]
+NEW_CODES = [f"NEW{n:02}" for n in range(50)]
+
+
+def test_fifty_customer_codes_replaced_by_fifty_others(super_admin):
+    # Given: a customer with 50 codes, and a job carrying one of the new ones
+    account = _account(super_admin, customer_codes=OLD_CODES)
+    job_id = _job(super_admin, "700", "NEW07")
+    # When: 50 markers claimed, 50 freed and the account rewritten: 101 items
+    reply = call("user_levels", "patch_account.json", super_admin, path={"account_id": account["account_id"]},
+                 body={"customer_codes": NEW_CODES})
+    # Then
+    assert reply.status == 200, reply.body
+    assert reply.body["customer_codes"] == NEW_CODES
+    assert _markers() == NEW_CODES
+    assert _entries(account["account_id"]) == {job_id: "customer_code"}
+
+
+def test_a_large_code_change_that_fails_half_way_is_undone(super_admin, monkeypatch):
+    # Given: freeing the dropped codes fails after the new ones were claimed
+    from botocore.exceptions import ClientError
+
+    from sitegate.data import store
+
+    account = _account(super_admin, customer_codes=OLD_CODES)
+    real_write = store.write
+
+    def failing_frees(creates=(), replaces=(), removes=()):
+        if removes and not creates and not replaces:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems")
+        return real_write(creates=creates, replaces=replaces, removes=removes)
+
+    monkeypatch.setattr(store, "write", failing_frees)
+    # When
+    with pytest.raises(ClientError):
+        call("user_levels", "patch_account.json", super_admin, path={"account_id": account["account_id"]},
+             body={"customer_codes": NEW_CODES})
+    # Then: as it was
+    monkeypatch.setattr(store, "write", real_write)
+    assert _markers() == OLD_CODES
+    shown = call("user_levels", "get_account.json", super_admin, path={"account_id": account["account_id"]}).body
+    assert shown["customer_codes"] == OLD_CODES
+    # And it can be made again
+    again = call("user_levels", "patch_account.json", super_admin, path={"account_id": account["account_id"]},
+                 body={"customer_codes": NEW_CODES})
+    assert again.status == 200, again.body
+    assert _markers() == NEW_CODES
+
+
+def test_connecting_a_code_skips_jobs_connected_meanwhile(super_admin, monkeypatch):
+    # Given: two jobs with code B2; one is connected by hand after the connection read the access lists
+    from sitegate.data import store
+
+    account = _account(super_admin, customer_codes=["A1"])
+    by_hand, other = _job(super_admin, "801", "B2"), _job(super_admin, "802", "B2")
+    granted = call("job_access", "post_job_access.json", super_admin, path={"job_id": by_hand},
+                   body={"account_id": account["account_id"]})
+    assert granted.status == 201, granted.body
+    monkeypatch.setattr(store, "get_grants", lambda *args: [])  # the read that missed it
+    # When
+    reply = call("user_levels", "patch_account.json", super_admin, path={"account_id": account["account_id"]},
+                 body={"customer_codes": ["A1", "B2"]})
+    # Then
+    assert reply.status == 200, reply.body
+    assert _entries(account["account_id"]) == {by_hand: "manual", other: "customer_code"}
+
+
+def test_repeating_a_code_change_connects_what_a_failed_run_left_out(super_admin, monkeypatch):
+    # Given: the connection failed after the account was written
+    from sitegate import customer_codes
+
+    account = _account(super_admin, customer_codes=["A1"])
+    job_id = _job(super_admin, "901", "C3")
+    real_connect = customer_codes.connect_customer_codes
+
+    def crash(*args):
+        raise RuntimeError("lost the connection")
+
+    monkeypatch.setattr(customer_codes, "connect_customer_codes", crash)
+    path, body = {"account_id": account["account_id"]}, {"customer_codes": ["A1", "C3"]}
+    with pytest.raises(RuntimeError):
+        call("user_levels", "patch_account.json", super_admin, path=path, body=body)
+    assert _entries(account["account_id"]) == {}
+    monkeypatch.setattr(customer_codes, "connect_customer_codes", real_connect)
+    # When: the client repeats the request
+    reply = call("user_levels", "patch_account.json", super_admin, path=path, body=body)
+    # Then
+    assert reply.status == 200
+    assert _entries(account["account_id"]) == {job_id: "customer_code"}
