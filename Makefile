@@ -44,5 +44,9 @@ unit integration e2e: java install
 bench: java install
 	$(BIN)/python -m bench.run
 
+# The whole API's OpenAPI document, generated from the functions' resolvers (a test fails when it drifts).
+openapi: install
+	$(BIN)/python -m local.openapi docs/openapi.json
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

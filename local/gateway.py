@@ -3,7 +3,9 @@
 It routes by template.yaml, checks JWTs as the Cognito JWT authorizer would
 (signature against the pool's JWKS, issuer, audience, expiry), builds real
 payload-format-2.0 events and invokes each function's handler in-process.
-Routes under /local/ exist only here (API.md, "Local stack").
+Routes under /local/ exist only here (API.md, "Local stack"), and so do GET /openapi.json (the
+merged spec of every function, local/openapi.py) and GET /docs (Swagger UI over it, from the
+files Powertools bundles): the deployed functions never import Swagger.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import json
 import queue
 import secrets
 import sys
+import threading
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -28,6 +32,9 @@ from local.template import ROOT, LocalResources, Route, http_routes, load_templa
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+# Swagger UI's files as Powertools bundles them: served from here, no CDN.
+SWAGGER_UI = Path(importlib.util.find_spec("aws_lambda_powertools").origin or "").parent / "event_handler/openapi/swagger_ui"
+SWAGGER_FILES = {"/docs/swagger-ui-bundle.min.js": "application/javascript", "/docs/swagger-ui.min.css": "text/css"}
 
 
 class LambdaContext:
@@ -124,7 +131,12 @@ class Gateway:
             ("DELETE", "/local/clock"): self.local_clock_clear,
             ("GET", "/local/outbox"): self.local_outbox,
             ("POST", "/local/billing/run"): self.local_billing_run,
+            ("GET", "/openapi.json"): self.openapi_json,
+            ("GET", "/docs"): self.swagger_ui,
+            **{("GET", path): self.swagger_file for path in SWAGGER_FILES},
         }
+        self._openapi: str | None = None
+        self._openapi_lock = threading.Lock()
 
     # ------------------------------------------------------------------ WSGI
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -196,6 +208,32 @@ class Gateway:
             return _json_response(403, {"message": f"user {email} may not sign in"})
         result = auth["AuthenticationResult"]
         return _json_response(200, {"id_token": result["IdToken"], "access_token": result["AccessToken"]})
+
+    def openapi_text(self) -> str:
+        """The merged spec, built once from fresh imports of the functions (the warm instances
+        keep serving requests meanwhile); Swagger's own imports stay out of the functions."""
+        with self._openapi_lock:
+            if self._openapi is None:
+                from local.openapi import build_spec, render
+
+                self._openapi = render(build_spec())
+            return self._openapi
+
+    def openapi_json(self, request: Request) -> Response:
+        return Response(self.openapi_text(), status=200, content_type="application/json")
+
+    def swagger_ui(self, request: Request) -> Response:
+        from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+        if request.args.get("format") == "json":  # where Swagger UI says the spec comes from
+            return self.openapi_json(request)
+        html = generate_swagger_html(self.openapi_text().replace("</", "<\\/"), "/docs/swagger-ui-bundle.min.js",
+                                     "/docs/swagger-ui.min.css", "/docs", None, persist_authorization=True)
+        return Response(html, status=200, content_type="text/html; charset=utf-8")
+
+    def swagger_file(self, request: Request) -> Response:
+        return Response((SWAGGER_UI / Path(request.path).name).read_bytes(), status=200,
+                        content_type=SWAGGER_FILES[request.path], headers={"Cache-Control": "max-age=3600"})
 
     def local_clock_set(self, request: Request) -> Response:
         from sitegate import clock

@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from pydantic import BaseModel
 
@@ -29,9 +30,21 @@ def _error(status: int, message: str, **details: Any) -> Response:
                     body=json.dumps({"message": message, **details}))
 
 
+class _JsonBodies(OpenAPIRequestValidationMiddleware):
+    """Bodies are JSON only: a form or multipart body is refused (415) as any other type is,
+    before Powertools tries to parse it (a multipart type without a boundary was a 500)."""
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type", "").strip()
+        if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
+            raise RequestUnsupportedContentType("Unsupported content type", errors=[])
+        return super()._get_body(app)
+
+
 def build_resolver() -> APIGatewayHttpResolver:
     """One resolver per function, with every domain error mapped to HTTP here, once."""
     app = APIGatewayHttpResolver(enable_validation=True)
+    app._request_validation_middleware = _JsonBodies()  # type: ignore[attr-defined]
 
     @app.exception_handler(SiteGateError)
     def _domain_error(exc: SiteGateError) -> Response:
