@@ -3,7 +3,7 @@
 It routes by template.yaml, checks JWTs as the Cognito JWT authorizer would
 (signature against the pool's JWKS, issuer, audience, expiry), builds real
 payload-format-2.0 events and invokes each function's handler in-process.
-Routes under /local/ exist only here (API.md, "Local stack"), and so do GET /openapi.json (the
+Routes under /local/ exist only here (docs/API.md, "Local stack"), and so do GET /openapi.json (the
 merged spec of every function, local/openapi.py) and GET /docs (Swagger UI over it, from the
 files Powertools bundles): the deployed functions never import Swagger.
 """

@@ -69,7 +69,7 @@ def job_249819(site) -> dict:
 
 # -------------------------------------------------------------- access types
 FEATURES = {"tickets": ("GET", "/tickets"), "etas": ("GET", "/etas"), "unloading": ("POST", "/unload")}
-ACCESS_TYPE_TABLE = {  # PRODUCT.md: unloading, truck ETAs, ticket access
+ACCESS_TYPE_TABLE = {  # docs/DOMAIN.md: unloading, truck ETAs, ticket access
     "ticket_taker": {"unloading": 200, "etas": 200, "tickets": 200},
     "standard": {"unloading": 403, "etas": 200, "tickets": 200},
     "limited": {"unloading": 403, "etas": 403, "tickets": 200},

@@ -2,9 +2,9 @@
 
 For each staff level and each account level, every user-management, client,
 settings and resources action goes over HTTP to the local stack. Expected codes
-come from PRODUCT.md: 2xx where the level has the capability, 403 where the
+come from docs/DOMAIN.md: 2xx where the level has the capability, 403 where the
 caller can see the target but lacks the capability, 404 where the level may not
-even see the target (API.md: invisible objects are 404, never 403).
+even see the target (docs/API.md: invisible objects are 404, never 403).
 """
 
 import uuid
@@ -24,7 +24,7 @@ def _expect(allowed: set[str], visible: set[str] | None = None) -> dict[str, str
 
 
 RESOURCE_VIEWERS = {"operations_user", "invoicing", "super_admin"}
-# action -> expected outcome per staff level (PRODUCT.md staff table)
+# action -> expected outcome per staff level (docs/DOMAIN.md staff table)
 STAFF_TABLE = {
     "user.add": _expect({"operations_user", "super_admin"}),
     "user.view": _expect(RESOURCE_VIEWERS, visible=set()),
@@ -341,7 +341,7 @@ def _account_do(t: Tenant, c: dict, action: str, token: str):
     raise AssertionError(action)
 
 
-# action -> expected per account level (PRODUCT.md "Account levels")
+# action -> expected per account level (docs/DOMAIN.md "Account levels")
 ACCOUNT_TABLE = {
     "add_administrator": {"administrator": OK, "manager": NO, "basic": NO},
     "add_manager": {"administrator": OK, "manager": NO, "basic": NO},

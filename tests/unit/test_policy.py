@@ -1,6 +1,6 @@
-"""The authorization policy against PRODUCT.md, as ALLOW / DENY tables.
+"""The authorization policy against docs/DOMAIN.md, as ALLOW / DENY tables.
 
-Every expected value here is transcribed from PRODUCT.md ("Users and levels",
+Every expected value here is transcribed from docs/DOMAIN.md ("Users and levels",
 "Jobs and job access", "Project directory"), never read from `sitegate.policy`'s
 own tables, so a code table that drifts from the spec fails a test.
 """
@@ -75,7 +75,7 @@ def _verdict(allowed: bool) -> str:
     return "ALLOW" if allowed else "DENY"
 
 
-# --- the staff level table, transcribed from PRODUCT.md "Users and levels" ---
+# --- the staff level table, transcribed from docs/DOMAIN.md "Users and levels" ---
 # "" is no; "yes" / "all" is every job; "allocated" is allocated jobs only; "normal" is non-sensitive settings.
 
 SPEC_LEVELS = ["view_user", "basic_user", "basic_user_plus", "tmp_designer", "tmp_designer_plus", "operations_user",
@@ -231,7 +231,7 @@ _RANK = {"": 0, "allocated": 1, "normal": 1, "yes": 2, "all": 2}
 
 
 def _spec_within(granted: str, granter: str) -> bool:
-    """PRODUCT.md: every capability of the level given is within the giver's own; a Super Admin gives any level."""
+    """docs/DOMAIN.md: every capability of the level given is within the giver's own; a Super Admin gives any level."""
     if granter == "super_admin":
         return True
     return all(not cell or _RANK[SPEC_STAFF[granter][cap]] >= _RANK[cell] for cap, cell in SPEC_STAFF[granted].items())
@@ -385,7 +385,7 @@ def test_account_user_reaches_a_job_only_through_its_accounts_unexpired_grant(ki
 
 
 # --- access types: inspection firms and project owners; customers; the rest ---------
-# PRODUCT.md "Jobs and job access": unloading / truck ETAs / ticket access.
+# docs/DOMAIN.md "Jobs and job access": unloading / truck ETAs / ticket access.
 
 SPEC_ACCESS_TYPES = {
     #               tickets.unload tickets.etas tickets.view
@@ -445,7 +445,7 @@ def test_ticket_access_needs_an_unexpired_grant(action):
     assert (decision.allowed, decision.rule) == (False, "grant-expired")
 
 
-# --- project roles (seed 003) -------------------------------------------------------
+# --- project roles (the project directory) -------------------------------------------------------
 
 SPEC_ROLES = {
     #                 project.view alerts.receive

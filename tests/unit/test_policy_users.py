@@ -1,7 +1,7 @@
 """Decisions on users, accounts, lists and settings as ALLOW / DENY tables (cedar style).
 
 Each row: who asks (level, account kind), what it does to which target -> ALLOW / DENY and
-the name of the rule that decided. Expected values come from PRODUCT.md ("Users and levels",
+the name of the rule that decided. Expected values come from docs/DOMAIN.md ("Users and levels",
 "Accounts", "Guests"), not from `sitegate.policy`'s own tables.
 """
 

@@ -1,4 +1,4 @@
-"""A job's access list (seeds 000/001): which accounts reach the job, and how."""
+"""A job's access list (the e-ticketing "Job Access" screen): which accounts reach the job, and how."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Customer codes (seed 001): a job carrying a customer's code connects that customer,
+"""Customer codes (e-ticketing auto-connect): a job carrying a customer's code connects that customer,
 in both directions: a new job finds its customer, and a code added to a customer
 connects its existing jobs."""
 

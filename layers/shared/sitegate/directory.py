@@ -1,4 +1,4 @@
-"""The project directory of a job (seed 003): the people who can reach the job, their
+"""The project directory of a job: the people who can reach the job, their
 companies and their roles. Email and phone are shown only to GC leads and staff with
 job.edit on the job (`policy.decide_contacts`); for everyone else they are null."""
 

@@ -1,5 +1,5 @@
 """Typed domain errors. Routes and logic raise these; `sitegate.http` maps each
-to its HTTP status once (API.md: 404 also for what the caller may not see)."""
+to its HTTP status once (docs/API.md: 404 also for what the caller may not see)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Jobs and job search (seeds 000/001: SOP "Job Access").
+"""Jobs and job search (the e-ticketing "Job Access" screen).
 
 A request against a job is authorized from one read (`sitegate.http.current_caller_on_job`):
 the caller, the job, the caller's account's entry on its access list and the caller's

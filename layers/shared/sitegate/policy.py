@@ -1,6 +1,6 @@
-"""Who may do what: the tables of PRODUCT.md as data, and one decision function.
+"""Who may do what: the tables of docs/DOMAIN.md as data, and one decision function.
 
-Each table below is written to read like its seed table. `decide` walks a short
+Each table below is written to read like its table in docs/DOMAIN.md. `decide` walks a short
 list of named rules and returns the decision *and the reason*; every route asks
 it, and nothing else in SiteGate decides access.
 """
@@ -44,7 +44,7 @@ def _parse(table: str, cell: dict[str, Scope]) -> dict[str, dict[str, Scope]]:
     return parsed
 
 
-# Staff levels (owner-account users), seed 004. "-" is no.
+# Staff levels (owner-account users); docs/DOMAIN.md "Staff levels". "-" is no.
 STAFF_TABLE = """
 capability           view_user basic_user basic_user_plus tmp_designer tmp_designer_plus operations_user invoicing super_admin
 time.record          -         yes        yes             yes          yes               yes             yes       yes
@@ -78,7 +78,7 @@ BILLING_TIER = {
     for level in STAFF_LEVELS
 }
 
-# Account levels (users of every other account), seed 002.
+# Account levels (users of every other account); docs/DOMAIN.md "Account levels".
 ACCOUNT_TABLE = """
 capability        administrator manager    basic
 job.view          account       assigned   assigned
@@ -105,7 +105,7 @@ ACCOUNT_FLAGS = {("manager", "guest.create"): "can_create_guests"}
 # Platform operators only create tenants.
 PLATFORM_LEVELS = {"platform_operator": {"tenant.create": Scope.ALL}}
 
-# Access types for inspection firms and project owners, seeds 000/001; customers
+# Access types for inspection firms and project owners (docs/DOMAIN.md); customers
 # get ticket access and truck ETAs for their jobs.
 ACCESS_TYPE_TABLE = """
 feature         ticket_taker standard limited customer
@@ -121,7 +121,7 @@ KINDS_NEEDING_ACCESS_TYPE = {AccountKind.INSPECTION_FIRM.value, AccountKind.PROJ
 STAFF_FEATURE_CAPABILITY = {"tickets.view": "job.view", "tickets.etas": "job.view", "project.view": "job.view",
                             "records.view": "job.view", "tickets.edit": "job.edit", "tickets.unload": "job.edit"}
 
-# Project roles on a job, seed 003: who sees project pages.
+# Project roles on a job (docs/DOMAIN.md): who sees project pages.
 ROLE_TABLE = """
 capability     lead member alerts_only not_on_jobsite
 project.view   yes  yes    -           -
@@ -329,7 +329,7 @@ def _access_feature(account: Account, action: str, job: JobFacts) -> Decision:
 
 
 def project_role_allows(role: str, capability: str) -> Decision:
-    """Project pages and alerts by project role (seed 003)."""
+    """Project pages and alerts by project role (the project directory)."""
     if capability in PROJECT_ROLES.get(role, {}):
         return _allow("role-allows", f"{role} has {capability}", Scope.ALL)
     return _deny("role-lacks", f"{role} lacks {capability}")
@@ -507,7 +507,7 @@ def decide_on_grant(caller: Caller, job: JobFacts, target: Account) -> Decision:
 
 def decide_on_role(caller: Caller, job: JobFacts, target: User) -> Decision:
     """May `caller` set `target`'s project role on the job? Staff with job.edit and GC leads
-    set anyone's; a trade lead sets those of its own company (seed 003)."""
+    set anyone's; a trade lead sets those of its own company (the project directory)."""
     me, account = caller.user, caller.account
     setter = decide_role_setter(caller, job)
     if not setter or setter.rule == "role-setter-job-edit":

@@ -1,4 +1,4 @@
-"""Time and equipment records on a job (seed 004)."""
+"""Time and equipment records on a job (the staff capability table)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tenant settings (seed 004): normal keys for operations users, sensitive keys for "all"."""
+"""Tenant settings (the staff capability table): normal keys for operations users, sensitive keys for "all"."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""E-tickets (seed 000): truck loads on a job, their ETAs and unloading."""
+"""E-tickets (e-ticketing): truck loads on a job, their ETAs and unloading."""
 
 from __future__ import annotations
 

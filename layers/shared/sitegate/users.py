@@ -20,7 +20,7 @@ def _invalid(field: str, message: str) -> InvalidInput:
 
 
 def _check_shape(account: Account, level: str, job_ids: list[str], can_create_guests: bool) -> None:
-    """Level and job assignment rules of PRODUCT.md that do not depend on who asks."""
+    """Level and job assignment rules of docs/DOMAIN.md that do not depend on who asks."""
     family = "staff" if account.kind == AccountKind.OWNER.value else "account"
     levels = policy.STAFF_LEVELS if family == "staff" else policy.ACCOUNT_LEVELS
     if level not in levels:

@@ -1,4 +1,4 @@
-"""Vehicles: the tenant's resources (seed 004), registration unique per tenant."""
+"""Vehicles: the tenant's resources (the staff capability table), registration unique per tenant."""
 
 from __future__ import annotations
 
