@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict
 from sitegate.models.stored import Job
 
 
-class AllowList(BaseModel):
+class Out(BaseModel):
+    """Every response model. Schemas are built on first use (`defer_build`): a cold start
+    pays only for the models its request touches, not for all of them at import."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class AllowList(Out):
     """A response built from a stored model, keeping only the fields declared here."""
 
     @classmethod
@@ -17,7 +24,7 @@ class AllowList(BaseModel):
         return cls.model_validate(stored.model_dump(include=set(cls.model_fields)))
 
 
-class NotificationPreferencesOut(BaseModel):
+class NotificationPreferencesOut(Out):
     email: bool
     sms: bool
 
@@ -44,13 +51,13 @@ class AccountOut(AllowList):
     status: str
 
 
-class TenantCreated(BaseModel):
+class TenantCreated(Out):
     tenant_id: str
     owner_account_id: str
     admin_user_id: str
 
 
-class Me(BaseModel):
+class Me(Out):
     tenant_id: str
     user: UserOut
     account: AccountOut
@@ -60,14 +67,14 @@ class Me(BaseModel):
     capability_scopes: dict[str, str]
 
 
-class LevelOut(BaseModel):
+class LevelOut(Out):
     level: str
     family: str  # staff | account
     billing_tier: str | None  # staff only; connected-account users are free
     capabilities: dict[str, str]  # capability -> scope
 
 
-class LevelCatalog(BaseModel):
+class LevelCatalog(Out):
     staff: list[LevelOut]
     account: list[LevelOut]
     access_types: dict[str, list[str]]  # access type -> e-ticket features
@@ -75,21 +82,21 @@ class LevelCatalog(BaseModel):
     normal_settings: list[str]
 
 
-class Health(BaseModel):
+class Health(Out):
     status: str
 
 
-class UserPage(BaseModel):
+class UserPage(Out):
     items: list[UserOut]
     next_cursor: str | None
 
 
-class AccountPage(BaseModel):
+class AccountPage(Out):
     items: list[AccountOut]
     next_cursor: str | None
 
 
-class SettingOut(BaseModel):
+class SettingOut(Out):
     key: str
     value: Any
     updated_at: str | None = None
@@ -101,7 +108,7 @@ class VehicleOut(AllowList):
     registration: str
 
 
-class VehiclePage(BaseModel):
+class VehiclePage(Out):
     items: list[VehicleOut]
     next_cursor: str | None
 
@@ -109,7 +116,7 @@ class VehiclePage(BaseModel):
 FINANCIAL_FIELDS = {"cost_price", "charge_price"}
 
 
-class JobOut(BaseModel):
+class JobOut(Out):
     """A job; `cost_price` and `charge_price` are present only for callers with financial.view
     (absent, not null, for everyone else)."""
 
@@ -127,12 +134,12 @@ class JobOut(BaseModel):
         return cls.model_validate(job.model_dump(include=set(cls.model_fields) | (FINANCIAL_FIELDS if financial else set())))
 
 
-class JobPage(BaseModel):
+class JobPage(Out):
     items: list[JobOut]
     next_cursor: str | None
 
 
-class AccessEntry(BaseModel):
+class AccessEntry(Out):
     account_id: str
     name: str
     access_type: str | None
@@ -142,7 +149,7 @@ class AccessEntry(BaseModel):
     expires_at: str | None
 
 
-class AccessList(BaseModel):
+class AccessList(Out):
     customers: list[AccessEntry]
     inspection_firms: list[AccessEntry]
     project_owners: list[AccessEntry]
@@ -151,7 +158,7 @@ class AccessList(BaseModel):
     guest_contractors: list[AccessEntry]
 
 
-class Member(BaseModel):
+class Member(Out):
     """A person in a job's directory. `email` and `phone` are null unless the caller may see
     contact details (GC leads and staff with job.edit on the job)."""
 
@@ -164,7 +171,7 @@ class Member(BaseModel):
     role: str  # lead | member | alerts_only | not_on_jobsite
 
 
-class MemberList(BaseModel):
+class MemberList(Out):
     items: list[Member]
 
 
@@ -181,7 +188,7 @@ class TicketOut(AllowList):
     notes: str | None
 
 
-class TicketPage(BaseModel):
+class TicketPage(Out):
     items: list[TicketOut]
     next_cursor: str | None
 
@@ -197,12 +204,12 @@ class RecordOut(AllowList):
     note: str | None
 
 
-class RecordPage(BaseModel):
+class RecordPage(Out):
     items: list[RecordOut]
     next_cursor: str | None
 
 
-class Dashboard(BaseModel):
+class Dashboard(Out):
     active_jobs: int
     # Deliveries and job requests are not built yet: null until they are, never a made-up zero.
     pending_deliveries: int | None = None

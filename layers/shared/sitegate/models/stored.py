@@ -35,7 +35,7 @@ class UserStatus(str, Enum):
 
 
 class Stored(BaseModel):
-    model_config = ConfigDict(extra="ignore", use_enum_values=True, validate_default=True)
+    model_config = ConfigDict(extra="ignore", use_enum_values=True, validate_default=True, defer_build=True)
 
     def changed(self, **changes: Any) -> Self:
         """A copy with `changes`, validated: an invalid state is refused before it can be stored."""
