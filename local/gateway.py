@@ -193,11 +193,13 @@ class Gateway:
         cognito = self.session.client("cognito-idp")
         pool = self.resources.user_pool_id
         users = cognito.list_users(UserPoolId=pool, Filter=f'email = "{email}"')["Users"]
-        users = [u for u in users if u.get("Enabled", True)]
         if body.get("tenant_id"):
             users = [u for u in users if {"Name": "custom:tenant_id", "Value": body["tenant_id"]} in u["Attributes"]]
         if not users:
-            return _json_response(404, {"message": f"no active user with email {email}"})
+            return _json_response(404, {"message": f"no user with email {email}"})
+        users = [u for u in users if u.get("Enabled", True)]
+        if not users:
+            return _json_response(403, {"message": f"user {email} may not sign in"})
         username = users[0]["Username"]
         password = secrets.token_urlsafe(16) + "aA1"
         cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
@@ -241,7 +243,7 @@ class Gateway:
         body = request.get_json(force=True, silent=True) or {}
         try:
             clock.freeze(datetime.fromisoformat(str(body.get("now"))))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: past year 9999 or before 1 in UTC
             return _json_response(422, {"message": "invalid input: now (ISO-8601 with offset)",
                                         "errors": [{"field": "now", "message": "ISO-8601 time with offset"}]})
         return _json_response(200, {"now": clock.now_iso()})

@@ -90,3 +90,39 @@ def test_racing_grants_of_one_account_have_exactly_one_winner(api, site):
     replies = _race(api, "POST", f"/jobs/{job_id}/access", site.admin, bodies, [None] * 10)
     # Then
     assert sorted(r.status_code for r in replies) == [201] + [409] * 9, [(r.status_code, r.text) for r in replies]
+
+
+def test_racing_enables_and_disables_leave_record_and_identity_agreeing(api, site):
+    # Given: a user, enabled and disabled by 20 clients at once
+    user = site.ok("POST", "/users", json={"email": _email("flip"), "name": "Flip Flop", "level": "view_user"})
+    paths = [f"/users/{user['user_id']}/{'enable' if i % 2 else 'disable'}" for i in range(RACERS)]
+
+    def one(path: str) -> int:
+        return requests.post(api.base + path, headers={"Authorization": f"Bearer {site.admin}"}, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=RACERS) as pool:
+        statuses = list(pool.map(one, paths))
+    # When: one more enable after the race
+    site.ok("POST", f"/users/{user['user_id']}/enable")
+    # Then: no race ended in a server error, and the active user can sign in
+    assert set(statuses) <= {200, 409}, statuses
+    assert site.ok("GET", f"/users/{user['user_id']}")["status"] == "active"
+    assert api.request("POST", "/local/token", json={"email": user["email"]}).status_code == 200
+
+
+def test_a_disabled_user_may_not_sign_in_locally(api, site):
+    # Given
+    user = site.ok("POST", "/users", json={"email": _email("off"), "name": "Off Duty", "level": "view_user"})
+    site.ok("POST", f"/users/{user['user_id']}/disable")
+    # When
+    reply = api.request("POST", "/local/token", json={"email": user["email"]})
+    # Then
+    assert reply.status_code == 403, reply.text
+
+
+@pytest.mark.parametrize("now", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "not a time"])
+def test_a_test_clock_outside_the_calendar_is_422(api, now):
+    # When
+    reply = api.request("POST", "/local/clock", json={"now": now})
+    # Then
+    assert reply.status_code == 422, reply.text

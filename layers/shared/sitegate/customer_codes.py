@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sitegate import clock
 from sitegate.data import store
 from sitegate.errors import Conflict
-from sitegate.models.stored import Account, AccountKind, Job, JobGrant
+from sitegate.models.stored import Account, AccountKind, Job, JobGrant, JobStatus
 
 SYSTEM = "system"  # granted_by of customer-code connections
 SOURCE = "customer_code"  # source of customer-code connections (manual entries say "manual")
@@ -37,6 +37,11 @@ def customer_of(tenant_id: str, code: str | None) -> str | None:
     return store.customer_with_code(tenant_id, code) if code else None
 
 
+def _writable_jobs(tenant_id: str, code: str) -> list[Job]:
+    """The active jobs carrying a code: an archived job takes no writes, its access list included."""
+    return [j for j in store.customer_jobs(tenant_id, code) if j.status == JobStatus.ACTIVE.value]
+
+
 def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iterable[str]) -> None:
     """A code added to a customer connects its existing jobs; a dropped code disconnects
     the connections it made (manual entries stay).
@@ -47,13 +52,13 @@ def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iter
     now = clock.now_iso()
     tenant_id = account.tenant_id
     for code in added:
-        jobs = store.customer_jobs(tenant_id, code)
+        jobs = _writable_jobs(tenant_id, code)
         existing = {g.job_id for g in store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])}
         creates = [store.Create(store.grant_item(customer_grant(j, account.account_id, now)), "already connected")
                    for j in jobs if j.job_id not in existing]
         for start in range(0, len(creates), store.TRANSACTION_ITEMS):
             _create_skipping_existing(creates[start:start + store.TRANSACTION_ITEMS])
     for code in dropped:
-        jobs = store.customer_jobs(tenant_id, code)
+        jobs = _writable_jobs(tenant_id, code)
         grants = store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])
         store.remove_grants([g for g in grants if g.source == SOURCE])

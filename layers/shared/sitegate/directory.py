@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sitegate import clock, policy
 from sitegate.data import store
-from sitegate.errors import invalid
+from sitegate.errors import NotFound, invalid
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.responses import Member, MemberList
 from sitegate.models.stored import Account, AccountKind, Job, ProjectRole, User
@@ -62,6 +62,8 @@ def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member
     found = [(a, u) for a, u in people_on_job(job) if u.user_id == user_id]
     if not found:
         policy.require(policy.decide_role_setter(caller, ctx.facts))
+        if store.get_user(job.tenant_id, user_id) is None:  # names nobody of this tenant
+            raise NotFound(f"user {user_id} not found")
         raise invalid("user_id", f"user {user_id} cannot reach this job, so cannot have a role on it")
     account, target = found[0]
     policy.require(policy.decide_on_role(caller, ctx.facts, target))

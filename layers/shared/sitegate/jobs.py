@@ -120,7 +120,7 @@ def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int,
     visible = [j for j in jobs if job_number_key(j.job_number).startswith(wanted_prefix)
                and wanted in (None, j.status) and _sees(caller, j, grants, sponsor)]
     if reach.scope is not policy.Scope.ACCOUNT:  # a short list of its own: page it by job number
-        after = (store.decode_cursor(cursor) or {}).get("after", "")
+        after = store.decode_position(cursor)
         visible = [j for j in visible if job_number_key(j.job_number) > after]
         more = len(visible) > limit
         visible = visible[:limit]

@@ -158,15 +158,27 @@ def update_user(caller: Caller, user_id: str, request: UserUpdate) -> UserOut:
     changes = request.model_dump(exclude_unset=True)
     if not changes:
         return UserOut.of(target)
+    # May the caller make this change at all? Asked first, so a refused caller learns nothing of the rules of shape.
+    policy.require(policy.decide_on_user(caller, "user.edit", target, account, level=changes.get("level"),
+                                         job_ids=changes.get("job_ids")))
     new = _phone_rule(_bumped(target, **changes))
     if "level" in changes or "job_ids" in changes or "can_create_guests" in changes:
         new = new.changed(job_ids=_checked_job_ids(account, target.job_ids, new.job_ids))
         _check_shape(account, new.level, new.job_ids, new.can_create_guests)
-    policy.require(policy.decide_on_user(caller, "user.edit", target, account, level=changes.get("level"),
-                                   job_ids=changes.get("job_ids")))
     creates = [history(new, caller, new.updated_at)] if new.level != target.level else []
     store.write(creates=creates, replaces=[store.Replace(store.user_item(new))])
     return UserOut.of(new)
+
+
+def _identity_follows_record(user: User) -> User:
+    """Set the Cognito identity to what the record says now (read again), so racing enables and
+    disables leave the two agreeing, and a repeat repairs any earlier split."""
+    now = store.get_user(user.tenant_id, user.user_id) or user
+    if now.status == UserStatus.ACTIVE.value:
+        userpool.enable(now.user_id)
+    elif now.status == UserStatus.DISABLED.value:
+        userpool.disable(now.user_id)
+    return now
 
 
 def disable_user(caller: Caller, user_id: str) -> UserOut:
@@ -174,13 +186,11 @@ def disable_user(caller: Caller, user_id: str) -> UserOut:
     policy.require(policy.decide_on_user(caller, "user.disable", target, account))
     if target.status == UserStatus.DELETED.value:
         raise Conflict("user is deleted")
-    new = target
     if target.status == UserStatus.ACTIVE.value:
         # The record first: access ends with it, on the very next request.
         new = _bumped(target, status=UserStatus.DISABLED.value)
         store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))])
-    userpool.disable(target.user_id)  # also on a repeat, so a retry after a Cognito failure completes
-    return UserOut.of(new)
+    return UserOut.of(_identity_follows_record(target))  # also on a repeat: a retry completes
 
 
 def enable_user(caller: Caller, user_id: str) -> UserOut:
@@ -188,12 +198,11 @@ def enable_user(caller: Caller, user_id: str) -> UserOut:
     policy.require(policy.decide_on_user(caller, "user.enable", target, account))
     if target.status == UserStatus.DELETED.value:
         raise Conflict("user is deleted")
-    if target.status == UserStatus.ACTIVE.value:
-        return UserOut.of(target)
-    userpool.enable(target.user_id)  # the identity first: an enabled identity alone grants nothing
-    new = _bumped(target, status=UserStatus.ACTIVE.value)
-    store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))])
-    return UserOut.of(new)
+    if target.status != UserStatus.ACTIVE.value:
+        userpool.enable(target.user_id)  # the identity first: an enabled identity alone grants nothing
+        new = _bumped(target, status=UserStatus.ACTIVE.value)
+        store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))])
+    return UserOut.of(_identity_follows_record(target))  # also on a repeat: repairs a split left by a race
 
 
 def reset_password(caller: Caller, user_id: str) -> UserOut:

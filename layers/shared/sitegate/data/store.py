@@ -575,6 +575,14 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return key
 
 
+def decode_position(cursor: str | None) -> str:
+    """A cursor of a list paged by our own position (`{"after": ...}`), not by a DynamoDB key."""
+    key = decode_cursor(cursor)
+    if key is not None and set(key) != {"after"}:
+        raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}])
+    return (key or {}).get("after", "")
+
+
 @dataclass(frozen=True)
 class Page(Generic[M]):
     items: list[M]

@@ -189,7 +189,21 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-AwareTime = Annotated[datetime, AfterValidator(_aware)]
+def _iso_text(value: Any) -> Any:
+    """Times and dates are ISO-8601 text: a bare number (a Unix timestamp) is refused, not guessed."""
+    if not isinstance(value, str):
+        raise ValueError("ISO-8601 text, e.g. 2026-11-23T09:00:00+13:00")
+    return value
+
+
+def _plain_date(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+AwareTime = Annotated[datetime, BeforeValidator(_iso_text, json_schema_input_type=str), AfterValidator(_aware)]
+PlainDate = Annotated[date_, BeforeValidator(_plain_date, json_schema_input_type=str)]
 
 
 class AccessGrant(Body):
@@ -213,12 +227,14 @@ def _decimal_amount(integer_digits: int, places: int) -> BeforeValidator:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ValueError("a decimal amount: a JSON number or a string like \"6.5\"")
         text = repr(value) if isinstance(value, float) else str(value).strip()
-        if not re.fullmatch(r"\d+(\.\d+)?", text):
+        found = re.fullmatch(r"(\d+)(?:\.(\d+))?", text)
+        if found is None:
             raise ValueError("a plain non-negative decimal amount, like 6.5")
-        amount = Decimal(text)
-        if amount != amount.quantize(step) or amount >= Decimal(10) ** integer_digits:
+        # Digits are counted on the text: Decimal's context cannot quantize past 28 digits.
+        whole, fraction = found.group(1).lstrip("0"), (found.group(2) or "").rstrip("0")
+        if len(whole) > integer_digits or len(fraction) > places:
             raise ValueError(f"at most {integer_digits} digits before the point and {places} after")
-        return str(amount.quantize(step))
+        return str(Decimal(text).quantize(step))
 
     return BeforeValidator(parse, json_schema_input_type=float | str)
 
@@ -256,7 +272,7 @@ class RecordCreate(Body):
     records answer it as a string with two decimals (`7.5` -> `"7.50"`)."""
 
     type: Literal["time", "equipment"]
-    date: date_
+    date: PlainDate
     hours: Hours
     equipment: str | None = Field(default=None, min_length=1, max_length=200)
     note: str | None = Field(default=None, max_length=1000)

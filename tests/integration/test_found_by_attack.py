@@ -1,0 +1,165 @@
+"""Defects found by attacking the running stack as an outsider would, each kept fixed here."""
+
+import base64
+import json
+import os
+import uuid
+
+import boto3
+import pytest
+
+from sitegate.data import userpool
+from tests.integration.conftest import call
+from tests.integration.test_job_access import JOB, NO_KEY, _account, _grant, _job, _ok, _ticket, _user
+
+
+def _fields(reply) -> list[str]:
+    return [e["field"] for e in reply.body["errors"]]
+
+
+def _identity_enabled(user_id: str) -> bool:
+    pool = boto3.client("cognito-idp").admin_get_user(UserPoolId=os.environ["USER_POOL_ID"], Username=user_id)
+    return bool(pool["Enabled"])
+
+
+@pytest.mark.parametrize("quantity", ["9999999999999999999999999999", 99999999999999999999999999999999])
+def test_a_quantity_past_decimal_precision_is_422_and_creates_nothing(super_admin, quantity):
+    # Given
+    job_id = _job(super_admin)
+    # When
+    reply = _ticket(super_admin, job_id, quantity=quantity)
+    # Then
+    assert reply.status == 422, reply.body
+    assert _fields(reply) == ["quantity"]
+    assert _ok(call(JOB, "get_job_tickets.json", super_admin, path={"job_id": job_id}))["items"] == []
+
+
+def test_hours_past_decimal_precision_is_422_naming_hours(super_admin):
+    # Given
+    job_id = _job(super_admin)
+    # When
+    reply = call(JOB, "post_job_records.json", super_admin, path={"job_id": job_id}, headers=NO_KEY,
+                 body={"type": "time", "date": "2026-11-20", "hours": "9" * 40})
+    # Then
+    assert reply.status == 422, reply.body
+    assert _fields(reply) == ["hours"]
+
+
+@pytest.mark.parametrize("eta", [0, 1700000000])
+def test_a_unix_timestamp_is_not_taken_for_a_time(super_admin, eta):
+    # Given
+    job_id = _job(super_admin)
+    # When
+    reply = _ticket(super_admin, job_id, eta=eta)
+    # Then
+    assert reply.status == 422, reply.body
+    assert _fields(reply) == ["eta"]
+
+
+def test_a_record_date_is_a_plain_date(super_admin):
+    # Given
+    job_id = _job(super_admin)
+    # When
+    reply = call(JOB, "post_job_records.json", super_admin, path={"job_id": job_id}, headers=NO_KEY,
+                 body={"type": "time", "date": "2026-11-20T00:00:00+00:00", "hours": "7.5"})
+    # Then
+    assert reply.status == 422, reply.body
+    assert _fields(reply) == ["date"]
+
+
+def test_enable_repairs_an_identity_left_disabled_by_a_race(super_admin):
+    # Given: a user whose record is active but whose identity a racing disable left disabled
+    user = _user(super_admin, "view_user")
+    userpool.disable(user.user_id)
+    # When
+    reply = call("user_levels", "post_user_enable.json", super_admin, path={"user_id": user.user_id})
+    # Then
+    assert reply.status == 200, reply.body
+    assert reply.body["status"] == "active"
+    assert _identity_enabled(user.user_id)
+
+
+def test_disable_leaves_record_and_identity_agreeing(super_admin):
+    # Given
+    user = _user(super_admin, "view_user")
+    # When
+    reply = call("user_levels", "post_user_disable.json", super_admin, path={"user_id": user.user_id})
+    # Then
+    assert reply.body["status"] == "disabled"
+    assert not _identity_enabled(user.user_id)
+
+
+def _customer_entries(admin, job_id: str) -> list[str]:
+    return [e["account_id"] for e in _ok(call(JOB, "get_job_access.json", admin, path={"job_id": job_id}))["customers"]]
+
+
+def _archive(admin, job_id: str) -> None:
+    _ok(call(JOB, "post_job_archive.json", admin, path={"job_id": job_id}))
+
+
+def test_dropping_a_customer_code_leaves_an_archived_jobs_access_list_alone(super_admin):
+    # Given: a customer connected by its code to a job that is then archived
+    code = f"C{uuid.uuid4().hex[:6]}"
+    customer, _ = _account(super_admin, "customer")
+    _ok(call("user_levels", "patch_account.json", super_admin, path={"account_id": customer["account_id"]},
+             body={"customer_codes": [code]}))
+    job_id = _job(super_admin, customer_code=code)
+    _archive(super_admin, job_id)
+    # When
+    reply = call("user_levels", "patch_account.json", super_admin, path={"account_id": customer["account_id"]},
+                 body={"customer_codes": []})
+    # Then: the account changed, the archived job's list did not
+    assert reply.status == 200, reply.body
+    assert _customer_entries(super_admin, job_id) == [customer["account_id"]]
+
+
+def test_adding_a_customer_code_does_not_connect_an_archived_job(super_admin):
+    # Given
+    code = f"Z{uuid.uuid4().hex[:6]}"
+    customer, _ = _account(super_admin, "customer")
+    job_id = _job(super_admin, customer_code=code)
+    _archive(super_admin, job_id)
+    # When
+    reply = call("user_levels", "patch_account.json", super_admin, path={"account_id": customer["account_id"]},
+                 body={"customer_codes": [code]})
+    # Then
+    assert reply.status == 200, reply.body
+    assert _customer_entries(super_admin, job_id) == []
+
+
+@pytest.mark.parametrize("user_id", ["0" * 32, "x" * 200])
+def test_a_role_for_a_user_that_does_not_exist_is_404(super_admin, user_id):
+    # Given
+    job_id = _job(super_admin)
+    # When
+    reply = call(JOB, "put_job_member.json", super_admin, path={"job_id": job_id, "user_id": user_id},
+                 body={"role": "member"})
+    # Then
+    assert reply.status == 404, reply.body
+
+
+def test_a_manager_changing_levels_is_refused_before_its_input_is_judged(super_admin):
+    # Given: a customer manager (no user.edit) asking to become an administrator
+    job_id = _job(super_admin)
+    customer, administrator = _account(super_admin, "customer")
+    _ok(_grant(super_admin, job_id, customer["account_id"]), 201)
+    manager = _user(administrator, "manager", job_ids=[job_id], can_create_guests=True)
+    # When
+    reply = call("user_levels", "patch_user.json", manager, path={"user_id": manager.user_id},
+                 body={"level": "administrator"})
+    # Then: 403, not a 422 about job_ids that would teach it the rules
+    assert reply.status == 403, reply.body
+
+
+def test_a_job_list_cursor_of_another_shape_is_422(super_admin):
+    # Given: a customer's basic user (its list pages by job number) with a hand-made cursor
+    job_id = _job(super_admin)
+    customer, administrator = _account(super_admin, "customer")
+    _ok(_grant(super_admin, job_id, customer["account_id"]), 201)
+    basic = _user(administrator, "basic", job_ids=[job_id])
+    cursor = base64.urlsafe_b64encode(json.dumps({"GSI1PK": f"T#{super_admin.tenant_id}#USERS"}).encode()).decode()
+    # When
+    reply = call(JOB, "get_jobs.json", basic, query={"cursor": cursor})
+    # Then
+    assert reply.status == 422, reply.body
+    assert _fields(reply) == ["cursor"]
