@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sitegate import clock, customer_codes, ids, policy
 from sitegate.data import store, userpool
-from sitegate.errors import Conflict, InvalidInput
+from sitegate.errors import Conflict, invalid
 from sitegate.models.requests import AccountCreate, AccountUpdate
 from sitegate.models.responses import AccountOut, AccountPage
 from sitegate.models.stored import Account, AccountKind, AccountStatus
@@ -15,8 +15,7 @@ from sitegate.users import new_account_admin, visible_account
 
 def _codes_only_for_customers(kind: str, codes: list[str]) -> None:
     if codes and kind != AccountKind.CUSTOMER.value:
-        raise InvalidInput("invalid input: customer_codes",
-                           errors=[{"field": "customer_codes", "message": "only customer accounts carry customer codes"}])
+        raise invalid("customer_codes", "only customer accounts carry customer codes")
 
 
 def _code_marker(account: Account, code: str) -> store.Create:

@@ -9,7 +9,7 @@ from sitegate.data import store
 from sitegate.errors import NotFound, invalid
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.responses import Member, MemberList
-from sitegate.models.stored import Account, AccountKind, Job, ProjectRole, User
+from sitegate.models.stored import Account, AccountKind, Job, JobGrant, ProjectRole, User
 from sitegate.policy import Caller, JobFacts
 
 COMPANY_TYPE = {AccountKind.OWNER.value: "gc", AccountKind.TRADE_CONTRACTOR.value: "trade",
@@ -32,12 +32,29 @@ def people_on_job(job: Job) -> list[tuple[Account, User]]:
     people = []
     for account in listed:
         grant = grants.get(account.account_id)
-        sponsor_id = (grant.sponsor_account_id if grant else None) or account.sponsor_account_id
+        sponsor_id = _sponsor_id(account, grant)
         facts = JobFacts(job.job_id, grant, sponsor=accounts.get(sponsor_id or ""),
                          sponsor_grant=grants.get(sponsor_id or ""))
         people += [(account, user) for user in store.active_users_of_account(job.tenant_id, account.account_id)
                    if policy.decide_directory_member(Caller(user, account), facts)]
     return people
+
+
+def _sponsor_id(account: Account, grant: JobGrant | None) -> str | None:
+    """A guest contractor's sponsor: the one recorded on its entry, else the account's own."""
+    if account.kind != AccountKind.GUEST_CONTRACTOR.value:
+        return None
+    return (grant.sponsor_account_id if grant else None) or account.sponsor_account_id
+
+
+def _reaches(job: Job, user: User, account: Account) -> bool:
+    """Does this one person reach the job? The directory's rule, read for one person only:
+    its account's entry (and a guest's sponsor), not the whole directory."""
+    grant = store.get_grant(job.tenant_id, job.job_id, account.account_id)
+    sponsor_id = _sponsor_id(account, grant)
+    sponsor, sponsor_grant = store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id) if sponsor_id else (None, None)
+    facts = JobFacts(job.job_id, grant, sponsor=sponsor, sponsor_grant=sponsor_grant)
+    return bool(policy.decide_directory_member(Caller(user, account), facts))
 
 
 def _member(account: Account, user: User, role: str, contacts: bool) -> Member:
@@ -59,13 +76,17 @@ def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member
     """Promote or demote a person who can reach the job, without re-entering their details.
     Anyone else is 422 (to role setters; others learn nothing of who is on the directory)."""
     job = ctx.job
-    found = [(a, u) for a, u in people_on_job(job) if u.user_id == user_id]
-    if not found:
+    if user_id == caller.user.user_id:  # oneself: already read with the request
+        target, account = caller.user, caller.account
+        reaches = bool(policy.decide_directory_member(caller, ctx.facts))
+    else:
+        target, account = store.get_user_and_account(job.tenant_id, user_id)
+        reaches = target is not None and account is not None and _reaches(job, target, account)
+    if target is None or account is None or not reaches:
         policy.require(policy.decide_role_setter(caller, ctx.facts))
-        if store.get_user(job.tenant_id, user_id) is None:  # names nobody of this tenant
+        if target is None:  # names nobody of this tenant
             raise NotFound(f"user {user_id} not found")
         raise invalid("user_id", f"user {user_id} cannot reach this job, so cannot have a role on it")
-    account, target = found[0]
     policy.require(policy.decide_on_role(caller, ctx.facts, target))
     writable(job)
     if role == NOT_ON_JOBSITE:

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupp
 from pydantic import BaseModel
 
 from sitegate.data import store
-from sitegate.errors import Conflict, Forbidden, InvalidInput, SiteGateError, Unauthorized
+from sitegate.errors import Conflict, Forbidden, SiteGateError, Unauthorized, invalid
 from sitegate.jobs import JobContext, job_context
 from sitegate.models.stored import Account, User
 from sitegate.policy import Caller, require, standing
@@ -141,8 +141,7 @@ def idempotent_create(
     if not key:
         return create(None).model_dump(mode="json"), 201
     if not IDEMPOTENCY_KEY.fullmatch(key):
-        raise InvalidInput("invalid input: Idempotency-Key", errors=[
-            {"field": "Idempotency-Key", "message": "1 to 200 characters: letters, digits and - _ . :"}])
+        raise invalid("Idempotency-Key", "1 to 200 characters: letters, digits and - _ . :")
     tenant_id = caller.user.tenant_id
     scope = f"{caller.user.user_id}#{scope}"
     request_hash = _request_hash(body)

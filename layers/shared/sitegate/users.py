@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from sitegate import clock, ids, policy
 from sitegate.data import store, userpool
-from sitegate.errors import Conflict, InvalidInput, NotFound, invalid
+from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.models.requests import MeUpdate, NotificationPreferencesUpdate, UserCreate, UserUpdate
 from sitegate.models.responses import NotificationPreferencesOut, UserOut, UserPage
 from sitegate.models.stored import Account, AccountKind, AccountStatus, NotificationPreferences, User, UserHistory, UserStatus
 from sitegate.policy import Caller
-
-
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"invalid input: {field}", errors=[{"field": field, "message": message}])
 
 
 def _check_shape(account: Account, level: str, job_ids: list[str], can_create_guests: bool) -> None:
@@ -24,15 +20,15 @@ def _check_shape(account: Account, level: str, job_ids: list[str], can_create_gu
     family = "staff" if account.kind == AccountKind.OWNER.value else "account"
     levels = policy.STAFF_LEVELS if family == "staff" else policy.ACCOUNT_LEVELS
     if level not in levels:
-        raise _invalid("level", f"{account.kind} account users take one of: {', '.join(levels)}")
+        raise invalid("level", f"{account.kind} account users take one of: {', '.join(levels)}")
     if level == "basic" and len(job_ids) != 1:
-        raise _invalid("job_ids", "a basic user is assigned to exactly one job")
+        raise invalid("job_ids", "a basic user is assigned to exactly one job")
     if level == "manager" and not job_ids:
-        raise _invalid("job_ids", "a manager is assigned to one or more jobs")
+        raise invalid("job_ids", "a manager is assigned to one or more jobs")
     if level == "administrator" and job_ids:
-        raise _invalid("job_ids", "an administrator sees every job of its account; do not assign jobs")
+        raise invalid("job_ids", "an administrator sees every job of its account; do not assign jobs")
     if can_create_guests and level != "manager":
-        raise _invalid("can_create_guests", "only managers carry can_create_guests")
+        raise invalid("can_create_guests", "only managers carry can_create_guests")
 
 
 def history(user: User, by: Caller, at: str) -> store.Create:
@@ -75,7 +71,6 @@ def check_job_ids(account: Account, job_ids: list[str]) -> None:
     missing = sorted(set(job_ids) - known)
     if missing:
         raise invalid("job_ids", f"not a job of this account: {', '.join(missing)}")
-
 
 
 def _checked_job_ids(account: Account, before: list[str], after: list[str]) -> list[str]:
@@ -247,7 +242,7 @@ def update_me(caller: Caller, request: MeUpdate) -> UserOut:
 def set_notification_preferences(caller: Caller, request: NotificationPreferencesUpdate) -> NotificationPreferencesOut:
     me = caller.user
     if request.sms and not me.phone:
-        raise _invalid("sms", "SMS needs a phone number on the user; set it first")
+        raise invalid("sms", "SMS needs a phone number on the user; set it first")
     new = _bumped(me, notifications=NotificationPreferences(email=request.email, sms=request.sms))
     store.write(replaces=[store.Replace(store.user_item(new))])
     return NotificationPreferencesOut(email=request.email, sms=request.sms)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from sitegate import clock, keys
 from sitegate.data.aws import dynamodb_client, table
-from sitegate.errors import Conflict, InvalidInput, NotFound
+from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.models.stored import (
     Account,
     Job,
@@ -521,8 +521,7 @@ def write(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Re
     if not operations:
         return
     if len(operations) > TRANSACTION_ITEMS:
-        raise InvalidInput("invalid input: the change is too large to make at once",
-                           errors=[{"field": "body", "message": f"changes more than {TRANSACTION_ITEMS} items"}])
+        raise invalid("body", f"the change is too large to make at once: more than {TRANSACTION_ITEMS} items")
     transact = [_transact_item(name, op) for op in operations]
     for attempt in range(_CONFLICT_RETRIES + 1):
         try:
@@ -531,8 +530,7 @@ def write(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Re
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
             if code == "ValidationException" and "size" in exc.response["Error"].get("Message", "").lower():
-                raise InvalidInput("invalid input: too large to store",
-                                   errors=[{"field": "body", "message": "the item would exceed 400 KB"}]) from exc
+                raise invalid("body", "too large to store: the item would exceed 400 KB") from exc
             if code != "TransactionCanceledException":
                 raise
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
@@ -569,9 +567,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
-        raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "not a cursor from this API"}]) from exc
+        raise invalid("cursor", "not a cursor from this API") from exc
     if not isinstance(key, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in key.items()):
-        raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "not a cursor from this API"}])
+        raise invalid("cursor", "not a cursor from this API")
     return key
 
 
@@ -579,7 +577,7 @@ def decode_position(cursor: str | None) -> str:
     """A cursor of a list paged by our own position (`{"after": ...}`), not by a DynamoDB key."""
     key = decode_cursor(cursor)
     if key is not None and set(key) != {"after"}:
-        raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}])
+        raise invalid("cursor", "cursor of another list")
     return (key or {}).get("after", "")
 
 
@@ -603,13 +601,13 @@ def _query_items(partition: str, *, index: str | None = None, sort_prefix: str |
         # A cursor is the last key of this list's page: the table key, plus the index key when paging an index.
         wanted = {"PK", "SK"} | ({pk, sk} if index is not None else set())
         if start.get(pk) != partition or set(start) != wanted:
-            raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}])
+            raise invalid("cursor", "cursor of another list")
         kwargs["ExclusiveStartKey"] = start
     try:
         response = table().query(**kwargs)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ValidationException":
-            raise InvalidInput("invalid cursor", errors=[{"field": "cursor", "message": "cursor of another list"}]) from exc
+            raise invalid("cursor", "cursor of another list") from exc
         raise
     return response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey"))
 
