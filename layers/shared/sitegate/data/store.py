@@ -220,10 +220,10 @@ def delete_job(job: Job, users: Sequence[User] = ()) -> None:
     """Delete a job, its number marker, its access list and its project roles, and rewrite `users`
     (given without the job in `job_ids`). Users go first and the job item in the last transaction,
     so a failure part-way leaves the job to delete again."""
-    entries = job_access_list(job)
-    removes = [remove_grant(e) for e in entries]
+    # The job and its number first in the list: chunks are written from the end, so they go last.
+    removes = [Remove(keys.job(job.tenant_id, job.job_id)), Remove(keys.job_number(job.tenant_id, job.job_number))]
+    removes += [remove_grant(e) for e in job_access_list(job)]
     removes += [Remove(keys.project_role(r.tenant_id, r.job_id, r.user_id)) for r in job_roles(job)]
-    removes += [Remove(keys.job_number(job.tenant_id, job.job_number)), Remove(keys.job(job.tenant_id, job.job_id))]
     replaces = [Replace(user_item(u)) for u in users]
     for start in range(0, len(replaces), TRANSACTION_ITEMS):
         write(replaces=replaces[start:start + TRANSACTION_ITEMS])
