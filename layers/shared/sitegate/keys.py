@@ -25,9 +25,17 @@ def _t(tenant_id: str) -> str:
     return f"T#{tenant_id}"
 
 
-# --- tenant
+# --- tenant: listed on the platform's own partition (GSI1), for jobs that run per tenant (billing, relay)
 def tenant(tenant_id: str) -> dict[str, str]:
     return {"PK": f"{_t(tenant_id)}#TENANT", "SK": "TENANT"}
+
+
+def tenants_list() -> str:
+    return f"{_t(PLATFORM_TENANT)}#TENANTS"
+
+
+def tenant_gsi1(tenant_id: str) -> dict[str, str]:
+    return {"GSI1PK": tenants_list(), "GSI1SK": tenant_id}
 
 
 # --- accounts: listed per tenant by kind then name (GSI1)
@@ -201,3 +209,15 @@ def project_role(tenant_id: str, job_id: str, user_id: str) -> dict[str, str]:
 # --- idempotency: the first response to an Idempotency-Key, written with the create
 def idempotency(tenant_id: str, scope: str, key: str) -> dict[str, str]:
     return {"PK": f"{_t(tenant_id)}#IDEMPOTENCY#{scope}#{key}", "SK": "IDEMPOTENCY"}
+
+
+# --- domain events: the outbox, written with the change that raised them, emptied once published
+OUTBOX_PREFIX = "EVENT#"
+
+
+def outbox(tenant_id: str) -> str:
+    return f"{_t(tenant_id)}#OUTBOX"
+
+
+def outbox_event(tenant_id: str, occurred_at: str, event_id: str) -> dict[str, str]:
+    return {"PK": outbox(tenant_id), "SK": f"{OUTBOX_PREFIX}{occurred_at}#{event_id}"}

@@ -49,7 +49,7 @@ def _model(cls: type[M], item: dict[str, Any] | None) -> M | None:
 
 
 def tenant_item(tenant: Tenant) -> dict[str, Any]:
-    return _item(tenant, keys.tenant(tenant.tenant_id))
+    return _item(tenant, keys.tenant(tenant.tenant_id), keys.tenant_gsi1(tenant.tenant_id))
 
 
 def account_item(account: Account) -> dict[str, Any]:
@@ -237,6 +237,11 @@ def get_item(cls: type[M], key: dict[str, str]) -> M | None:
 
 def get_tenant(tenant_id: str) -> Tenant | None:
     return _model(Tenant, table().get_item(Key=keys.tenant(tenant_id)).get("Item"))
+
+
+def tenants_page(limit: int, cursor: str | None) -> Page[Tenant]:
+    """Every tenant, by id: GSI1 `T#platform#TENANTS` (jobs that run per tenant page through it)."""
+    return query_page(Tenant, keys.tenants_list(), index="GSI1", limit=limit, cursor=cursor)
 
 
 def get_user(tenant_id: str, user_id: str) -> User | None:
