@@ -136,6 +136,8 @@ class Gateway:
             **{("GET", path): self.swagger_file for path in SWAGGER_FILES},
         }
         self._openapi: str | None = None
+        self._sent_at: dict[str, str] = {}  # outbox message -> when the local stack first saw it sent
+        self._outbox_lock = threading.Lock()
         self._openapi_lock = threading.Lock()
 
     # ------------------------------------------------------------------ WSGI
@@ -258,14 +260,33 @@ class Gateway:
         from moto.ses.models import ses_backends
         from moto.sns.models import sns_backends
 
+        seen = self.stamp_outbox()
         items = []
         for message in ses_backends[ACCOUNT_ID][REGION].sent_messages:
             for to in (getattr(message, "destinations", {}) or {}).get("ToAddresses", []):
                 items.append({"channel": "email", "to": to, "subject": getattr(message, "subject", ""),
-                              "body": getattr(message, "body", ""), "sent_at": None})
-        for phone, text in sns_backends[ACCOUNT_ID][REGION].sms_messages.values():
-            items.append({"channel": "sms", "to": phone, "subject": None, "body": text, "sent_at": None})
+                              "body": getattr(message, "body", ""), "sent_at": seen.get(f"email:{message.id}")})
+        for message_id, (phone, text) in list(sns_backends[ACCOUNT_ID][REGION].sms_messages.items()):
+            items.append({"channel": "sms", "to": phone, "subject": None, "body": text,
+                          "sent_at": seen.get(f"sms:{message_id}")})
+        items.sort(key=lambda item: item["sent_at"] or "")
         return _json_response(200, {"items": items})
+
+    def stamp_outbox(self) -> dict[str, str]:
+        """When each message was sent: moto keeps no time, so the local stack stamps each one, with the
+        clock every function sees, the first time it looks (after every batch the poller delivers)."""
+        from moto.ses.models import ses_backends
+        from moto.sns.models import sns_backends
+
+        from sitegate import clock
+
+        with self._outbox_lock:
+            now = clock.now_iso()
+            for message in list(ses_backends[ACCOUNT_ID][REGION].sent_messages):
+                self._sent_at.setdefault(f"email:{message.id}", now)
+            for message_id in list(sns_backends[ACCOUNT_ID][REGION].sms_messages):
+                self._sent_at.setdefault(f"sms:{message_id}", now)
+            return dict(self._sent_at)
 
     def local_billing_run(self, request: Request) -> Response:
         body = request.get_json(force=True, silent=True) or {}

@@ -77,38 +77,66 @@ def build(endpoint: str, instances: int) -> Any:
     return Gateway(resources, endpoint, instances)
 
 
+# Locally a failed record comes back after this many seconds rather than the queue's visibility timeout
+# (180 s), so retries and the redrive to the dead-letter queue show in seconds; moto's SQS applies the
+# template's RedrivePolicy (maxReceiveCount) on receive, as SQS does.
+LOCAL_RETRY_SECONDS = int(os.environ.get("LOCAL_RETRY_SECONDS", "2"))
+RELAY_EVERY_SECONDS = 30  # the deployed schedule is rate(5 minutes)
+
+
+def drain_once(sqs: Any, queue_url: str, queue_arn: str, invoke: Any, retry_after: int = LOCAL_RETRY_SECONDS,
+               wait_seconds: int = 1) -> tuple[int, int]:
+    """One receive of the notifications queue into its function, as Lambda's SQS event source
+    mapping does it: a batch of up to 10, the records the function reports as failed (or the whole
+    batch if it crashed) left on the queue to come back after `retry_after` seconds, the rest deleted.
+    Returns (succeeded, failed)."""
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+                                   AttributeNames=["All"]).get("Messages", [])
+    if not messages:
+        return 0, 0
+    records = [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": sqs.meta.region_name,
+    } for m in messages]
+    try:
+        result = invoke({"Records": records}) or {}
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+    except Exception:
+        logging.exception("notifications function failed; the batch will be redelivered")
+        failed = {m["MessageId"] for m in messages}
+    for m in messages:
+        if m["MessageId"] in failed:
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"],
+                                          VisibilityTimeout=retry_after)
+        else:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    return len(messages) - len(failed), len(failed)
+
+
 def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
-    """Feed the notifications queue to its function, as Lambda's SQS event source
-    mapping would: batches of up to 10, failed items left for redelivery."""
+    """Feed the notifications queue to its function (`drain_once`, over and over) and run the outbox
+    relay every RELAY_EVERY_SECONDS, as the deployed event-source mapping and schedule would."""
+    import time
+
     from local.gateway import REGION
 
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = gateway.resources.queue_url
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    next_relay = time.monotonic() + RELAY_EVERY_SECONDS
     while not stop.is_set():
         try:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                           AttributeNames=["All"]).get("Messages", [])
+            drain_once(sqs, queue_url, queue_arn, lambda event: gateway.invoke("NotificationsFunction", event))
+            gateway.stamp_outbox()
+            if time.monotonic() >= next_relay:
+                next_relay = time.monotonic() + RELAY_EVERY_SECONDS
+                gateway.invoke("NotificationsFunction", {"action": "relay_outbox"})
         except Exception:  # the services are shutting down
             if stop.is_set():
                 return
-            raise
-        if not messages:
-            continue
-        records = [{
-            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-            "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-            "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": REGION,
-        } for m in messages]
-        try:
-            result = gateway.invoke("NotificationsFunction", {"Records": records}) or {}
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-        except Exception:
-            logging.exception("notifications function failed; the batch will be redelivered")
-            continue
-        for m in messages:
-            if m["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+            logging.exception("local poller: retrying")
+            time.sleep(1)
 
 
 def main() -> None:

@@ -1,33 +1,89 @@
-"""notifications: consumes the domain-event queue (SNS -> SQS, raw delivery).
+"""notifications: jobsite alerts (HTTP), the domain-event queue (SQS: email and SMS, exactly once
+per person and channel), and the scheduled relay of events left in the outbox.
 
-No domain event is published yet; an event type without a handler fails its
-record, so SQS retries it and then parks it in the dead-letter queue: nothing
-is dropped silently while handlers arrive with their issues.
+One handler, three kinds of invocation: an SQS batch (`Records`), the scheduler's relay event
+(`{"action": "relay_outbox"}`), or an HTTP API request.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
+from sitegate import alerts, notifications
+from sitegate.http import build_resolver, current_caller_on_job, idempotent_create
 from sitegate.models.events import DomainEvent
+from sitegate.models.requests import AlertCreate
+from sitegate.models.responses import AckOut, AlertOut, AlertPage
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
+app = build_resolver()
+# Every record failing is still a partial response (all items listed), not an error of the whole invocation.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-HANDLERS: dict[str, Any] = {}
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+RELAY = "relay_outbox"
+
+
+# ---------------------------------------------------------------- jobsite alerts
+@app.post("/jobs/<job_id>/alerts")
+def send_alert(job_id: str, body: Annotated[AlertCreate, Body()]) -> tuple[dict[str, Any], int]:
+    caller, ctx = current_caller_on_job(app, job_id)
+    reply, _ = idempotent_create(app, caller, f"POST /jobs/{job_id}/alerts", body,
+                                 lambda once: alerts.send_alert(caller, ctx, body, once))
+    return reply, 202
+
+
+@app.get("/jobs/<job_id>/alerts")
+def list_alerts(job_id: str, limit: Limit = 50, cursor: Cursor = None) -> AlertPage:
+    return alerts.list_alerts(*current_caller_on_job(app, job_id), limit, cursor)
+
+
+@app.get("/jobs/<job_id>/alerts/<alert_id>")
+def get_alert(job_id: str, alert_id: str) -> AlertOut:
+    return alerts.get_alert(*current_caller_on_job(app, job_id), alert_id)
+
+
+@app.post("/jobs/<job_id>/alerts/<alert_id>/ack")
+def acknowledge(job_id: str, alert_id: str) -> AckOut:
+    return alerts.acknowledge(*current_caller_on_job(app, job_id), alert_id)
+
+
+# ---------------------------------------------------------------- the domain-event queue
+class PoisonMessage(Exception):
+    """Not a domain event we know (bad JSON, unknown kind, data not fitting its kind): no retry can
+    fix it, but it fails like any other record, so SQS parks it in the dead-letter queue."""
 
 
 def handle_record(record: SQSRecord) -> None:
-    event = DomainEvent.model_validate_json(record.body)
-    handler = HANDLERS.get(event.type)
-    if handler is None:
-        raise LookupError(f"no handler for domain event {event.type!r}")
-    handler(event)
+    try:
+        event = DomainEvent.model_validate_json(record.body)
+    except ValidationError as exc:
+        logger.error("poison message: not a domain event we know; it goes to the dead-letter queue after its "
+                     "receives", extra={"message_id": record.message_id, "receive_count":
+                                        record.attributes.approximate_receive_count, "errors": exc.errors()[:3]})
+        raise PoisonMessage(record.message_id) from exc
+    notifications.deliver(event)
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _sqs_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return _sqs_batch(event, context)
+    if event.get("action") == RELAY:
+        relayed = notifications.relay_outboxes()
+        logger.info("outbox relay run", extra={"relayed": relayed})
+        return {"relayed": relayed}
+    if "requestContext" in event:
+        return app.resolve(event, context)
+    raise ValueError(f"not an event this function takes: {sorted(event)[:5]}")

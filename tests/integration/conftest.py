@@ -32,7 +32,7 @@ def handler(function: str) -> Any:
 
 def _clear_process_caches() -> None:
     """Clients and settings are made once per process; each test gets fresh ones."""
-    for cached in (get_settings, aws.table, aws.cognito, aws.sns):
+    for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses):
         cached.cache_clear()
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sitegate import clock, policy
-from sitegate.data import store
+from sitegate.data import events, store
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.jobs import JobContext, writable
+from sitegate.models.events import AccessGranted
 from sitegate.models.requests import AccessGrant
 from sitegate.models.responses import AccessEntry, AccessList
 from sitegate.models.stored import Account, AccountKind, AccountStatus, JobGrant
@@ -74,7 +75,12 @@ def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
     expired = entry is not None and entry.expires_at is not None and datetime.fromisoformat(entry.expires_at) <= clock.now()
     put = store.ReplaceExpired(store.grant_item(grant), clock.now_iso(), conflict) if expired else store.Create(
         store.grant_item(grant), conflict)
-    store.create_once([put], out, idempotency)
+    # Its administrators hear of it (notifications): the event is written with the entry, published after.
+    event = events.new_event("access.granted", job.tenant_id, AccessGranted(
+        job_id=job.job_id, job_name=job.name, account_id=account.account_id, account_name=account.name,
+        granted_by=caller.user.user_id))
+    store.create_once([put, events.outbox_entry(event)], out, idempotency)
+    events.publish([event])
     return out
 
 

@@ -221,3 +221,17 @@ def outbox(tenant_id: str) -> str:
 
 def outbox_event(tenant_id: str, occurred_at: str, event_id: str) -> dict[str, str]:
     return {"PK": outbox(tenant_id), "SK": f"{OUTBOX_PREFIX}{occurred_at}#{event_id}"}
+
+
+# --- notifications: jobsite alerts in the job's partition (newest first by their time-ordered id),
+# and one "sent" marker per (event, person, channel) so a redelivered event never reaches anyone twice
+ALERT_PREFIX = "ALERT#"  # sort-key prefix of the alerts in a job's partition
+
+
+def alert(tenant_id: str, job_id: str, alert_id: str) -> dict[str, str]:
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{ALERT_PREFIX}{_id(alert_id)}"}
+
+
+def sent_marker(tenant_id: str, event_id: str, user_id: str, channel: str) -> dict[str, str]:
+    """Marker item: this event was sent (or is being sent) to this person on this channel."""
+    return {"PK": f"{_t(tenant_id)}#SENT#{event_id}", "SK": f"{user_id}#{channel}"}

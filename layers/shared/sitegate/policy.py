@@ -552,3 +552,49 @@ def decide_contacts(caller: Caller, job: JobFacts) -> Decision:
     if caller.account.kind == AccountKind.OWNER.value and job.project_role == "lead" and standing(caller):
         return _allow("contacts-gc-lead", "GC leads see contact details", Scope.ALL)
     return _deny("contacts-hidden", "contact details are shown to GC leads and staff with job.edit")
+
+
+# ------------------------------------------------------------ notifications: jobsite alerts
+# Who sends a job's alerts and sees their roll-call, and who acknowledges one (docs/DOMAIN.md
+# "Notifications and acknowledgments"). Columns: a GC lead (an owner-account user whose role on the
+# job is lead), staff with job.edit on the job, a recipient of the alert. "-" is no.
+ALERT_TABLE = """
+action       gc_lead job_edit recipient
+alert.send   yes     yes      -
+alert.view   yes     yes      -
+alert.ack    -       -        yes
+"""
+ALERT_ACTIONS = {row.split()[0]: dict(zip(("gc_lead", "job_edit", "recipient"), row.split()[1:], strict=True))
+                 for row in ALERT_TABLE.strip().splitlines()[1:]}
+
+
+def decide_on_alerts(caller: Caller, job: JobFacts, action: str, recipients: frozenset[str] = frozenset()) -> Decision:
+    """May `caller` do `action` (alert.send, alert.view, alert.ack) on the job's alerts? For
+    alert.ack, `recipients` are the user ids on the alert's roll-call."""
+    active = standing(caller)
+    if not active:
+        return active
+    cells = ALERT_ACTIONS.get(action)
+    if cells is None:
+        return _deny("alert-actions", f"no such alert action {action}")
+    if cells["job_edit"] == "yes" and decide(caller, "job.edit", job=job):
+        return _allow("alert-job-edit", f"staff with job.edit may {action}", Scope.ALL)
+    if (cells["gc_lead"] == "yes" and caller.account.kind == AccountKind.OWNER.value and job.project_role == "lead"
+            and decide(caller, "job.view", job=job)):
+        return _allow("alert-gc-lead", f"GC leads may {action}", Scope.ALL)
+    if cells["recipient"] == "yes" and caller.user.user_id in recipients and decide(caller, "job.view", job=job):
+        return _allow("alert-recipient", "each recipient acknowledges its own alert", Scope.SELF)
+    who = {"alert.ack": "recipients of the alert"}.get(action, "GC leads and staff with job.edit")
+    return _deny("alert-not-allowed", f"only {who} may {action}")
+
+
+def decide_alert_recipient(person: Caller, job: JobFacts) -> Decision:
+    """Does `person` receive the job's alerts? Everyone who can reach the job (the directory's
+    rule) with a role that receives alerts: lead, member, alerts_only; not not_on_jobsite."""
+    reach = decide_directory_member(person, job)
+    if not reach:
+        return reach
+    role = project_role_allows(job.project_role or "not_on_jobsite", "alerts.receive")
+    if not role:
+        return role
+    return _allow("alert-receives", f"{person.user.name} receives this job's alerts", Scope.ALL)

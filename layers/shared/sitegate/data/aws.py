@@ -35,3 +35,8 @@ def cognito() -> Any:
 @functools.cache
 def sns() -> Any:
     return boto3.client("sns", config=_CONFIG)
+
+
+@functools.cache
+def ses() -> Any:
+    return boto3.client("ses", config=_CONFIG)

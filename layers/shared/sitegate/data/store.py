@@ -21,6 +21,7 @@ from sitegate.data.aws import dynamodb_client, table
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.models.stored import (
     Account,
+    Alert,
     Job,
     JobGrant,
     JobRecord,
@@ -662,3 +663,137 @@ def count(partition: str, *, index: str | None = None, **equals: str) -> int:
 
 def _models(cls: type[M], items: Iterable[dict[str, Any]]) -> list[M]:
     return [cls.model_validate(item) for item in items]
+
+
+# ------------------------------------------------------------ notifications: named access patterns
+def get_users(tenant_id: str, user_ids: Sequence[str]) -> list[User]:
+    """Users by id, whatever their status, in BatchGetItem calls of 100: table keys `T#t#USER#u` / `USER`."""
+    found = _batch_get([keys.user(tenant_id, u) for u in user_ids])
+    users = (_pick(User, found, keys.user(tenant_id, u)) for u in dict.fromkeys(user_ids))
+    return [u for u in users if u is not None]
+
+
+def roles_on_job(tenant_id: str, job_id: str) -> list[ProjectRole]:
+    """The project roles set on a job, by job id: table partition `T#t#JOB#j`, sort prefix `ROLE#`."""
+    return query_all(ProjectRole, keys.job_partition(tenant_id, job_id), keys.ROLE_PREFIX)
+
+
+def accounts_on_job(tenant_id: str, job_id: str, account_ids: Sequence[str]) -> tuple[dict[str, Account],
+                                                                                      dict[str, JobGrant]]:
+    """Accounts and their entries on a job's access list, in one BatchGetItem (of 100 keys): table keys
+    `T#t#ACCOUNT#a` / `ACCOUNT` and `T#t#JOB#j` / `ACCESS#a`."""
+    wanted = list(dict.fromkeys(account_ids))
+    found = _batch_get([k for a in wanted for k in (keys.account(tenant_id, a), keys.job_grant(tenant_id, job_id, a))])
+    accounts = {a: _pick(Account, found, keys.account(tenant_id, a)) for a in wanted}
+    grants = {a: _pick(JobGrant, found, keys.job_grant(tenant_id, job_id, a)) for a in wanted}
+    return ({a: v for a, v in accounts.items() if v is not None}, {a: v for a, v in grants.items() if v is not None})
+
+
+def alert_item(alert: Alert) -> dict[str, Any]:
+    return _item(alert, keys.alert(alert.tenant_id, alert.job_id, alert.alert_id))
+
+
+def get_alert(tenant_id: str, job_id: str, alert_id: str) -> Alert | None:
+    """One alert of a job with its roll-call: table key `T#t#JOB#j` / `ALERT#{alert_id}`."""
+    return get_item(Alert, keys.alert(tenant_id, job_id, alert_id))
+
+
+def job_alerts_page(tenant_id: str, job_id: str, limit: int, cursor: str | None) -> Page[Alert]:
+    """A job's alerts, newest first: table partition `T#t#JOB#j`, sort prefix `ALERT#` (ids are time-ordered),
+    ScanIndexForward false."""
+    partition = keys.job_partition(tenant_id, job_id)
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("PK").eq(partition) & Key("SK").begins_with(
+        keys.ALERT_PREFIX), "Limit": limit, "ScanIndexForward": False, "ConsistentRead": True}
+    start = decode_cursor(cursor)
+    if start is not None:
+        if set(start) != {"PK", "SK"} or start["PK"] != partition or not start["SK"].startswith(keys.ALERT_PREFIX):
+            raise invalid("cursor", "cursor of another list")
+        kwargs["ExclusiveStartKey"] = start
+    response = table().query(**kwargs)
+    return Page(_models(Alert, response.get("Items", [])), encode_cursor(response.get("LastEvaluatedKey")))
+
+
+def acknowledge_alert(alert: Alert, user_id: str, at: str) -> str:
+    """Record a recipient's acknowledgment, keeping the first: one UpdateItem on the alert,
+    `SET acks.#u = if_not_exists(acks.#u, :at)`; returns the time that stands."""
+    try:
+        response = table().update_item(
+            Key=keys.alert(alert.tenant_id, alert.job_id, alert.alert_id),
+            UpdateExpression="SET acks.#u = if_not_exists(acks.#u, :at)",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={"#u": user_id}, ExpressionAttributeValues={":at": at},
+            ReturnValues="UPDATED_NEW")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise NotFound(f"alert {alert.alert_id} not found") from exc
+        raise
+    return str(response["Attributes"]["acks"][user_id])
+
+
+# Exactly once per (event, person, channel): a marker `T#t#SENT#{event_id}` / `{user_id}#{channel}` is
+# claimed ('pending') with a conditional write before sending, completed ('sent') after, and released
+# (deleted) when the send failed, so that a retry sends it then.
+SENT_TTL = timedelta(days=14)  # as long as the dead-letter queue keeps the event
+
+
+def _marker(tenant_id: str, event_id: str, target: tuple[str, str], state: str) -> dict[str, Any]:
+    user_id, channel = target
+    return {**keys.sent_marker(tenant_id, event_id, user_id, channel), "entity": "SentMarker", "state": state,
+            "at": clock.now_iso(), "ttl": int((clock.now() + SENT_TTL).timestamp())}
+
+
+def claim_sends(tenant_id: str, event_id: str, targets: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Claim each (user_id, channel) of an event: TransactWriteItems of up to 100 conditional puts
+    (`attribute_not_exists(PK)`). Returns the targets found claimed already, with their state
+    ('pending' or 'sent'); every other target is now claimed by this caller. A transaction cancelled
+    because some markers exist is written again without them (their old state comes back with the
+    cancellation), so a redelivered event costs one cancelled transaction per 100 targets."""
+    name = table().name
+    taken: dict[tuple[str, str], str] = {}
+    remaining = list(dict.fromkeys(targets))
+    for attempt in range(len(remaining) + _CONFLICT_RETRIES + 1):
+        chunk = remaining[:TRANSACTION_ITEMS]
+        if not chunk:
+            return taken
+        transact = [{"Put": {"TableName": name, "Item": _marker(tenant_id, event_id, t, "pending"),
+                             "ConditionExpression": "attribute_not_exists(PK)",
+                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for t in chunk]
+        try:
+            dynamodb_client().transact_write_items(TransactItems=transact)
+            remaining = remaining[len(chunk):]
+            continue
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+        for target, reason in zip(chunk, reasons, strict=False):
+            if reason.get("Code") == "ConditionalCheckFailed":
+                # An error's old item comes back in DynamoDB's own typed form ({"S": ...}): no resource parses it.
+                state = (reason.get("Item") or {}).get("state", {"S": "pending"})
+                taken[target] = str(state.get("S", "pending") if isinstance(state, dict) else state)
+        if not any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+            time.sleep(0.02 * 2 ** min(attempt, 5) + random.random() * 0.02)  # noqa: S311 - a concurrent claim: jitter
+        remaining = [t for t in remaining if t not in taken]
+    raise Conflict(f"could not claim the sends of event {event_id}: too many concurrent claims")
+
+
+def complete_sends(tenant_id: str, event_id: str, targets: Sequence[tuple[str, str]]) -> None:
+    """Mark claimed targets 'sent': BatchWriteItem puts of 25, retrying unprocessed items."""
+    name = table().name
+    puts = [{"PutRequest": {"Item": _marker(tenant_id, event_id, t, "sent")}} for t in dict.fromkeys(targets)]
+    for start in range(0, len(puts), 25):
+        pending: dict[str, Any] = {name: puts[start:start + 25]}
+        while pending:
+            pending = dynamodb_client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def release_send(tenant_id: str, event_id: str, target: tuple[str, str]) -> None:
+    """Give a claim back after a failed send, so the event's retry sends it: DeleteItem while 'pending'."""
+    user_id, channel = target
+    try:
+        table().delete_item(Key=keys.sent_marker(tenant_id, event_id, user_id, channel),
+                            ConditionExpression="#s = :pending", ExpressionAttributeNames={"#s": "state"},
+                            ExpressionAttributeValues={":pending": "pending"})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

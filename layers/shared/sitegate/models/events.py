@@ -59,7 +59,7 @@ EVENT_DATA: dict[str, type[EventData]] = {
     "invoice.issued": InvoiceIssued,
 }
 EventKind = Literal["delivery.requested", "delivery.approved", "delivery.rejected", "delivery.cancelled",
-                    "access.granted", "invoice.issued"]
+                    "access.granted", "invoice.issued", "alert.sent"]
 
 
 class DomainEvent(BaseModel):
@@ -79,3 +79,18 @@ class DomainEvent(BaseModel):
     def payload(self) -> Any:
         """The data as its kind's model (DeliveryEvent, AccessGranted or InvoiceIssued)."""
         return EVENT_DATA[self.type].model_validate(self.data)
+
+
+# ------------------------------------------------------------ notifications: jobsite alerts
+class AlertSent(EventData):
+    """alert.sent: a jobsite alert to deliver; its recipients are on the stored alert (the roll-call)."""
+
+    job_id: str
+    job_name: str
+    alert_id: str
+    message: str
+    sent_by: str  # user id
+    sender_name: str
+
+
+EVENT_DATA["alert.sent"] = AlertSent

@@ -276,3 +276,8 @@ class RecordCreate(Body):
     hours: Hours
     equipment: str | None = Field(default=None, min_length=1, max_length=200)
     note: str | None = Field(default=None, max_length=1000)
+
+
+# ------------------------------------------------------------ notifications: jobsite alerts
+class AlertCreate(Body):
+    message: str = Field(min_length=1, max_length=1000)

@@ -214,3 +214,46 @@ class Dashboard(Out):
     # Deliveries and job requests are not built yet: null until they are, never a made-up zero.
     pending_deliveries: int | None = None
     open_requests: int | None = None
+
+
+# ------------------------------------------------------------ notifications: jobsite alerts
+class AlertAccepted(Out):
+    alert_id: str
+    recipients: int  # people on the roll-call: everyone with a role on the job who receives alerts
+    unreachable: int  # of those, people whose preferences (or missing phone) leave no channel: they can still acknowledge
+
+
+class AlertRecipientOut(Out):
+    user_id: str
+    name: str
+    acknowledged_at: str | None
+
+
+class AlertOut(Out):
+    alert_id: str
+    message: str
+    sent_by: str
+    sender_name: str
+    sent_at: str
+    recipients: list[AlertRecipientOut]
+    acknowledged: int
+
+
+class AlertSummary(Out):
+    alert_id: str
+    message: str
+    sent_by: str
+    sender_name: str
+    sent_at: str
+    recipient_count: int
+    acknowledged: int
+
+
+class AlertPage(Out):
+    items: list[AlertSummary]
+    next_cursor: str | None
+
+
+class AckOut(Out):
+    alert_id: str
+    acknowledged_at: str

@@ -204,3 +204,24 @@ class ProjectRole(Stored):
     role: str
     set_by: str
     set_at: str
+
+
+# ------------------------------------------------------------ notifications: jobsite alerts
+class AlertRecipient(Stored):
+    user_id: str
+    name: str
+
+
+class Alert(Stored):
+    """A jobsite alert with its roll-call: the recipients fixed when it was sent, and each one's
+    first acknowledgment (`acks`: user id -> time)."""
+
+    tenant_id: str
+    job_id: str
+    alert_id: str  # time-ordered: a job's alerts list newest first
+    message: str
+    sent_by: str
+    sender_name: str
+    sent_at: str
+    recipients: list[AlertRecipient] = Field(default_factory=list)
+    acks: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,327 @@
+"""Delivering domain events to people, by email and SMS, exactly once per (event, person, channel).
+
+Who hears of what (docs/DOMAIN.md "Notifications and acknowledgments"):
+
+| event | who is told |
+| --- | --- |
+| delivery.requested | the leads whose approval is pending (`awaiting`: GC leads, the booked trade's leads) |
+| delivery.approved, nothing awaiting | the requester |
+| delivery.approved, approvals still awaiting | the leads whose approval is still pending |
+| delivery.rejected | the requester |
+| delivery.cancelled | the GC leads, the booked trade's leads, and the requester (who cancelled is not told) |
+| access.granted | the account's administrators |
+| invoice.issued | the tenant's Invoicing and Super Admin users |
+| alert.sent | the alert's roll-call (everyone with a role on the job that receives alerts) |
+
+Only active users are told, and nobody is told of their own action. Each person gets the message
+by email and/or SMS as their preferences say (SMS only with a phone). Recipients are read with
+Query and BatchGetItem, never one call per person.
+
+Exactly once: before sending, each (event, person, channel) is claimed with a conditional write
+('pending'); after sending it is marked 'sent'; a send SES or SNS refused releases its claim and
+fails the event, so the queue's retry sends it (and only it) again. A claim found 'pending' on a
+retry is a send in flight elsewhere or one whose outcome a crash hid: it is not sent again (no
+duplicate), the event fails, and after the queue's retries it rests in the dead-letter queue for
+an operator (nothing silently lost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from sitegate import policy
+from sitegate.data import events as domain_events
+from sitegate.data import messaging, store
+from sitegate.models.events import AccessGranted, AlertSent, DeliveryEvent, DomainEvent, InvoiceIssued
+from sitegate.models.stored import Account, AccountKind, User, UserStatus
+from sitegate.policy import Caller, JobFacts
+
+logger = Logger(child=True)
+
+EMAIL, SMS = "email", "sms"
+LEAD = "lead"
+ALERT_ROLES = frozenset({"lead", "member", "alerts_only"})
+INVOICE_LEVELS = frozenset({"invoicing", "super_admin"})
+COMPLETE_EVERY = 25  # sends marked 'sent' in batches of this many (one BatchWriteItem each)
+
+
+class DeliveryIncomplete(Exception):
+    """Some sends of an event failed or are in doubt; the queue retries the event."""
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    sms: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: int
+    duplicates: int
+    failed: int
+
+
+# ---------------------------------------------------------------- recipients
+@dataclass(frozen=True)
+class OnJob:
+    user: User
+    account: Account
+    role: str
+
+
+def people_with_roles(tenant_id: str, job_id: str, roles: Iterable[str]) -> list[OnJob]:
+    """People holding one of `roles` on the job who can still reach it (the directory's rule, with
+    guests' sponsors): one Query of the job's roles, a BatchGetItem of the users, one of their
+    accounts and entries, and one more of guests' sponsors only when a guest holds a role."""
+    wanted = set(roles)
+    held = {r.user_id: r.role for r in store.roles_on_job(tenant_id, job_id) if r.role in wanted}
+    if not held:
+        return []
+    users = [u for u in store.get_users(tenant_id, list(held)) if u.status == UserStatus.ACTIVE.value]
+    accounts, grants = store.accounts_on_job(tenant_id, job_id, [u.account_id for u in users])
+    sponsor_ids = {s for a in accounts.values() if a.kind == AccountKind.GUEST_CONTRACTOR.value
+                   for s in (grants[a.account_id].sponsor_account_id if a.account_id in grants else None,
+                             a.sponsor_account_id) if s}
+    sponsors, sponsor_grants = store.accounts_on_job(tenant_id, job_id, sorted(sponsor_ids)) if sponsor_ids else ({}, {})
+    people = []
+    for user in users:
+        account = accounts.get(user.account_id)
+        if account is None:
+            continue
+        grant = grants.get(account.account_id)
+        sponsor_id = (grant.sponsor_account_id if grant else None) or account.sponsor_account_id
+        facts = JobFacts(job_id, grant, project_role=held[user.user_id], sponsor=sponsors.get(sponsor_id or ""),
+                         sponsor_grant=sponsor_grants.get(sponsor_id or ""))
+        if policy.decide_alert_recipient(Caller(user, account), facts):
+            people.append(OnJob(user, account, held[user.user_id]))
+    return people
+
+
+def _leads(event: DomainEvent, data: DeliveryEvent, approvals: Iterable[str]) -> list[User]:
+    """The leads who give `approvals`: "gc" the owner account's leads, "trade" the booked trade's leads."""
+    wanted = set(approvals)
+    if not wanted:
+        return []
+    leads = []
+    for person in people_with_roles(event.tenant_id, data.job_id, [LEAD]):
+        gc = person.account.kind == AccountKind.OWNER.value
+        trade = (person.account.kind == AccountKind.TRADE_CONTRACTOR.value
+                 and person.account.account_id == data.for_account_id)
+        if ("gc" in wanted and gc) or ("trade" in wanted and trade):
+            leads.append(person.user)
+    return leads
+
+
+def _active(users: Iterable[User]) -> list[User]:
+    return [u for u in users if u.status == UserStatus.ACTIVE.value]
+
+
+def _requester(event: DomainEvent, data: DeliveryEvent) -> list[User]:
+    return _active(store.get_users(event.tenant_id, [data.requested_by]))
+
+
+def _delivery_recipients(event: DomainEvent) -> list[User]:
+    data: DeliveryEvent = event.payload()
+    if event.type == "delivery.requested":
+        people = _leads(event, data, data.awaiting)
+    elif event.type == "delivery.approved":
+        people = _leads(event, data, data.awaiting) if data.awaiting else _requester(event, data)
+    elif event.type == "delivery.rejected":
+        people = _requester(event, data)
+    else:  # delivery.cancelled: the gate (GC leads), the booked trade's leads, and the requester
+        people = [*_leads(event, data, ["gc", "trade"]), *_requester(event, data)]
+    actor = data.by or (data.requested_by if event.type == "delivery.requested" else None)
+    return [u for u in people if u.user_id != actor]
+
+
+def _access_recipients(event: DomainEvent) -> list[User]:
+    data: AccessGranted = event.payload()
+    return [u for u in store.active_users_of_account(event.tenant_id, data.account_id)
+            if u.level == "administrator" and u.user_id != data.granted_by]
+
+
+def _invoice_recipients(event: DomainEvent) -> list[User]:
+    tenant = store.get_tenant(event.tenant_id)
+    if tenant is None:
+        return []
+    return [u for u in store.active_users_of_account(event.tenant_id, tenant.owner_account_id)
+            if u.level in INVOICE_LEVELS]
+
+
+def _alert_recipients(event: DomainEvent) -> list[User]:
+    data: AlertSent = event.payload()
+    alert = store.get_alert(event.tenant_id, data.job_id, data.alert_id)
+    if alert is None:  # the job was deleted since: nobody is left to tell
+        logger.warning("alert gone before delivery", extra={"event_id": event.event_id, "alert_id": data.alert_id})
+        return []
+    return _active(store.get_users(event.tenant_id, [r.user_id for r in alert.recipients]))
+
+
+RECIPIENTS: dict[str, Callable[[DomainEvent], list[User]]] = {
+    "delivery.requested": _delivery_recipients, "delivery.approved": _delivery_recipients,
+    "delivery.rejected": _delivery_recipients, "delivery.cancelled": _delivery_recipients,
+    "access.granted": _access_recipients, "invoice.issued": _invoice_recipients, "alert.sent": _alert_recipients,
+}
+
+
+def recipients(event: DomainEvent) -> list[User]:
+    """Who is told of `event`, each person once."""
+    return list({u.user_id: u for u in RECIPIENTS[event.type](event)}.values())
+
+
+def channels(user: User) -> list[str]:
+    """The channels a person's preferences allow: email, and SMS only with a phone."""
+    wanted = []
+    if user.notifications.email and user.email:
+        wanted.append(EMAIL)
+    if user.notifications.sms and user.phone:
+        wanted.append(SMS)
+    return wanted
+
+
+# ---------------------------------------------------------------- messages
+def window(start: str, end: str) -> str:
+    """`Mon 23 Nov 2026 10:00-12:30 (+13:00)`; a window over midnight names both days."""
+    try:
+        s, e = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except ValueError:
+        return f"{start} to {end}"
+    offset = s.strftime("%z")
+    zone = f"{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    if s.date() == e.date():
+        return f"{s:%a %d %b %Y %H:%M}-{e:%H:%M} ({zone})"
+    return f"{s:%a %d %b %Y %H:%M} to {e:%a %d %b %Y %H:%M} ({zone})"
+
+
+def sms_text(text: str) -> str:
+    limit = messaging.SMS_LIMIT
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+APPROVALS = {"gc": "the GC", "trade": "the trade"}
+DELIVERY_WORDS = {"delivery.requested": ("needs your approval", "Delivery to approve"),
+                  "delivery.approved": ("is approved", "Delivery approved"),
+                  "delivery.rejected": ("is rejected", "Delivery rejected"),
+                  "delivery.cancelled": ("is cancelled", "Delivery cancelled")}
+
+
+def _delivery_message(event: DomainEvent) -> Message:
+    data: DeliveryEvent = event.payload()
+    state, title = DELIVERY_WORDS[event.type]
+    if event.type == "delivery.approved" and data.awaiting:
+        state, title = "needs your approval (partly approved)", "Delivery to approve"
+    when = window(data.start, data.end)
+    lines = [f"Job: {data.job_name}", f"Company: {data.company_name}", f"Location: {data.location_name}",
+             f"Window: {when}"]
+    if data.awaiting:
+        lines.append("Still awaiting approval of: " + ", ".join(APPROVALS[a] for a in data.awaiting))
+    if data.reason:
+        lines.append(f"Reason: {data.reason}")
+    body = f"The delivery for {data.company_name} on {data.job_name} {state}.\n\n" + "\n".join(lines) + "\n"
+    sms = f"SiteGate {data.job_name}: delivery for {data.company_name} at {data.location_name}, {when} {state}."
+    if data.reason:
+        sms += f" Reason: {data.reason}"
+    return Message(f"{title}: {data.company_name}, {data.job_name}, {when}", body, sms_text(sms))
+
+
+def _access_message(event: DomainEvent) -> Message:
+    data: AccessGranted = event.payload()
+    body = (f"{data.account_name} now has access to the job {data.job_name}.\n\n"
+            f"Job: {data.job_name}\nCompany: {data.account_name}\n")
+    return Message(f"Job access granted: {data.job_name}", body,
+                   sms_text(f"SiteGate {data.job_name}: {data.account_name} now has access to this job."))
+
+
+def _invoice_message(event: DomainEvent) -> Message:
+    data: InvoiceIssued = event.payload()
+    body = f"The SiteGate invoice for {data.period} is issued: {data.total} {data.currency}.\n"
+    return Message(f"SiteGate invoice {data.period}: {data.total} {data.currency}", body,
+                   sms_text(f"SiteGate: the invoice for {data.period} is issued, {data.total} {data.currency}."))
+
+
+def _alert_message(event: DomainEvent) -> Message:
+    data: AlertSent = event.payload()
+    body = (f"{data.message}\n\nJobsite alert on {data.job_name} from {data.sender_name}, {event.occurred_at}.\n"
+            "Please acknowledge it in SiteGate.\n")
+    return Message(f"Jobsite alert: {data.job_name}", body,
+                   sms_text(f"SiteGate ALERT {data.job_name}: {data.message} ({data.sender_name})"))
+
+
+MESSAGES: dict[str, Callable[[DomainEvent], Message]] = {
+    "delivery.requested": _delivery_message, "delivery.approved": _delivery_message,
+    "delivery.rejected": _delivery_message, "delivery.cancelled": _delivery_message,
+    "access.granted": _access_message, "invoice.issued": _invoice_message, "alert.sent": _alert_message,
+}
+
+
+# ---------------------------------------------------------------- sending, once
+def _send(channel: str, user: User, message: Message) -> None:
+    if channel == EMAIL:
+        messaging.send_email(user.email, message.subject, message.body)
+    else:
+        messaging.send_sms(str(user.phone), message.sms)
+
+
+def deliver(event: DomainEvent) -> Outcome:
+    """Tell everyone `event` concerns, once per person and channel. Raises DeliveryIncomplete when
+    a send failed (its claim released, so the retry sends it) or is in doubt."""
+    log = {"event_id": event.event_id, "event_type": event.type, "tenant_id": event.tenant_id}
+    people = recipients(event)
+    message = MESSAGES[event.type](event)
+    by_id = {u.user_id: u for u in people}
+    targets = [(u.user_id, channel) for u in people for channel in channels(u)]
+    claimed_before = store.claim_sends(event.tenant_id, event.event_id, targets)
+    sent: list[tuple[str, str]] = []
+    duplicates, failed = 0, 0
+    for target in targets:
+        user_id, channel = target
+        state = claimed_before.get(target)
+        if state == "sent":
+            duplicates += 1
+            logger.info("already sent: not sent again", extra={**log, "user_id": user_id, "channel": channel})
+            continue
+        if state is not None:
+            failed += 1
+            logger.warning("a send of this event is in flight or its outcome is unknown: not sent again",
+                           extra={**log, "user_id": user_id, "channel": channel})
+            continue
+        try:
+            _send(channel, by_id[user_id], message)
+        except messaging.SendFailed:
+            failed += 1
+            logger.exception("send failed: claim released for the retry",
+                             extra={**log, "user_id": user_id, "channel": channel})
+            store.release_send(event.tenant_id, event.event_id, target)
+            continue
+        logger.info("sent", extra={**log, "user_id": user_id, "channel": channel})
+        sent.append(target)
+        if len(sent) % COMPLETE_EVERY == 0:
+            store.complete_sends(event.tenant_id, event.event_id, sent[-COMPLETE_EVERY:])
+    store.complete_sends(event.tenant_id, event.event_id, sent[len(sent) - len(sent) % COMPLETE_EVERY:])
+    outcome = Outcome(sent=len(sent), duplicates=duplicates, failed=failed)
+    logger.info("event delivered" if not failed else "event delivered in part",
+                extra={**log, "recipients": len(people), "sent": outcome.sent, "duplicates": duplicates,
+                       "failed": failed})
+    if failed:
+        raise DeliveryIncomplete(f"event {event.event_id}: {failed} of {len(targets)} sends failed or are in doubt")
+    return outcome
+
+
+def relay_outboxes(page_size: int = 100) -> int:
+    """Publish again every tenant's leftover outbox events (the scheduled run); returns how many."""
+    relayed, cursor = 0, None
+    while True:
+        page = store.tenants_page(page_size, cursor)
+        for tenant in page.items:
+            relayed += domain_events.relay(tenant.tenant_id)
+        cursor = page.next_cursor
+        if cursor is None:
+            return relayed
+
+

@@ -1,0 +1,340 @@
+"""Domain events to email and SMS through the real path: SNS topic -> SQS queue -> the
+notifications function (drained as the event-source mapping does), against moto's SES and SNS.
+Who hears of what for each kind, preferences, exactly once, failures retried, poison parked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from sitegate import clock
+from sitegate.data import events
+from sitegate.models.events import DeliveryEvent, InvoiceIssued
+from tests.integration.conftest import Identity, call, table_items
+from tests.integration.notify import (
+    FailSends,
+    Person,
+    account,
+    dead_letters,
+    drain,
+    drain_all,
+    emailed,
+    emails,
+    event_json,
+    grant,
+    job,
+    person,
+    publish,
+    role,
+    send_raw,
+    sms,
+)
+
+
+@dataclass
+class Site:
+    admin: Identity
+    job_id: str
+    trade_id: str
+    gc_lead: Person
+    gc_member: Person
+    trade_lead: Person
+    trade_member: Person
+    other_trade_lead: Person
+    disabled_gc_lead: Person
+
+
+@pytest.fixture
+def site(super_admin) -> Site:
+    """A job with GC and trade leads and members, another trade's lead, and a disabled GC lead."""
+    admin = super_admin
+    job_id = job(admin)
+    trade_id, _ = account(admin, "trade_contractor")
+    other_id, _ = account(admin, "trade_contractor")
+    grant(admin, job_id, trade_id)
+    grant(admin, job_id, other_id)
+    people = {
+        "gc_lead": person(admin, "operations_user"), "gc_member": person(admin, "basic_user_plus"),
+        "trade_lead": person(admin, "administrator", trade_id), "trade_member": person(admin, "administrator", trade_id),
+        "other_trade_lead": person(admin, "administrator", other_id),
+        "disabled_gc_lead": person(admin, "operations_user"),
+    }
+    for name, value in people.items():
+        role(admin, job_id, value, "member" if name.endswith("member") else "lead")
+    call("user_levels", "post_user_disable.json", admin, path={"user_id": people["disabled_gc_lead"].who.user_id})
+    drain_all(resources=_resources())  # the access.granted events of the setup
+    _forget_sent()
+    return Site(admin, job_id, trade_id, **people)
+
+
+def _resources():
+    import os
+
+    from local.template import LocalResources
+
+    return LocalResources(os.environ["TABLE_NAME"], "", "", os.environ["EVENTS_TOPIC_ARN"], _queue_url("notifications"),
+                          _queue_url("notifications-dlq"), os.environ["SENDER_EMAIL"], {})
+
+
+def _queue_url(suffix: str) -> str:
+    import os
+
+    import boto3
+
+    prefix = os.environ["TABLE_NAME"].removesuffix("-table")
+    return boto3.client("sqs", region_name="us-east-1").get_queue_url(QueueName=f"{prefix}-{suffix}")["QueueUrl"]
+
+
+def _forget_sent() -> None:
+    from moto.ses.models import ses_backends
+    from moto.sns.models import sns_backends
+
+    ses_backends["123456789012"]["us-east-1"].sent_messages.clear()
+    sns_backends["123456789012"]["us-east-1"].sms_messages.clear()
+
+
+def _delivery(site: Site, kind: str, *, requested_by: Person, awaiting: list[str], by: Person | None = None,
+              reason: str | None = None, for_trade: bool = True):
+    data = DeliveryEvent(job_id=site.job_id, job_name="North wharf", delivery_id="d-1",
+                         requested_by=requested_by.who.user_id,
+                         for_account_id=site.trade_id if for_trade else site.admin.account_id,
+                         company_name="Steel Co" if for_trade else "GC Ltd", location_name="Gate 2",
+                         start="2026-11-23T10:00:00+13:00", end="2026-11-23T12:30:00+13:00", awaiting=awaiting,
+                         by=by.who.user_id if by else None, reason=reason)
+    return events.new_event(kind, site.admin.tenant_id, data)
+
+
+# ------------------------------------------------------------ who hears of what
+def test_delivery_needing_both_approvals_tells_the_gc_leads_and_the_booked_trades_leads(site, resources):
+    # Given: a trade member's request, awaiting the GC and the trade
+    event = _delivery(site, "delivery.requested", requested_by=site.trade_member, awaiting=["gc", "trade"])
+    # When
+    publish(event)
+    drain(resources)
+    # Then: the active GC lead and this trade's lead; no members, no other trade, not the disabled lead
+    assert emailed() == sorted([site.gc_lead.email, site.trade_lead.email])
+
+
+def test_delivery_awaiting_only_the_gc_tells_only_the_gc_leads(site, resources):
+    # When
+    publish(_delivery(site, "delivery.requested", requested_by=site.trade_lead, awaiting=["gc"]))
+    drain(resources)
+    # Then
+    assert emailed() == [site.gc_lead.email]
+
+
+def test_delivery_email_names_the_job_the_company_and_the_window(site, resources):
+    # When
+    publish(_delivery(site, "delivery.requested", requested_by=site.trade_member, awaiting=["gc"]))
+    drain(resources)
+    # Then
+    (_, subject, body), = emails()
+    for text in (subject, body):
+        assert "North wharf" in text and "Steel Co" in text and "10:00-12:30" in text
+
+
+def test_fully_approved_delivery_tells_the_requester(site, resources):
+    # When
+    publish(_delivery(site, "delivery.approved", requested_by=site.trade_member, awaiting=[], by=site.gc_lead))
+    drain(resources)
+    # Then
+    assert emailed() == [site.trade_member.email]
+
+
+def test_partly_approved_delivery_tells_the_approvers_still_pending(site, resources):
+    # Given: the trade lead approved; the GC's approval is still pending
+    event = _delivery(site, "delivery.approved", requested_by=site.trade_member, awaiting=["gc"], by=site.trade_lead)
+    # When
+    publish(event)
+    drain(resources)
+    # Then
+    assert emailed() == [site.gc_lead.email]
+
+
+def test_rejected_delivery_tells_the_requester_with_the_reason(site, resources):
+    # When
+    publish(_delivery(site, "delivery.rejected", requested_by=site.trade_member, awaiting=[], by=site.gc_lead,
+                      reason="crane booked"))
+    drain(resources)
+    # Then
+    (to, _, body), = emails()
+    assert to == site.trade_member.email and "crane booked" in body
+
+
+def test_cancelled_delivery_tells_the_leads_but_not_who_cancelled(site, resources):
+    # When: the requester cancels
+    publish(_delivery(site, "delivery.cancelled", requested_by=site.trade_member, awaiting=["gc"],
+                      by=site.trade_member))
+    drain(resources)
+    # Then
+    assert emailed() == sorted([site.gc_lead.email, site.trade_lead.email])
+
+
+def test_cancelled_by_a_gc_lead_tells_the_requester(site, resources):
+    # When
+    publish(_delivery(site, "delivery.cancelled", requested_by=site.trade_member, awaiting=[], by=site.gc_lead))
+    drain(resources)
+    # Then
+    assert emailed() == sorted([site.trade_member.email, site.trade_lead.email])
+
+
+def test_access_granted_tells_the_accounts_administrators(super_admin, resources):
+    # Given: a vendor with its master administrator and a second administrator
+    vendor_id, master = account(super_admin, "vendor")
+    second = person(super_admin, "administrator", vendor_id)
+    job_id = job(super_admin, "South pier")
+    # When: the grant itself publishes the event
+    grant(super_admin, job_id, vendor_id)
+    drain(resources)
+    # Then
+    assert emailed() == sorted([master.email, second.email])
+    assert all("South pier" in subject for _, subject, _ in emails())
+    assert not [i for i in table_items() if i.get("entity") == "OutboxEvent"]  # published: the outbox is empty
+
+
+def test_invoice_issued_tells_invoicing_and_super_admin_users_only(super_admin, resources):
+    # Given
+    invoicing = person(super_admin, "invoicing")
+    person(super_admin, "operations_user")
+    me = call("user_levels", "get_me.json", super_admin).body["user"]
+    # When
+    publish(events.new_event("invoice.issued", super_admin.tenant_id,
+                             InvoiceIssued(period="2026-10", total="552.00", currency="NZD")))
+    drain(resources)
+    # Then
+    assert emailed() == sorted([invoicing.email, me["email"]])
+    assert "552.00 NZD" in emails()[0][1]
+
+
+# ------------------------------------------------------------ preferences
+@pytest.mark.parametrize(("email", "sms_on", "phone", "channels"), [
+    (True, False, "+64210000009", {"email"}),
+    (False, True, "+64210000009", {"sms"}),
+    (True, True, "+64210000009", {"email", "sms"}),
+    (False, False, "+64210000009", set()),
+    (True, True, None, {"email"}),  # SMS needs a phone
+])
+def test_each_person_is_told_by_the_channels_they_chose(super_admin, resources, email, sms_on, phone, channels):
+    # Given
+    invoicing = person(super_admin, "invoicing", email=email, sms=sms_on and phone is not None, phone=phone)
+    call("user_levels", "put_notification_preferences.json", super_admin, body={"email": False, "sms": False})
+    # When
+    publish(events.new_event("invoice.issued", super_admin.tenant_id,
+                             InvoiceIssued(period="2026-10", total="9.00", currency="NZD")))
+    drain(resources)
+    # Then
+    got = {"email" for to in emailed() if to == invoicing.email} | {"sms" for to, _ in sms() if to == phone}
+    assert got == channels
+    assert all(len(text) <= 320 for _, text in sms())
+
+
+def test_sms_names_the_job_and_stays_within_320_characters(site, resources):
+    # Given: the GC lead wants SMS only, and the job has a long name
+    call("user_levels", "put_notification_preferences.json", site.gc_lead.who, body={"email": False, "sms": True})
+    event = _delivery(site, "delivery.requested", requested_by=site.trade_lead, awaiting=["gc"])
+    event.data["job_name"] = "North wharf " + "x" * 400
+    # When
+    publish(event)
+    drain(resources)
+    # Then
+    (to, text), = sms()
+    assert to == site.gc_lead.phone and text.startswith("SiteGate North wharf") and len(text) <= 320
+
+
+# ------------------------------------------------------------ exactly once, retries, poison
+def test_the_same_event_delivered_twice_sends_once(site, resources):
+    # Given
+    event = _delivery(site, "delivery.requested", requested_by=site.trade_member, awaiting=["gc", "trade"])
+    # When: SNS delivers it twice (at-least-once), in two batches
+    publish(event)
+    drain(resources)
+    publish(event)
+    results = drain(resources)
+    # Then: the repeat succeeds and sends nothing
+    assert results == [(1, 0)]
+    assert emailed() == sorted([site.gc_lead.email, site.trade_lead.email])
+
+
+def test_an_ses_failure_fails_only_its_record_and_its_retry_sends_only_what_failed(site, resources):
+    # Given: two events in one batch; SES refuses the trade lead's email
+    first = _delivery(site, "delivery.requested", requested_by=site.trade_member, awaiting=["gc", "trade"])
+    second = _delivery(site, "delivery.approved", requested_by=site.trade_member, awaiting=[], by=site.gc_lead)
+    publish(first)
+    publish(second)
+    # When
+    with FailSends(site.trade_lead.email):
+        failing = drain(resources)
+    # Then: one record failed, the other went through; the GC lead was told once already
+    assert failing == [(1, 1)]
+    assert emailed() == sorted([site.gc_lead.email, site.trade_member.email])
+    # When: the queue brings the failed record back
+    retried = drain(resources)
+    # Then: only the trade lead's email is sent now
+    assert retried == [(1, 0)]
+    assert emailed() == sorted([site.gc_lead.email, site.trade_lead.email, site.trade_member.email])
+
+
+@pytest.mark.parametrize("body", [
+    "not json {",
+    event_json("delivery.exploded", "t", {}),
+    event_json("invoice.issued", "t", {"period": "2026-10"}),  # data not fitting its kind
+    event_json("invoice.issued", "t", {"period": "2026-10", "total": "1.00", "currency": "NZD", "extra": 1}),
+])
+def test_a_poison_message_ends_in_the_dead_letter_queue_without_blocking_the_others(super_admin, resources, body):
+    # Given: a poison message and a good event in the queue
+    send_raw(resources, body)
+    publish(events.new_event("invoice.issued", super_admin.tenant_id,
+                             InvoiceIssued(period="2026-10", total="1.00", currency="NZD")))
+    # When: the queue is drained past maxReceiveCount (5)
+    first = drain(resources)
+    drain(resources, rounds=6)
+    # Then: the good event went through at once; the poison rests in the dead-letter queue
+    assert first == [(1, 1)]
+    assert len(emailed()) == 1
+    assert dead_letters(resources) == [body]
+
+
+def test_a_send_in_doubt_is_not_sent_again_and_the_event_is_parked(site, resources):
+    # Given: a crash left a claim 'pending' (sent or not, nobody knows)
+    from sitegate.data import store
+
+    event = _delivery(site, "delivery.approved", requested_by=site.trade_member, awaiting=[], by=site.gc_lead)
+    store.claim_sends(event.tenant_id, event.event_id, [(site.trade_member.who.user_id, "email")])
+    # When
+    publish(event)
+    drain(resources, rounds=7)
+    # Then: no duplicate risked; the event waits in the dead-letter queue for an operator
+    assert emailed() == []
+    assert len(dead_letters(resources)) == 1
+
+
+def test_an_event_sns_did_not_take_is_relayed_from_the_outbox(super_admin, resources):
+    # Given: SNS refuses the access.granted publication of a grant
+    from botocore.exceptions import ClientError
+
+    from sitegate.data import aws
+    from tests.integration.conftest import handler
+    from tests.integration.notify import _context
+
+    vendor_id, master = account(super_admin, "vendor")
+    job_id = job(super_admin, "East dock")
+
+    def refuse(**_):
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "Publish")
+
+    aws.sns().meta.events.register("before-call.sns.Publish", refuse)
+    try:
+        grant(super_admin, job_id, vendor_id)
+    finally:
+        aws.sns().meta.events.unregister("before-call.sns.Publish", refuse)
+    drain(resources)
+    assert emailed() == []
+    # When: the scheduled relay runs once the entry is old enough
+    clock.freeze(clock.now() + timedelta(minutes=2))
+    result = handler("notifications")({"action": "relay_outbox"}, _context())
+    drain(resources)
+    # Then
+    assert result == {"relayed": 1}
+    assert emailed() == [master.email]
