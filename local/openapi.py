@@ -159,7 +159,7 @@ def _complete(operation: dict[str, Any], method: str, path: str, func: Any, auth
         status, response = success
         responses.pop("200", None)
         responses[status] = response
-        if status == "201":
+        if status in ("201", "202"):
             operation["parameters"] = [*parameters, copy.deepcopy(IDEMPOTENCY_KEY)]
     errors = set()
     if authorized:
@@ -188,10 +188,21 @@ def _success(func: Any, method: str, path: str, schemas: dict[str, Any]) -> tupl
         if model is None:
             raise ValueError(f"{method.upper()} {path} answers a create, but its model is not found: "
                              "call the logic function from the route's `lambda once: ...`")
-        return "201", {"description": "Created",
-                       "content": {"application/json": {"schema": {"$ref": REF + _add_model(model, schemas)}}}}
+        status = _answered_status(func) or "201"
+        return status, {"description": "Accepted" if status == "202" else "Created",
+                        "content": {"application/json": {"schema": {"$ref": REF + _add_model(model, schemas)}}}}
     if typing.get_args(returns) == (type(None),) and getattr(typing.get_origin(returns), "__name__", "") == "Response":
         return "204", {"description": "No Content"}
+    return None
+
+
+def _answered_status(func: Any) -> str | None:
+    """A create route that answers another status than 201 says so: `return reply, 202`."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) == 2
+                and isinstance(node.value.elts[1], ast.Constant) and isinstance(node.value.elts[1].value, int)):
+            return str(node.value.elts[1].value)
     return None
 
 

@@ -210,7 +210,7 @@ def test_an_alert_of_another_job_is_404_on_this_one(site, super_admin):
 
 def test_alerts_list_newest_first_in_pages(site):
     # Given
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from sitegate import clock
 
