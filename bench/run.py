@@ -153,12 +153,88 @@ def engine_scale() -> None:
     print(f"  ratio {BIG_TABLE} / 10 items: Query {big[0] / small[0]:.2f}x   TransactWriteItems {big[1] / small[1]:.2f}x")
 
 
+# ------------------------------------------------------------ notifications: calls per jobsite alert
+def alert_calls() -> None:
+    """DynamoDB, SES and SNS calls to send one jobsite alert to 10 and to 200 recipients (each with
+    email and SMS on): the POST, the queue's delivery of its event, and a redelivery of that event."""
+    import boto3
+    from moto import mock_aws
+
+    from local.stack import drain_once
+    from local.template import provision
+
+    with mock_aws():
+        resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"bench-{uuid.uuid4().hex[:6]}")
+        os.environ.update(resources.environment())
+        from local.gateway import LambdaContext
+        from sitegate import clock
+        from sitegate.data import aws, store
+        from sitegate.models.stored import ProjectRole
+        from tests.integration.conftest import Identity, call, handler, operator_identity
+
+        for cached in (aws.table, aws.sns, aws.ses):
+            cached.cache_clear()
+        operator = operator_identity()
+        created = call("user_levels", "post_tenants.json", operator, headers={"idempotency-key": ""}).body
+        admin = Identity(created["tenant_id"], created["admin_user_id"], created["owner_account_id"])
+        calls: Counter[str] = Counter()
+        for client in (aws.dynamodb_client(), aws.ses(), aws.sns()):
+            client.meta.events.register("before-call", lambda model, **_: calls.update(
+                [f"{model.service_model.service_name}:{model.name}"]))
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue_arn = sqs.get_queue_attributes(QueueUrl=resources.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+
+        def deliver() -> None:
+            while drain_once(sqs, resources.queue_url, queue_arn,
+                             lambda e: handler("notifications")(e, LambdaContext("notifications")),
+                             retry_after=0, wait_seconds=0) != (0, 0):
+                pass
+
+        print("calls per jobsite alert, every recipient with email and SMS on (DynamoDB Local; SES/SNS on moto)")
+        for size in (10, 200):
+            job_id = call("job_access", "post_jobs.json", admin, headers={"idempotency-key": ""},
+                          body={"job_number": uuid.uuid4().hex[:8], "name": "Bench job"}).body["job_id"]
+            for n in range(size):
+                user = call("user_levels", "post_users.json", admin, headers={"idempotency-key": ""}, body={
+                    "email": f"crew{n}-{job_id[:6]}@bench.example", "name": f"Crew {n}", "level": "operations_user",
+                    "phone": f"+6421{n:07d}"}).body
+                who = Identity(admin.tenant_id, user["user_id"], admin.account_id)
+                call("user_levels", "put_notification_preferences.json", who, body={"email": True, "sms": True})
+                store.put_role(ProjectRole(tenant_id=admin.tenant_id, job_id=job_id, user_id=user["user_id"],
+                                           role="member", set_by=admin.user_id, set_at=clock.now_iso()))
+            deliver()
+            calls.clear()
+            reply = call("notifications", "post_alerts.json", admin, path={"job_id": job_id},
+                         headers={"idempotency-key": ""})
+            post = dict(calls)
+            # the event, as SNS put it on the queue, kept to redeliver it
+            kept = sqs.receive_message(QueueUrl=resources.queue_url, MaxNumberOfMessages=1, VisibilityTimeout=0)[
+                "Messages"][0]["Body"]
+            calls.clear()
+            deliver()
+            first = dict(calls)
+            calls.clear()
+            sqs.send_message(QueueUrl=resources.queue_url, MessageBody=kept)
+            deliver()
+            again = dict(calls)
+            for label, counted in (("POST .../alerts", post), ("delivery", first), ("redelivery", again)):
+                db = sum(v for k, v in counted.items() if k.startswith("dynamodb:"))
+                detail = ", ".join(f"{k.split(':')[1]} {v}" for k, v in sorted(counted.items()) if k.startswith("dynamodb:"))
+                ses_n = counted.get("ses:SendEmail", 0)
+                sms_n = sum(v for k, v in counted.items() if k == "sns:Publish") if label == "delivery" else 0
+                topic = counted.get("sns:Publish", 0) if label != "delivery" else 0
+                print(f"  {size:3d} recipients  {label:16} DynamoDB {db:3d} ({detail})  SES {ses_n:3d}  "
+                      f"SNS SMS {sms_n:3d}  SNS topic {topic}  (status {reply.status})")
+
+
 if __name__ == "__main__":
     import_times()
     sys.path[:0] = [str(ROOT / "layers/shared"), str(ROOT)]
     engine = _local_aws()
     try:
         dynamodb_calls()
+        alert_calls()
         engine_scale()
     finally:
         engine.stop()

@@ -28,6 +28,7 @@ an operator (nothing silently lost).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +48,7 @@ LEAD = "lead"
 ALERT_ROLES = frozenset({"lead", "member", "alerts_only"})
 INVOICE_LEVELS = frozenset({"invoicing", "super_admin"})
 COMPLETE_EVERY = 25  # sends marked 'sent' in batches of this many (one BatchWriteItem each)
+SEND_CONCURRENCY = 8  # sends in flight at once: 400 messages in seconds, within the function's timeout
 
 
 class DeliveryIncomplete(Exception):
@@ -268,42 +270,56 @@ def _send(channel: str, user: User, message: Message) -> None:
         messaging.send_sms(str(user.phone), message.sms)
 
 
+def _send_once(event: DomainEvent, target: tuple[str, str], user: User, message: Message) -> bool:
+    """Send one claimed target; a refused send releases its claim (the retry sends it). True if sent."""
+    user_id, channel = target
+    log = {"event_id": event.event_id, "event_type": event.type, "user_id": user_id, "channel": channel}
+    try:
+        _send(channel, user, message)
+    except messaging.SendFailed:
+        logger.exception("send failed: claim released for the retry", extra=log)
+        store.release_send(event.tenant_id, event.event_id, target)
+        return False
+    logger.info("sent", extra=log)
+    return True
+
+
 def deliver(event: DomainEvent) -> Outcome:
     """Tell everyone `event` concerns, once per person and channel. Raises DeliveryIncomplete when
-    a send failed (its claim released, so the retry sends it) or is in doubt."""
+    a send failed (its claim released, so the retry sends it) or is in doubt. Sends go out
+    SEND_CONCURRENCY at a time; those done are marked 'sent' COMPLETE_EVERY at a time."""
     log = {"event_id": event.event_id, "event_type": event.type, "tenant_id": event.tenant_id}
     people = recipients(event)
     message = MESSAGES[event.type](event)
     by_id = {u.user_id: u for u in people}
     targets = [(u.user_id, channel) for u in people for channel in channels(u)]
     claimed_before = store.claim_sends(event.tenant_id, event.event_id, targets)
-    sent: list[tuple[str, str]] = []
     duplicates, failed = 0, 0
+    to_send = []
     for target in targets:
-        user_id, channel = target
         state = claimed_before.get(target)
+        extra = {**log, "user_id": target[0], "channel": target[1]}
         if state == "sent":
             duplicates += 1
-            logger.info("already sent: not sent again", extra={**log, "user_id": user_id, "channel": channel})
-            continue
-        if state is not None:
+            logger.info("already sent: not sent again", extra=extra)
+        elif state is not None:
             failed += 1
-            logger.warning("a send of this event is in flight or its outcome is unknown: not sent again",
-                           extra={**log, "user_id": user_id, "channel": channel})
-            continue
-        try:
-            _send(channel, by_id[user_id], message)
-        except messaging.SendFailed:
-            failed += 1
-            logger.exception("send failed: claim released for the retry",
-                             extra={**log, "user_id": user_id, "channel": channel})
-            store.release_send(event.tenant_id, event.event_id, target)
-            continue
-        logger.info("sent", extra={**log, "user_id": user_id, "channel": channel})
-        sent.append(target)
-        if len(sent) % COMPLETE_EVERY == 0:
-            store.complete_sends(event.tenant_id, event.event_id, sent[-COMPLETE_EVERY:])
-    store.complete_sends(event.tenant_id, event.event_id, sent[len(sent) - len(sent) % COMPLETE_EVERY:])
+            logger.warning("a send of this event is in flight or its outcome is unknown: not sent again", extra=extra)
+        else:
+            to_send.append(target)
+    sent: list[tuple[str, str]] = []
+    completed = 0
+    with ThreadPoolExecutor(max_workers=SEND_CONCURRENCY) as pool:
+        futures = {pool.submit(_send_once, event, t, by_id[t[0]], message): t for t in to_send}
+        for future in as_completed(futures):
+            if not future.result():
+                failed += 1
+                continue
+            sent.append(futures[future])
+            if len(sent) - completed >= COMPLETE_EVERY:
+                store.complete_sends(event.tenant_id, event.event_id, sent[completed:])
+                completed = len(sent)
+    store.complete_sends(event.tenant_id, event.event_id, sent[completed:])
     outcome = Outcome(sent=len(sent), duplicates=duplicates, failed=failed)
     logger.info("event delivered" if not failed else "event delivered in part",
                 extra={**log, "recipients": len(people), "sent": outcome.sent, "duplicates": duplicates,

@@ -791,7 +791,8 @@ def release_send(tenant_id: str, event_id: str, target: tuple[str, str]) -> None
     """Give a claim back after a failed send, so the event's retry sends it: DeleteItem while 'pending'."""
     user_id, channel = target
     try:
-        table().delete_item(Key=keys.sent_marker(tenant_id, event_id, user_id, channel),
+        # The client, not the table resource: this runs on the sending threads, and only clients are thread-safe.
+        dynamodb_client().delete_item(TableName=table().name, Key=keys.sent_marker(tenant_id, event_id, user_id, channel),
                             ConditionExpression="#s = :pending", ExpressionAttributeNames={"#s": "state"},
                             ExpressionAttributeValues={":pending": "pending"})
     except ClientError as exc:
