@@ -107,10 +107,16 @@ def test_archived_job_takes_no_alerts(site):
 
 
 @pytest.mark.parametrize("body", [{}, {"message": ""}, {"message": "   "}, {"message": "x" * 1001},
-                                  {"message": "hi", "to": "everyone"}, {"message": 5}])
+                                  {"message": "hi", "to": "everyone"}, {"message": 5}, {"message": None},
+                                  {"message": "gas\u0000leak"}, {"message": "\u001b[2Jcleared"}])
 def test_bad_messages_are_422_naming_the_field(site, body):
     reply = _send(site.gc_lead.who, site.job_id, body=body)
     assert reply.status == 422, reply.body
+    assert [e["field"] for e in reply.body["errors"]] in (["message"], ["to"])
+
+
+def test_a_message_keeps_its_line_breaks(site):
+    assert _send(site.gc_lead.who, site.job_id, body={"message": "Evacuate.\nAssemble at gate 1.\tNow."}).status == 202
 
 
 def test_repeating_a_send_with_its_idempotency_key_alerts_once(site, resources):
@@ -234,3 +240,28 @@ def test_a_cursor_of_another_list_is_422(site):
     cursor = store.encode_cursor({"PK": "T#x#JOB#y", "SK": "ALERT#1"})
     reply = call(N, "get_alerts.json", site.gc_lead.who, path={"job_id": site.job_id}, query={"cursor": cursor})
     assert reply.status == 422
+
+
+# ------------------------------------------------------------ cost
+@pytest.mark.parametrize(("event", "status"), [("post_alerts.json", 202), ("get_alerts.json", 200),
+                                               ("get_alert.json", 200), ("post_alert_ack.json", 200)])
+def test_every_alert_route_is_authorized_in_one_read_first(site, event, status):
+    # Given
+    from sitegate.data import aws
+
+    alert_id = ok(_send(site.gc_lead.who, site.job_id), 202)["alert_id"]
+    calls: list[str] = []
+
+    def count(model, **_):
+        calls.append(model.name)
+
+    aws.dynamodb_client().meta.events.register("before-call.dynamodb", count)
+    try:
+        # When
+        reply = call(N, event, site.gc_lead.who, path={"job_id": site.job_id, "alert_id": alert_id},
+                     body=MESSAGE if event == "post_alerts.json" else None)
+    finally:
+        aws.dynamodb_client().meta.events.unregister("before-call.dynamodb", count)
+    # Then: the caller on the job in one BatchGetItem, then a few calls of its own, none a Scan
+    assert reply.status == status, reply.body
+    assert calls[0] == "BatchGetItem" and "Scan" not in calls and len(calls) <= 7, calls

@@ -338,3 +338,32 @@ def test_an_event_sns_did_not_take_is_relayed_from_the_outbox(super_admin, resou
     # Then
     assert result == {"relayed": 1}
     assert emailed() == [master.email]
+
+
+def test_the_same_event_delivered_concurrently_sends_once(site, resources):
+    # Given: SQS hands the same event to four instances at once
+    import threading
+
+    from sitegate import notifications
+
+    event = _delivery(site, "delivery.requested", requested_by=site.trade_member, awaiting=["gc", "trade"])
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        try:
+            notifications.deliver(event)
+            outcomes.append("done")
+        except notifications.DeliveryIncomplete:
+            outcomes.append("retry")  # saw another instance's claim in flight: its record is retried
+
+    # When
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    retried = notifications.deliver(event)  # the queue's retry of any that saw a claim in flight
+    # Then: each lead had one email, whoever won each claim
+    assert emailed() == sorted([site.gc_lead.email, site.trade_lead.email])
+    assert "done" in outcomes or retried.duplicates == 2
+    assert retried.sent == 0 and retried.duplicates == 2

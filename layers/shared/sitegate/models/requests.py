@@ -281,3 +281,11 @@ class RecordCreate(Body):
 # ------------------------------------------------------------ notifications: jobsite alerts
 class AlertCreate(Body):
     message: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("message")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        """Text for an email and an SMS: line breaks and tabs, but no other control characters (NUL, ESC...)."""
+        if any((ord(c) < 32 and c not in "\n\r\t") or 127 <= ord(c) < 160 for c in value):
+            raise ValueError("control characters other than line breaks and tabs are not allowed")
+        return value
