@@ -367,3 +367,36 @@ def test_the_same_event_delivered_concurrently_sends_once(site, resources):
     assert emailed() == sorted([site.gc_lead.email, site.trade_lead.email])
     assert "done" in outcomes or retried.duplicates == 2
     assert retried.sent == 0 and retried.duplicates == 2
+
+
+# ------------------------------------------------------------ the template grants what the code calls
+def _allowed(function: str) -> set[str]:
+    from local.template import load_template
+
+    statements = load_template()["Resources"][function]["Properties"]["Policies"][0]["Statement"]
+    actions: set[str] = set()
+    for statement in statements:
+        found = statement["Action"]
+        actions |= {found} if isinstance(found, str) else set(found)
+    return actions
+
+
+def test_the_notifications_function_may_make_the_calls_it_makes():
+    assert {"ses:SendEmail", "sns:Publish", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:GetItem",
+            "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} <= _allowed(
+        "NotificationsFunction")
+    assert not {a for a in _allowed("NotificationsFunction") if a.endswith("*")}
+
+
+def test_job_access_may_publish_its_events():
+    assert {"sns:Publish", "dynamodb:DeleteItem", "dynamodb:PutItem"} <= _allowed("JobAccessFunction")
+
+
+def test_the_relay_runs_on_a_schedule_with_a_dead_letter_queue():
+    from local.template import load_template
+
+    function = load_template()["Resources"]["NotificationsFunction"]["Properties"]
+    relay = function["Events"]["OutboxRelay"]["Properties"]
+    assert function["Events"]["OutboxRelay"]["Type"] == "ScheduleV2"
+    assert relay["Input"] == '{"action": "relay_outbox"}'
+    assert relay["DeadLetterConfig"] and function["DeadLetterQueue"]["Type"] == "SQS"
