@@ -5,6 +5,7 @@ One handler, three kinds of invocation: an SQS batch (`Records`), the scheduler'
 (`{"action": "relay_outbox"}`), or an HTTP API request.
 """
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -61,13 +62,23 @@ class PoisonMessage(Exception):
     fix it, but it fails like any other record, so SQS parks it in the dead-letter queue."""
 
 
+def _event_id(body: str) -> str | None:
+    """The event id of a message that is not a valid event, when it has one to log."""
+    try:
+        found = json.loads(body).get("event_id")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
 def handle_record(record: SQSRecord) -> None:
     try:
         event = DomainEvent.model_validate_json(record.body)
     except ValidationError as exc:
         logger.error("poison message: not a domain event we know; it goes to the dead-letter queue after its "
-                     "receives", extra={"message_id": record.message_id, "receive_count":
-                                        record.attributes.approximate_receive_count, "errors": exc.errors()[:3]})
+                     "receives", extra={"message_id": record.message_id, "event_id": _event_id(record.body),
+                                        "receive_count": record.attributes.approximate_receive_count,
+                                        "errors": [e.get("msg") for e in exc.errors()[:3]]})
         raise PoisonMessage(record.message_id) from exc
     notifications.deliver(event)
 
@@ -82,7 +93,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return _sqs_batch(event, context)
     if event.get("action") == RELAY:
         relayed = notifications.relay_outboxes()
-        logger.info("outbox relay run", extra={"relayed": relayed})
+        if relayed:
+            logger.info("outbox relay published events SNS had not taken", extra={"relayed": relayed})
         return {"relayed": relayed}
     if "requestContext" in event:
         return app.resolve(event, context)
