@@ -170,9 +170,10 @@ def alert_calls() -> None:
         from sitegate import clock
         from sitegate.data import aws, store
         from sitegate.models.stored import ProjectRole
+        from sitegate.settings import get_settings
         from tests.integration.conftest import Identity, call, handler, operator_identity
 
-        for cached in (aws.table, aws.sns, aws.ses):
+        for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses):  # a fresh mock_aws: fresh clients
             cached.cache_clear()
         operator = operator_identity()
         created = call("user_levels", "post_tenants.json", operator, headers={"idempotency-key": ""}).body

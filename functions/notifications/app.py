@@ -80,7 +80,15 @@ def handle_record(record: SQSRecord) -> None:
                                         "receive_count": record.attributes.approximate_receive_count,
                                         "errors": [e.get("msg") for e in exc.errors()[:3]]})
         raise PoisonMessage(record.message_id) from exc
-    notifications.deliver(event)
+    try:
+        notifications.deliver(event)
+    except notifications.DeliveryIncomplete:
+        raise  # logged per send by deliver
+    except Exception:
+        logger.exception("event not delivered: the queue retries it, then parks it in the dead-letter queue",
+                         extra={"event_id": event.event_id, "event_type": event.type, "message_id": record.message_id,
+                                "receive_count": record.attributes.approximate_receive_count})
+        raise
 
 
 def _sqs_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -281,6 +281,10 @@ def test_an_ses_failure_fails_only_its_record_and_its_retry_sends_only_what_fail
     event_json("delivery.exploded", "t", {}),
     event_json("invoice.issued", "t", {"period": "2026-10"}),  # data not fitting its kind
     event_json("invoice.issued", "t", {"period": "2026-10", "total": "1.00", "currency": "NZD", "extra": 1}),
+    event_json("delivery.requested", "t", {  # fits its kind, but names a job no key can hold
+        "job_id": "a#b", "job_name": "J", "delivery_id": "d", "requested_by": "u", "for_account_id": "a",
+        "company_name": "C", "location_name": "L", "start": "2026-11-23T10:00:00+13:00",
+        "end": "2026-11-23T11:00:00+13:00", "awaiting": ["gc"]}),
 ])
 def test_a_poison_message_ends_in_the_dead_letter_queue_without_blocking_the_others(super_admin, resources, body):
     # Given: a poison message and a good event in the queue
