@@ -404,3 +404,15 @@ def test_the_relay_runs_on_a_schedule_with_a_dead_letter_queue():
     assert function["Events"]["OutboxRelay"]["Type"] == "ScheduleV2"
     assert relay["Input"] == '{"action": "relay_outbox"}'
     assert relay["DeadLetterConfig"] and function["DeadLetterQueue"]["Type"] == "SQS"
+
+
+def test_names_with_line_breaks_make_a_one_line_subject(site, resources):
+    # Given: a job named across two lines
+    event = _delivery(site, "delivery.requested", requested_by=site.trade_lead, awaiting=["gc"])
+    event.data["job_name"] = "North\r\nwharf\x00"
+    # When
+    publish(event)
+    drain(resources)
+    # Then
+    (_, subject, body), = emails()
+    assert "North wharf" in subject and "\n" not in subject and "\r" not in subject and "\x00" not in body

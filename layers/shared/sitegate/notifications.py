@@ -263,11 +263,25 @@ MESSAGES: dict[str, Callable[[DomainEvent], Message]] = {
 
 
 # ---------------------------------------------------------------- sending, once
+SUBJECT_LIMIT = 200
+
+
+def one_line(text: str, limit: int) -> str:
+    """A header-safe line: names typed with line breaks or control characters (a job called
+    "North\nwharf") collapse to single spaces, so SES never refuses a subject for them."""
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() or c in "\n\t" else " " for c in text)
+
+
 def _send(channel: str, user: User, message: Message) -> None:
     if channel == EMAIL:
-        messaging.send_email(user.email, message.subject, message.body)
+        messaging.send_email(user.email, one_line(message.subject, SUBJECT_LIMIT), _printable(message.body))
     else:
-        messaging.send_sms(str(user.phone), message.sms)
+        messaging.send_sms(str(user.phone), sms_text(one_line(message.sms, 10 * messaging.SMS_LIMIT)))
 
 
 def _send_once(event: DomainEvent, target: tuple[str, str], user: User, message: Message) -> bool:
