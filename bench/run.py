@@ -31,7 +31,7 @@ FLOOR = ("import boto3, pydantic; from aws_lambda_powertools.event_handler impor
 LOAD_FUNCTION = ("import importlib.util as u; s = u.spec_from_file_location('app', 'functions/{0}/app.py'); "
                  "s.loader.exec_module(u.module_from_spec(s))")
 TIMED = "import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
-API_FUNCTIONS = {"user_levels", "job_access", "delivery_approvals"}
+API_FUNCTIONS = {"user_levels", "job_access", "delivery_approvals", "notifications"}  # notifications: alerts too
 
 
 def import_seconds(code: str) -> float:
