@@ -552,3 +552,12 @@ def decide_contacts(caller: Caller, job: JobFacts) -> Decision:
     if caller.account.kind == AccountKind.OWNER.value and job.project_role == "lead" and standing(caller):
         return _allow("contacts-gc-lead", "GC leads see contact details", Scope.ALL)
     return _deny("contacts-hidden", "contact details are shown to GC leads and staff with job.edit")
+
+
+# ------------------------------------------------------------------ billing
+def decide_on_invoices(caller: Caller) -> Decision:
+    """Invoices (list, one, its CSV, the month-to-date preview): financial.view only. The routes
+    are the tenant's own, so a caller without it is refused (403), not told they do not exist."""
+    if decide(caller, "financial.view"):
+        return _allow("invoices-financial-view", "financial.view shows the tenant's invoices", Scope.TENANT)
+    return _deny("invoices-need-financial-view", "invoices need financial.view")

@@ -1,0 +1,274 @@
+"""Billing through the billing handler: the monthly scheduled run, the invoice routes, the CSV
+and the preview, on history made through the user_levels routes with the clock moved."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from local.gateway import LambdaContext
+from sitegate import billing, clock, invoices
+from sitegate.data import aws, store
+from sitegate.models.stored import Tenant
+from tests.billing_data import write_billing_users
+from tests.events import load_event
+from tests.integration.conftest import Identity, call, handler, table_items
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+
+
+def local(day: int, hour: int = 9, month: int = 9, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=AUCKLAND)
+
+
+def run_billing(period: str | None = None) -> dict:
+    event = load_event("billing/scheduled_period.json" if period else "billing/scheduled_monthly.json")
+    if period:
+        event["detail"]["period"] = period
+    return handler("billing")(event, LambdaContext("billing"))
+
+
+_emails = Counter[str]()
+
+
+def add_user(admin: Identity, level: str, name: str | None = None, account_id: str | None = None) -> str:
+    _emails["n"] += 1
+    body = {"email": f"user{_emails['n']}@acme.example", "name": name or f"User {_emails['n']:03d}", "level": level}
+    if account_id:
+        body["account_id"] = account_id
+    reply = call("user_levels", "post_users.json", admin, body=body, headers={"idempotency-key": ""})
+    assert reply.status == 201, reply.body
+    return reply.body["user_id"]
+
+
+def disable(admin: Identity, user_id: str) -> None:
+    assert call("user_levels", "post_user_disable.json", admin, path={"user_id": user_id}).status == 200
+
+
+def get_csv(caller: Identity, period: str) -> tuple[int, str, dict[str, str]]:
+    """GET /invoices/{period}/days.csv: status, body text and headers (the body is not JSON)."""
+    event = load_event("billing/get_invoice_days_csv.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/invoices/{period}/days.csv"
+    event["pathParameters"] = {"period": period}
+    event["requestContext"]["authorizer"]["jwt"]["claims"].update({
+        "custom:tenant_id": caller.tenant_id, "cognito:username": caller.user_id, "custom:account_id": caller.account_id})
+    result = handler("billing")(event, LambdaContext("billing"))
+    return int(result["statusCode"]), result.get("body") or "", result.get("headers") or {}
+
+
+def who(admin: Identity, user_id: str) -> Identity:
+    return Identity(admin.tenant_id, user_id, admin.account_id)
+
+
+@pytest.fixture
+def tenant(operator) -> Identity:
+    """A tenant made in August 2026 (Pacific/Auckland), its Super Admin active since."""
+    clock.freeze(local(20, month=8))
+    reply = call("user_levels", "post_tenants.json", operator)
+    assert reply.status == 201, reply.body
+    return Identity(reply.body["tenant_id"], reply.body["admin_user_id"], reply.body["owner_account_id"])
+
+
+def new_tenant(operator: Identity, name: str, timezone: str = "Pacific/Auckland"):
+    reply = call("user_levels", "post_tenants.json", operator, headers={"idempotency-key": ""}, body={
+        "name": name, "admin_email": f"admin@{name.lower()}.example", "admin_name": f"{name} Admin",
+        "timezone": timezone})
+    assert reply.status == 201, reply.body
+    return reply
+
+
+def seed_staff(admin: Identity, field: int, office: int) -> list[str]:
+    """`field` field users and `office - 1` office users besides the Super Admin, made in August."""
+    clock.freeze(local(21, month=8))
+    return [add_user(admin, "basic_user") for _ in range(field)] + \
+        [add_user(admin, "tmp_designer") for _ in range(office - 1)]
+
+
+def sns_messages(resources) -> list[dict]:
+    sqs = boto3.client("sqs")
+    found = []
+    while True:
+        got = sqs.receive_message(QueueUrl=resources.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return found
+        found += [json.loads(m["Body"]) for m in got]
+
+
+# ------------------------------------------------------------------ the seed's examples
+def test_ten_field_and_three_office_users_all_month_cost_480(tenant):
+    # Given
+    seed_staff(tenant, field=10, office=3)
+    # When: the schedule fires on October 1st
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    report = run_billing()
+    invoice = call("billing", "get_invoice.json", tenant, path={"period": "2026-09"})
+    # Then
+    assert report["issued"] == 1
+    assert invoice.status == 200, invoice.body
+    assert [(ln["tier"], ln["user_days"], ln["quantity"], ln["unit_price"], ln["amount"]) for ln in invoice.body["lines"]] \
+        == [("field", 300, "10.00", "30.00", "300.00"), ("office", 90, "3.00", "60.00", "180.00")]
+    assert (invoice.body["subtotal"], invoice.body["gst"], invoice.body["total"]) == ("480.00", "72.00", "552.00")
+    assert invoice.body["days_in_period"] == 30
+
+
+def test_the_worked_example_comes_out_exactly(tenant, resources):
+    # Given: 10 field and 3 office users all September; 2 more field users 5 days, 1 more office user 20 days
+    seed_staff(tenant, field=10, office=3)
+    office_20 = add_user(tenant, "operations_user")
+    clock.freeze(local(10, 9))
+    field_5 = [add_user(tenant, "basic_user_plus"), add_user(tenant, "view_user")]
+    clock.freeze(local(14, 17))
+    for user_id in field_5:
+        disable(tenant, user_id)
+    clock.freeze(local(20, 10))
+    disable(tenant, office_20)
+    # When
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    run_billing()
+    invoice = call("billing", "get_invoice.json", tenant, path={"period": "2026-09"}).body
+    status, text, headers = get_csv(tenant, "2026-09")
+    # Then: 310 / 30 = 10.33 x $30.00 = $309.90; 110 / 30 = 3.66 x $60.00 = $219.60
+    assert [(ln["user_days"], ln["quantity"], ln["unit_price"], ln["amount"]) for ln in invoice["lines"]] == [
+        (310, "10.33", "30.00", "309.90"), (110, "3.66", "60.00", "219.60")]
+    assert (invoice["subtotal"], invoice["gst"], invoice["total"]) == ("529.50", "79.43", "608.93")
+    by_user = {u["user_id"]: (u["tier"], u["days"]) for u in invoice["users"]}
+    assert by_user[office_20] == ("office", 20)
+    assert [by_user[u] for u in field_5] == [("field", 5), ("field", 5)]
+    assert len(invoice["users"]) == 16
+    # and the CSV's rows add up to the lines
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert Counter(r["tier"] for r in rows) == {"field": 310, "office": 110}
+    assert {r["date"] for r in rows if r["user_id"] == office_20} == {f"2026-09-{d:02d}" for d in range(1, 21)}
+
+
+# ------------------------------------------------------------------ the scheduled run
+def test_running_the_schedule_twice_issues_one_invoice_and_one_event(tenant, resources):
+    # Given
+    seed_staff(tenant, field=1, office=1)
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    sns_messages(resources)  # nothing else published before
+    # When
+    first, second = run_billing(), run_billing()
+    # Then
+    assert (first["issued"], first["already_issued"]) == (1, 0)
+    assert (second["issued"], second["already_issued"]) == (0, 1)
+    invoices = [i for i in table_items() if i["entity"] == "Invoice"]
+    assert [i["period"] for i in invoices] == ["2026-09"]
+    events = [json.loads(m["Message"]) if "Message" in m else m for m in sns_messages(resources)]
+    issued = [e for e in events if e["type"] == "invoice.issued"]
+    assert len(issued) == 1
+    assert issued[0]["tenant_id"] == tenant.tenant_id
+    assert issued[0]["data"] == {"period": "2026-09", "total": "103.50", "currency": "NZD"}
+    assert not [i for i in table_items() if i["entity"] == "OutboxEvent"]
+
+
+def test_a_named_period_is_billed_and_an_unfinished_month_is_not(tenant):
+    # Given
+    seed_staff(tenant, field=1, office=1)
+    clock.freeze(local(15, month=10))
+    # When
+    september, october = run_billing("2026-09"), run_billing("2026-10")
+    # Then
+    assert september["issued"] == 1
+    assert (october["issued"], october["not_ended"]) == (0, 1)
+    assert call("billing", "get_invoice.json", tenant, path={"period": "2026-10"}).status == 404
+
+
+def test_one_tenant_failing_does_not_stop_the_others(tenant, operator, monkeypatch):
+    # Given: a second tenant, and billing that breaks for the first one
+    new_tenant(operator, "Other", "America/New_York")
+    real = invoices.compute
+
+    def broken(t, period, until=None):
+        if t.tenant_id == tenant.tenant_id:
+            raise RuntimeError("boom")
+        return real(t, period, until)
+
+    monkeypatch.setattr(invoices, "compute", broken)
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    # When
+    with pytest.raises(Exception, match="billing failed for 1 tenant") as failure:
+        run_billing()
+    # Then: the other tenant is billed; a retry bills only the one left
+    assert failure.value.report["issued"] == 1
+    assert failure.value.report["failed_tenants"] == [tenant.tenant_id]
+    monkeypatch.setattr(invoices, "compute", real)
+    retry = run_billing()
+    assert (retry["issued"], retry["already_issued"]) == (1, 1)
+
+
+@pytest.fixture
+def dynamodb_calls(resources) -> Iterator[Counter[str]]:
+    calls: Counter[str] = Counter()
+
+    def count(model, **_kwargs) -> None:
+        calls[model.name] += 1
+
+    events = aws.dynamodb_client().meta.events
+    events.register("before-call.dynamodb", count)
+    yield calls
+    events.unregister("before-call.dynamodb", count)
+
+
+def _tenant_with_bulk_staff(operator: Identity, name: str, count: int) -> Tenant:
+    reply = new_tenant(operator, name)
+    write_billing_users(reply.body["tenant_id"], reply.body["owner_account_id"], count)
+    tenant = store.get_tenant(reply.body["tenant_id"])
+    assert tenant is not None
+    return tenant
+
+
+def test_billing_reads_grow_with_pages_not_users(operator, dynamodb_calls, monkeypatch):
+    # Given: pages of 50 items, and tenants of N and 2N staff users with a month of history each
+    monkeypatch.setattr(store, "BILLING_PAGE", 50)
+    clock.freeze(local(20, month=8))
+    n = 100
+    small, large = _tenant_with_bulk_staff(operator, "Small", n), _tenant_with_bulk_staff(operator, "Large", 2 * n)
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    september = billing.parse_period("2026-09", "Pacific/Auckland")
+    # When
+    dynamodb_calls.clear()
+    assert invoices.issue(small, september) == "issued"
+    calls_n = dict(dynamodb_calls)
+    dynamodb_calls.clear()
+    assert invoices.issue(large, september) == "issued"
+    calls_2n = dict(dynamodb_calls)
+    # Then: Queries follow the pages (users: N/50 + 1, history since the 1st: 3N/50 + 1), never the users
+    assert "Scan" not in calls_n and "Scan" not in calls_2n
+    assert calls_n["Query"] <= (n + 3 * n) / 50 + 2
+    assert calls_2n["Query"] <= (2 * n + 6 * n) / 50 + 2
+    assert calls_2n["Query"] - calls_n["Query"] <= (n + 3 * n) / 50 + 1
+    others = {k: v for k, v in calls_2n.items() if k != "Query"}
+    assert others == {k: v for k, v in calls_n.items() if k != "Query"}  # the same few, whatever the size
+    assert sum(others.values()) <= 3  # is it issued? (GetItem), the transaction, the outbox removal
+    assert call_total(calls_n) < n / 5
+
+
+def call_total(calls: dict[str, int]) -> int:
+    return sum(calls.values())
+
+
+def test_a_bulk_month_is_billed_day_by_day(operator):
+    # Given
+    clock.freeze(local(20, month=8))
+    tenant = _tenant_with_bulk_staff(operator, "Bulk", 3)
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    # When
+    invoices.issue(tenant, billing.parse_period("2026-09", tenant.timezone))
+    invoice, chunks = store.get_invoice(tenant.tenant_id, "2026-09")
+    # Then: 9 field days, then office on the 10th-20th and 25th-30th, per bulk user; the Super Admin all month
+    assert invoice is not None
+    assert [(ln.tier, ln.user_days) for ln in invoice.lines] == [("field", 27), ("office", 3 * 17 + 30)]
+    bulk = next(u for c in chunks for u in c.users if u.user_id == "bulk000000")
+    assert bulk.days == "0" * 9 + "1" * 11 + "-" * 4 + "1" * 6
+    assert bulk.levels == ["basic_user", "tmp_designer"]
