@@ -272,3 +272,150 @@ def test_a_bulk_month_is_billed_day_by_day(operator):
     bulk = next(u for c in chunks for u in c.users if u.user_id == "bulk000000")
     assert bulk.days == "0" * 9 + "1" * 11 + "-" * 4 + "1" * 6
     assert bulk.levels == ["basic_user", "tmp_designer"]
+
+
+# ------------------------------------------------------------------ routes
+def issued_september(tenant: Identity) -> None:
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    assert run_billing()["issued"] >= 1
+
+
+@pytest.mark.parametrize("level", ["view_user", "basic_user", "basic_user_plus", "tmp_designer", "tmp_designer_plus",
+                                   "operations_user"])
+def test_staff_without_financial_view_are_refused_every_invoice_route(tenant, level):
+    # Given
+    clock.freeze(local(21, month=8))
+    caller = who(tenant, add_user(tenant, level))
+    issued_september(tenant)
+    # When
+    replies = [call("billing", "get_invoices.json", caller).status,
+               call("billing", "get_invoice.json", caller, path={"period": "2026-09"}).status,
+               call("billing", "get_invoice.json", caller, path={"period": "2031-01"}).status,
+               call("billing", "get_invoice_preview.json", caller).status,
+               get_csv(caller, "2026-09")[0]]
+    # Then: refused alike, whether the period has an invoice or not
+    assert replies == [403] * 5
+
+
+def test_invoicing_users_see_invoices(tenant):
+    # Given
+    clock.freeze(local(21, month=8))
+    clerk = who(tenant, add_user(tenant, "invoicing"))
+    issued_september(tenant)
+    # When
+    listing = call("billing", "get_invoices.json", clerk)
+    # Then
+    assert listing.status == 200
+    assert listing.body["items"] == [{"period": "2026-09", "total": "138.00", "status": "issued", "currency": "NZD",
+                                      "issued_at": "2026-10-01T12:00:00+00:00"}]
+
+
+def test_connected_account_users_are_refused(tenant):
+    # Given: a customer account's administrator
+    clock.freeze(local(21, month=8))
+    customer = call("user_levels", "post_accounts.json", tenant, headers={"idempotency-key": ""},
+                    body={"kind": "customer", "name": "Client Co", "admin": {"email": "c@client.example", "name": "Cy"}})
+    assert customer.status == 201, customer.body
+    admin_id = next(i["user_id"] for i in table_items() if i["entity"] == "User" and i["email"] == "c@client.example")
+    caller = Identity(tenant.tenant_id, admin_id, customer.body["account_id"])
+    issued_september(tenant)
+    # When / Then
+    assert call("billing", "get_invoices.json", caller).status == 403
+    assert call("billing", "get_invoice.json", caller, path={"period": "2026-09"}).status == 403
+
+
+def test_connected_account_users_are_never_billed(tenant):
+    # Given: a customer with an administrator all September
+    clock.freeze(local(21, month=8))
+    call("user_levels", "post_accounts.json", tenant, headers={"idempotency-key": ""},
+         body={"kind": "customer", "name": "Client Co", "admin": {"email": "c@client.example", "name": "Cy"}})
+    issued_september(tenant)
+    # When
+    invoice = call("billing", "get_invoice.json", tenant, path={"period": "2026-09"}).body
+    # Then: only the Super Admin
+    assert [u["name"] for u in invoice["users"]] == ["Ada Admin"]
+
+
+def test_another_tenants_invoice_is_not_found(tenant, operator):
+    # Given: September billed for both tenants; the other tenant's admin asks for ours
+    other = new_tenant(operator, "Rival").body
+    rival = Identity(other["tenant_id"], other["admin_user_id"], other["owner_account_id"])
+    seed_staff(tenant, field=3, office=1)
+    issued_september(tenant)
+    # When
+    mine = call("billing", "get_invoice.json", tenant, path={"period": "2026-09"}).body
+    theirs = call("billing", "get_invoice.json", rival, path={"period": "2026-09"}).body
+    listing = call("billing", "get_invoices.json", rival).body
+    # Then: each sees its own only
+    assert mine["total"] != theirs["total"]
+    assert {u["name"] for u in theirs["users"]} == {"Rival Admin"}
+    assert [i["total"] for i in listing["items"]] == [theirs["total"]]
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-00", "abc", "2026-9", "26-09", "2026-09-01", "1999-12", "２０２６-09"])
+def test_a_bad_period_is_422(tenant, period):
+    # When
+    reply = call("billing", "get_invoice.json", tenant, path={"period": period})
+    status, _, _ = get_csv(tenant, period)
+    # Then
+    assert reply.status == 422, reply.body
+    assert reply.body["errors"][0]["field"] == "period"
+    assert status == 422
+
+
+def test_a_period_without_an_invoice_is_404(tenant):
+    clock.freeze(local(15, month=10))
+    assert call("billing", "get_invoice.json", tenant, path={"period": "2026-09"}).status == 404
+    assert get_csv(tenant, "2026-09")[0] == 404
+
+
+def test_invoices_are_listed_newest_first_in_pages(tenant):
+    # Given: July, August and September billed
+    clock.freeze(local(1, month=7))
+    for period in ("2026-07", "2026-08", "2026-09"):
+        clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+        run_billing(period)
+    # When
+    first = call("billing", "get_invoices.json", tenant, query={"limit": "2"}).body
+    second = call("billing", "get_invoices.json", tenant, query={"limit": "2", "cursor": first["next_cursor"]}).body
+    # Then
+    assert [i["period"] for i in first["items"]] == ["2026-09", "2026-08"]
+    assert [i["period"] for i in second["items"]] == ["2026-07"]
+
+
+def test_a_cursor_of_another_tenant_or_list_is_422(tenant, operator):
+    other = new_tenant(operator, "Rival").body
+    foreign = store.encode_cursor({"PK": f"T#{other['tenant_id']}#INVOICE#2026-09", "SK": "INVOICE",
+                                   "GSI1PK": f"T#{other['tenant_id']}#INVOICES", "GSI1SK": "2026-09"})
+    assert call("billing", "get_invoices.json", tenant, query={"cursor": foreign}).status == 422
+    assert call("billing", "get_invoices.json", tenant, query={"cursor": "not-a-cursor"}).status == 422
+    assert call("billing", "get_invoices.json", tenant, query={"limit": "0"}).status == 422
+    assert call("billing", "get_invoices.json", tenant, query={"limit": "201"}).status == 422
+
+
+def test_the_preview_is_this_month_to_date_today_included_and_not_stored(tenant):
+    # Given: on October 10th (Auckland) a field user made on the 3rd, an office user disabled on the 5th
+    clock.freeze(local(3, month=10))
+    add_user(tenant, "basic_user")
+    office = add_user(tenant, "operations_user")
+    clock.freeze(local(5, month=10))
+    disable(tenant, office)
+    clock.freeze(local(10, 8, month=10))
+    # When
+    reply = call("billing", "get_invoice_preview.json", tenant)
+    # Then: field 3rd-10th = 8; office: Super Admin 1st-10th = 10, the disabled user 3rd-5th = 3
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert (body["period"], body["status"], body["through"], body["days_in_period"]) == (
+        "2026-10", "preview", "2026-10-10", 31)
+    assert [(ln["tier"], ln["user_days"]) for ln in body["lines"]] == [("field", 8), ("office", 13)]
+    assert not [i for i in table_items() if i["entity"] == "Invoice"]
+    assert call("billing", "get_invoice.json", tenant, path={"period": "2026-10"}).status == 404
+
+
+def test_preview_is_not_mistaken_for_a_period(tenant):
+    # The resolver must route the literal path, not /invoices/{period} with period "preview"
+    clock.freeze(local(10, month=10))
+    event = load_event("billing/get_invoice_preview.json")
+    assert event["rawPath"] == "/invoices/preview"
+    assert call("billing", "get_invoice_preview.json", tenant).body["status"] == "preview"

@@ -22,7 +22,7 @@ from sitegate.policy import BILLING_TIER, STAFF_LEVEL_ORDER
 
 TIERS = ("field", "office")
 CENT = Decimal("0.01")
-PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only: \d would take any script's digits
 NOT_BILLED = "-"  # a day without a level in a user's stored day codes
 
 
