@@ -245,7 +245,7 @@ INVOICE_USERS_PREFIX = "USERS#"  # sort-key prefix of an invoice's chunks of bil
 
 
 def invoice_users(tenant_id: str, period: str, chunk: int) -> dict[str, str]:
-    return {"PK": invoice_partition(tenant_id, period), "SK": f"{INVOICE_USERS_PREFIX}{chunk:04d}"}
+    return {"PK": invoice_partition(tenant_id, period), "SK": f"{INVOICE_USERS_PREFIX}{str(chunk).zfill(4)}"}
 
 
 def tenant_history(tenant_id: str) -> str:
