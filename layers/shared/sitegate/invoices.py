@@ -72,11 +72,14 @@ def compute(tenant: Tenant, period: Period, until: datetime | None = None) -> Dr
 
 # ------------------------------------------------------------------ issuing
 def issue(tenant: Tenant, period: Period) -> str:
-    """Issue the tenant's invoice for `period` once: `issued`, `already_issued`, or `not_ended`
-    (the month is not over yet in the tenant's time zone). The invoice, its billed users and its
-    `invoice.issued` event are one conditional transaction, so racing runs issue it once."""
+    """Issue the tenant's invoice for `period` once: `issued`, `already_issued`, `not_ended` (the
+    month is not over yet in the tenant's time zone) or `not_a_tenant_yet` (made after the month).
+    The invoice, its billed users and its `invoice.issued` event are one conditional transaction,
+    so racing runs issue it once."""
     if period.end > clock.now():
         return "not_ended"
+    if _instant(tenant.created_at) >= period.end:  # not a tenant yet that month: nothing to bill
+        return "not_a_tenant_yet"
     if store.invoice_issued(tenant.tenant_id, period.name):
         return "already_issued"
     draft = compute(tenant, period)
@@ -112,11 +115,13 @@ class RunReport:
     issued: int = 0
     already_issued: int = 0
     not_ended: int = 0
+    not_a_tenant_yet: int = 0
     failed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {"period": self.period, "issued": self.issued, "already_issued": self.already_issued,
-                "not_ended": self.not_ended, "failed": len(self.failed), "failed_tenants": self.failed}
+                "not_ended": self.not_ended, "not_a_tenant_yet": self.not_a_tenant_yet, "failed": len(self.failed),
+                "failed_tenants": self.failed}
 
 
 def run(period_text: str | None) -> RunReport:
