@@ -371,17 +371,23 @@ def test_a_period_without_an_invoice_is_404(tenant):
 
 
 def test_invoices_are_listed_newest_first_in_pages(tenant):
-    # Given: July, August and September billed
-    clock.freeze(local(1, month=7))
-    for period in ("2026-07", "2026-08", "2026-09"):
-        clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
-        run_billing(period)
+    # Given: August, September and October billed (the tenant exists since August 20th)
+    clock.freeze(datetime(2026, 11, 1, 12, tzinfo=UTC))
+    for period in ("2026-08", "2026-09", "2026-10"):
+        assert run_billing(period)["issued"] == 1
     # When
     first = call("billing", "get_invoices.json", tenant, query={"limit": "2"}).body
     second = call("billing", "get_invoices.json", tenant, query={"limit": "2", "cursor": first["next_cursor"]}).body
     # Then
-    assert [i["period"] for i in first["items"]] == ["2026-09", "2026-08"]
-    assert [i["period"] for i in second["items"]] == ["2026-07"]
+    assert [i["period"] for i in first["items"]] == ["2026-10", "2026-09"]
+    assert [i["period"] for i in second["items"]] == ["2026-08"]
+    assert second["next_cursor"] is None
+
+
+def test_a_month_before_the_tenant_existed_is_not_billed(tenant):
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    assert run_billing("2026-07")["not_a_tenant_yet"] == 1
+    assert call("billing", "get_invoices.json", tenant).body["items"] == []
 
 
 def test_a_cursor_of_another_tenant_or_list_is_422(tenant, operator):
