@@ -274,8 +274,10 @@ class Gateway:
         from sitegate.billing import parse_period
         from sitegate.errors import InvalidInput
 
-        body = request.get_json(force=True, silent=True)
-        body = body if isinstance(body, dict) else {}
+        body = request.get_json(force=True, silent=True) if request.get_data() else {}
+        if not isinstance(body, dict):
+            return _json_response(422, {"message": "invalid input: body", "errors": [
+                {"field": "body", "message": 'a JSON object: {"period": "YYYY-MM"}, or nothing'}]})
         detail: dict[str, str] = {}
         if body.get("period") is not None:
             try:

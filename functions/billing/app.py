@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,6 +24,10 @@ app = build_resolver()
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
+# YYYY-MM; the month's range (01-12) is checked by the logic, which names `period` in its 422 too.
+Period = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{2}$", description="a month, YYYY-MM")]
+CSV = {200: {"description": "one row per billed user-day: date,user_id,name,level,tier",
+             "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 class BillingIncomplete(Exception):
@@ -47,12 +51,12 @@ def list_invoices(limit: Limit = 50, cursor: Cursor = None) -> InvoicePage:
 
 
 @app.get("/invoices/<period>")
-def get_invoice(period: str) -> InvoiceOut:
+def get_invoice(period: Period) -> InvoiceOut:
     return invoices.get_invoice(current_caller(app), period)
 
 
-@app.get("/invoices/<period>/days.csv")
-def invoice_days_csv(period: str) -> Response[str]:
+@app.get("/invoices/<period>/days.csv", responses=CSV)
+def invoice_days_csv(period: Period) -> Response[str]:
     body = invoices.invoice_csv(current_caller(app), period)
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=body,
                     headers={"Content-Disposition": f'attachment; filename="invoice-{period}-days.csv"'})

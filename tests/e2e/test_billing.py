@@ -93,3 +93,10 @@ def test_a_billing_run_with_a_bad_period_is_422(api, body):
     reply = api.request("POST", "/local/billing/run", json=body)
     assert reply.status_code == 422, reply.text
     assert reply.json()["errors"][0]["field"] == "period"
+
+
+@pytest.mark.parametrize("body", ["[1]", "not json", '"2026-09"'])
+def test_a_billing_run_with_a_body_that_is_not_an_object_is_422(api, body):
+    reply = api.request("POST", "/local/billing/run", data=body, headers={"Content-Type": "application/json"})
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["errors"][0]["field"] == "body"

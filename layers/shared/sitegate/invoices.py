@@ -117,11 +117,12 @@ class RunReport:
     not_ended: int = 0
     not_a_tenant_yet: int = 0
     failed: list[str] = field(default_factory=list)
+    periods: set[str] = field(default_factory=set)  # the months billed (without a named period: per time zone)
 
     def as_dict(self) -> dict[str, object]:
-        return {"period": self.period, "issued": self.issued, "already_issued": self.already_issued,
-                "not_ended": self.not_ended, "not_a_tenant_yet": self.not_a_tenant_yet, "failed": len(self.failed),
-                "failed_tenants": self.failed}
+        return {"period": self.period or ",".join(sorted(self.periods)) or None, "issued": self.issued,
+                "already_issued": self.already_issued, "not_ended": self.not_ended,
+                "not_a_tenant_yet": self.not_a_tenant_yet, "failed": len(self.failed), "failed_tenants": self.failed}
 
 
 def run(period_text: str | None) -> RunReport:
@@ -138,6 +139,7 @@ def run(period_text: str | None) -> RunReport:
             try:
                 period = (billing.parse_period(period_text, tenant.timezone) if period_text
                           else billing.month_of(clock.now(), tenant.timezone).previous())
+                report.periods.add(period.name)
                 outcome = issue(tenant, period)
             except Exception:
                 logger.exception("billing a tenant failed", extra={"tenant_id": tenant.tenant_id})
