@@ -426,3 +426,45 @@ def test_preview_is_not_mistaken_for_a_period(tenant):
     event = load_event("billing/get_invoice_preview.json")
     assert event["rawPath"] == "/invoices/preview"
     assert call("billing", "get_invoice_preview.json", tenant).body["status"] == "preview"
+
+
+def test_csv_keeps_awkward_names_whole_and_never_as_formulas(tenant):
+    # Given: staff whose names hold commas, quotes, and a spreadsheet formula
+    clock.freeze(local(21, month=8))
+    add_user(tenant, "basic_user", name='Smith, "Jo"')
+    add_user(tenant, "basic_user", name="=HYPERLINK(\"http://evil.example\",\"pay\")")
+    issued_september(tenant)
+    # When
+    status, text, _ = get_csv(tenant, "2026-09")
+    # Then
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert status == 200
+    assert {r["name"] for r in rows} == {"Ada Admin", 'Smith, "Jo"', "'=HYPERLINK(\"http://evil.example\",\"pay\")"}
+    assert len(rows) == 3 * 30
+
+
+def test_a_disabled_invoicing_user_is_refused(tenant):
+    # Given
+    clock.freeze(local(21, month=8))
+    clerk_id = add_user(tenant, "invoicing")
+    issued_september(tenant)
+    disable(tenant, clerk_id)
+    # When / Then
+    assert call("billing", "get_invoices.json", who(tenant, clerk_id)).status == 403
+    assert call("billing", "get_invoice.json", who(tenant, clerk_id), path={"period": "2026-09"}).status == 403
+
+
+def test_a_user_promoted_after_the_month_is_billed_as_it_was_then(tenant):
+    # Given: a field user all September, promoted to office and then disabled in October before the run
+    clock.freeze(local(21, month=8))
+    user_id = add_user(tenant, "basic_user")
+    clock.freeze(local(1, 0, month=10, minute=30))
+    assert call("user_levels", "patch_user.json", tenant, path={"user_id": user_id},
+                body={"level": "operations_user"}).status == 200
+    disable(tenant, user_id)
+    # When
+    issued_september(tenant)
+    invoice = call("billing", "get_invoice.json", tenant, path={"period": "2026-09"}).body
+    # Then: September as it was
+    assert {u["user_id"]: (u["tier"], u["days"]) for u in invoice["users"]}[user_id] == ("field", 30)
+    assert [(ln["tier"], ln["user_days"]) for ln in invoice["lines"]] == [("field", 30), ("office", 30)]
