@@ -31,7 +31,7 @@ FLOOR = ("import boto3, pydantic; from aws_lambda_powertools.event_handler impor
 LOAD_FUNCTION = ("import importlib.util as u; s = u.spec_from_file_location('app', 'functions/{0}/app.py'); "
                  "s.loader.exec_module(u.module_from_spec(s))")
 TIMED = "import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
-API_FUNCTIONS = {"user_levels", "job_access", "delivery_approvals"}
+API_FUNCTIONS = {"user_levels", "job_access", "delivery_approvals", "billing"}
 
 
 def import_seconds(code: str) -> float:
@@ -203,10 +203,16 @@ def billing_scale() -> None:
             reply = call("billing", "get_invoice.json", admin, path={"period": "2026-09"})
             read_s = time.perf_counter() - started
             read = dict(calls)
+            clock.freeze(datetime(2026, 9, 30, 9, tzinfo=UTC))  # September 30th in Auckland: the month to date
+            calls.clear()
+            started = time.perf_counter()
+            preview = call("billing", "get_invoice_preview.json", admin)
+            preview_s = time.perf_counter() - started
             detail = ", ".join(f"{name} {n}" for name, n in sorted(issued.items()))
             print(f"  {size:5d} staff users, {4 * size:5d} history entries: issue {sum(issued.values()):3d} calls "
                   f"({detail}) {issue_s:6.2f} s [{outcome}]; GET /invoices/2026-09 {sum(read.values())} calls "
-                  f"{read_s:5.2f} s ({len(reply.body['users'])} users, total {reply.body['total']})")
+                  f"{read_s:5.2f} s ({len(reply.body['users'])} users, total {reply.body['total']}); "
+                  f"GET /invoices/preview {sum(calls.values())} calls {preview_s:5.2f} s (status {preview.status})")
         clock.unfreeze()
 
 
