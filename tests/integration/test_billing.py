@@ -468,3 +468,39 @@ def test_a_user_promoted_after_the_month_is_billed_as_it_was_then(tenant):
     # Then: September as it was
     assert {u["user_id"]: (u["tier"], u["days"]) for u in invoice["users"]}[user_id] == ("field", 30)
     assert [(ln["tier"], ln["user_days"]) for ln in invoice["lines"]] == [("field", 30), ("office", 30)]
+
+
+# ------------------------------------------------------------------ least privilege
+TRANSACT_ACTION = {"Put": "PutItem", "Delete": "DeleteItem", "Update": "UpdateItem", "ConditionCheck": "ConditionCheckItem"}
+
+
+def test_the_billing_function_may_do_exactly_what_it_does(tenant, resources, monkeypatch):
+    # Given: every DynamoDB action the function takes, as IAM names it
+    used: set[str] = set()
+
+    def record(model, params, **_kwargs) -> None:
+        if model.name == "TransactWriteItems":
+            used.update(f"dynamodb:{TRANSACT_ACTION[kind]}" for item in params["TransactItems"] for kind in item)
+        else:
+            used.add(f"dynamodb:{model.name}")
+
+    events = aws.dynamodb_client().meta.events
+    seed_staff(tenant, field=1, office=1)
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    events.register("before-parameter-build.dynamodb", record)
+    try:
+        # When: the schedule and every route
+        run_billing()
+        for event, path in [("get_invoices.json", None), ("get_invoice.json", {"period": "2026-09"}),
+                            ("get_invoice_preview.json", None)]:
+            assert call("billing", event, tenant, path=path).status == 200
+        assert get_csv(tenant, "2026-09")[0] == 200
+    finally:
+        events.unregister("before-parameter-build.dynamodb", record)
+    # Then: the template grants exactly those, and SNS publication
+    from local.template import load_template
+
+    statements = load_template()["Resources"]["BillingFunction"]["Properties"]["Policies"][0]["Statement"]
+    granted = {action for s in statements for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {a for a in granted if a.startswith("dynamodb:")} == used
+    assert {a for a in granted if not a.startswith("dynamodb:")} == {"sns:Publish"}
