@@ -63,7 +63,8 @@ def invoice_days_csv(period: Period) -> Response[str]:
 
 
 def scheduled_run(event: dict[str, Any]) -> dict[str, Any]:
-    period = (event.get("detail") or {}).get("period")
+    detail = event.get("detail")
+    period = detail.get("period") if isinstance(detail, dict) else None
     report = invoices.run(str(period) if period is not None else None).as_dict()
     metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=int(report["issued"]))
     metrics.add_metric(name="BillingTenantsFailed", unit=MetricUnit.Count, value=int(report["failed"]))

@@ -504,3 +504,23 @@ def test_the_billing_function_may_do_exactly_what_it_does(tenant, resources, mon
     granted = {action for s in statements for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert {a for a in granted if a.startswith("dynamodb:")} == used
     assert {a for a in granted if not a.startswith("dynamodb:")} == {"sns:Publish"}
+
+
+def test_a_scheduled_event_with_a_bad_period_bills_nobody(tenant):
+    # Given
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    # When / Then: the run fails before any tenant (the scheduler retries it, then parks it in the DLQ)
+    with pytest.raises(Exception, match="period"):
+        run_billing("2026-13")
+    assert not [i for i in table_items() if i["entity"] == "Invoice"]
+
+
+def test_a_scheduled_event_without_detail_bills_the_month_before(tenant):
+    # Given: Scheduler's own event shape, without detail
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    event = load_event("billing/scheduled_monthly.json")
+    event.pop("detail")
+    # When
+    report = handler("billing")(event, LambdaContext("billing"))
+    # Then
+    assert (report["period"], report["issued"]) == ("2026-09", 1)
