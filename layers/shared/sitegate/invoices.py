@@ -71,6 +71,13 @@ def compute(tenant: Tenant, period: Period, until: datetime | None = None) -> Dr
 
 
 # ------------------------------------------------------------------ issuing
+def _line_fields(ln: billing.Line) -> dict[str, object]:
+    """A line as text: money with two decimals, the quantity as decimal text."""
+    return {"tier": ln.tier, "user_days": ln.user_days, "quantity": f"{ln.quantity:f}",
+            "unit_price": billing.money(ln.unit_price), "amount": billing.money(ln.amount),
+            "daily_rate": billing.money(ln.daily_rate)}
+
+
 def issue(tenant: Tenant, period: Period) -> str:
     """Issue the tenant's invoice for `period` once: `issued`, `already_issued`, `not_ended` (the
     month is not over yet in the tenant's time zone) or `not_a_tenant_yet` (made after the month).
@@ -86,9 +93,7 @@ def issue(tenant: Tenant, period: Period) -> str:
     invoice = Invoice(
         tenant_id=tenant.tenant_id, period=period.name, timezone=tenant.timezone, currency=draft.rates.currency,
         days_in_period=period.days_in_month,
-        lines=[InvoiceLineStored(tier=ln.tier, user_days=ln.user_days, quantity=f"{ln.quantity:f}",
-                                 unit_price=billing.money(ln.unit_price), amount=billing.money(ln.amount),
-                                 daily_rate=billing.money(ln.daily_rate)) for ln in draft.lines],
+        lines=[InvoiceLineStored(**_line_fields(ln)) for ln in draft.lines],
         subtotal=billing.money(draft.subtotal), gst_rate=f"{draft.rates.gst:f}", gst=billing.money(draft.gst),
         total=billing.money(draft.total), user_count=len(draft.users), chunks=0, issued_at=clock.now_iso())
     users = [InvoiceUser(user_id=u.user_id, name=u.name, levels=legend, days=codes)
@@ -219,9 +224,7 @@ def preview(caller: Caller) -> InvoiceOut:
     return InvoiceOut(
         period=period.name, status="preview", currency=draft.rates.currency, timezone=tenant.timezone,
         days_in_period=period.days_in_month,
-        lines=[InvoiceLineOut(tier=ln.tier, user_days=ln.user_days, quantity=f"{ln.quantity:f}",
-                              unit_price=billing.money(ln.unit_price), amount=billing.money(ln.amount),
-                              daily_rate=billing.money(ln.daily_rate)) for ln in draft.lines],
+        lines=[InvoiceLineOut(**_line_fields(ln)) for ln in draft.lines],
         subtotal=billing.money(draft.subtotal), gst_rate=f"{draft.rates.gst:f}", gst=billing.money(draft.gst),
         total=billing.money(draft.total), users=[_user_out(u) for u in draft.users], issued_at=None,
         through=period.local_date(now).isoformat())
