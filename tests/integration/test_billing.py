@@ -524,3 +524,27 @@ def test_a_scheduled_event_without_detail_bills_the_month_before(tenant):
     report = handler("billing")(event, LambdaContext("billing"))
     # Then
     assert (report["period"], report["issued"]) == ("2026-09", 1)
+
+
+def test_history_made_with_the_clock_set_back_is_billed_even_for_a_tenant_made_later(operator):
+    # Given: a tenant made "now" (November), then users made with the test clock set back to September
+    clock.freeze(local(20, month=11))
+    made = new_tenant(operator, "Later").body
+    admin = Identity(made["tenant_id"], made["admin_user_id"], made["owner_account_id"])
+    clock.freeze(local(1, 8))
+    add_user(admin, "basic_user")
+    # When
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    report = run_billing("2026-09")
+    invoice = call("billing", "get_invoice.json", admin, path={"period": "2026-09"})
+    # Then: the field user's 30 days; the admin (made in November) is not billed for September
+    assert report["issued"] == 1
+    assert [(ln["tier"], ln["user_days"]) for ln in invoice.body["lines"]] == [("field", 30), ("office", 0)]
+
+
+def test_csv_has_one_header_line_and_plain_newlines(tenant):
+    issued_september(tenant)
+    _, text, _ = get_csv(tenant, "2026-09")
+    lines = text.split("\n")
+    assert lines[0] == "date,user_id,name,level,tier"
+    assert lines[-1] == "" and len(lines) == 1 + 30 + 1

@@ -80,16 +80,17 @@ def _line_fields(ln: billing.Line) -> dict[str, object]:
 
 def issue(tenant: Tenant, period: Period) -> str:
     """Issue the tenant's invoice for `period` once: `issued`, `already_issued`, `not_ended` (the
-    month is not over yet in the tenant's time zone) or `not_a_tenant_yet` (made after the month).
+    month is not over yet in the tenant's time zone) or `not_a_tenant_yet` (made after the month,
+    and nobody of it was active in it: as with a test clock set back).
     The invoice, its billed users and its `invoice.issued` event are one conditional transaction,
     so racing runs issue it once."""
     if period.end > clock.now():
         return "not_ended"
-    if _instant(tenant.created_at) >= period.end:  # not a tenant yet that month: nothing to bill
-        return "not_a_tenant_yet"
     if store.invoice_issued(tenant.tenant_id, period.name):
         return "already_issued"
     draft = compute(tenant, period)
+    if not draft.users and _instant(tenant.created_at) >= period.end:  # not a tenant yet that month: no $0 invoice
+        return "not_a_tenant_yet"
     invoice = Invoice(
         tenant_id=tenant.tenant_id, period=period.name, timezone=tenant.timezone, currency=draft.rates.currency,
         days_in_period=period.days_in_month,
@@ -200,7 +201,7 @@ def invoice_csv(caller: Caller, period_text: str) -> str:
     """The invoice's billed user-days as CSV: `date,user_id,name,level,tier`, one row per user-day."""
     _, _, users = _issued(caller, period_text)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(billing.CSV_HEADER)
     writer.writerows(billing.csv_rows(users))
     return out.getvalue()
