@@ -548,3 +548,41 @@ def test_csv_has_one_header_line_and_plain_newlines(tenant):
     lines = text.split("\n")
     assert lines[0] == "date,user_id,name,level,tier"
     assert lines[-1] == "" and len(lines) == 1 + 30 + 1
+
+
+def test_history_entries_carry_the_state_they_replace(tenant):
+    # Given
+    clock.freeze(local(21, month=8))
+    user_id = add_user(tenant, "basic_user")
+    clock.freeze(local(2))
+    call("user_levels", "patch_user.json", tenant, path={"user_id": user_id}, body={"level": "tmp_designer"})
+    clock.freeze(local(3))
+    disable(tenant, user_id)
+    # When
+    entries = sorted((i for i in table_items() if i["entity"] == "UserHistory" and i["user_id"] == user_id),
+                     key=lambda i: i["at"])
+    # Then
+    assert [(e.get("previous_status"), e.get("previous_level"), e["status"], e["level"], int(e["version"]))
+            for e in entries] == [(None, None, "active", "basic_user", 0),
+                                  ("active", "basic_user", "active", "tmp_designer", 1),
+                                  ("active", "tmp_designer", "disabled", "tmp_designer", 2)]
+
+
+def test_an_invoice_split_over_many_items_reads_back_whole(operator, monkeypatch):
+    # Given: chunk items of about 2 KB, and 40 staff users
+    monkeypatch.setattr(store, "INVOICE_CHUNK_BYTES", 2_000)
+    clock.freeze(local(20, month=8))
+    tenant = _tenant_with_bulk_staff(operator, "Chunky", 40)
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    # When
+    invoices.issue(tenant, billing.parse_period("2026-09", tenant.timezone))
+    invoice, chunks = store.get_invoice(tenant.tenant_id, "2026-09")
+    # Then
+    assert invoice is not None and invoice.chunks == len(chunks) > 3
+    assert sorted(u.user_id for c in chunks for u in c.users) == sorted(
+        [f"bulk{n:06d}" for n in range(40)] + [_admin_id(tenant)])
+    assert invoice.user_count == 41
+
+
+def _admin_id(tenant: Tenant) -> str:
+    return next(u.user_id for u in store.staff_users(tenant) if u.level == "super_admin")
