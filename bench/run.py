@@ -31,7 +31,7 @@ FLOOR = ("import boto3, pydantic; from aws_lambda_powertools.event_handler impor
 LOAD_FUNCTION = ("import importlib.util as u; s = u.spec_from_file_location('app', 'functions/{0}/app.py'); "
                  "s.loader.exec_module(u.module_from_spec(s))")
 TIMED = "import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
-API_FUNCTIONS = {"user_levels", "job_access", "delivery_approvals", "notifications"}  # notifications: alerts too
+API_FUNCTIONS = {"user_levels", "job_access", "delivery_approvals", "notifications", "billing"}  # notifications: alerts too
 
 
 def import_seconds(code: str) -> float:
@@ -229,6 +229,72 @@ def alert_calls() -> None:
                       f"SNS SMS {sms_n:3d}  SNS topic {topic}  (status {reply.status})")
 
 
+# ------------------------------------------------------------------ billing
+BILLING_SIZES = (1_000, 2_000)
+BILLING_WARM_UP = 500
+
+
+def billing_scale() -> None:
+    """One tenant of 1,000 and one of 2,000 staff users, each with a month of history (4 entries per
+    user, written straight through the store): DynamoDB calls and time to issue September's invoice,
+    then to read it back and its CSV (DynamoDB Local)."""
+    from datetime import UTC, datetime
+
+    import boto3
+    from moto import mock_aws
+
+    from local.template import provision
+
+    with mock_aws():
+        resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"bench-{uuid.uuid4().hex[:6]}")
+        os.environ.update(resources.environment())
+        from sitegate import billing, clock, invoices
+        from sitegate.data import aws, store
+        from sitegate.settings import get_settings
+        from tests.billing_data import write_billing_users
+        from tests.integration.conftest import Identity, call, operator_identity
+
+        for cached in (get_settings, aws.table, aws.cognito, aws.sns):  # made for the tables of earlier sections
+            cached.cache_clear()
+        operator = operator_identity()
+        calls: Counter[str] = Counter()
+        aws.dynamodb_client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+        print("billing: one tenant's September invoice (DynamoDB Local; users and history written directly)")
+        for size in (BILLING_WARM_UP, *BILLING_SIZES):  # the first tenant warms DynamoDB Local's JVM up, unprinted
+            clock.freeze(datetime(2026, 8, 1, tzinfo=UTC))
+            created = call("user_levels", "post_tenants.json", operator, headers={"idempotency-key": ""},
+                           body={"name": f"Bench {size}", "admin_email": f"admin{size}@bench.example",
+                                 "admin_name": "Admin"}).body
+            write_billing_users(created["tenant_id"], created["owner_account_id"], size)
+            tenant = store.get_tenant(created["tenant_id"])
+            assert tenant is not None
+            admin = Identity(created["tenant_id"], created["admin_user_id"], created["owner_account_id"])
+            clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+            calls.clear()
+            started = time.perf_counter()
+            outcome = invoices.issue(tenant, billing.parse_period("2026-09", tenant.timezone))
+            issue_s = time.perf_counter() - started
+            issued = dict(calls)
+            calls.clear()
+            started = time.perf_counter()
+            reply = call("billing", "get_invoice.json", admin, path={"period": "2026-09"})
+            read_s = time.perf_counter() - started
+            read = dict(calls)
+            clock.freeze(datetime(2026, 9, 30, 9, tzinfo=UTC))  # September 30th in Auckland: the month to date
+            calls.clear()
+            started = time.perf_counter()
+            preview = call("billing", "get_invoice_preview.json", admin)
+            preview_s = time.perf_counter() - started
+            if size == BILLING_WARM_UP:
+                continue
+            detail = ", ".join(f"{name} {n}" for name, n in sorted(issued.items()))
+            print(f"  {size:5d} staff users, {4 * size:5d} history entries: issue {sum(issued.values()):3d} calls "
+                  f"({detail}) {issue_s:6.2f} s [{outcome}]; GET /invoices/2026-09 {sum(read.values())} calls "
+                  f"{read_s:5.2f} s ({len(reply.body['users'])} users, total {reply.body['total']}); "
+                  f"GET /invoices/preview {sum(calls.values())} calls {preview_s:5.2f} s (status {preview.status})")
+        clock.unfreeze()
+
+
 if __name__ == "__main__":
     import_times()
     sys.path[:0] = [str(ROOT / "layers/shared"), str(ROOT)]
@@ -237,5 +303,6 @@ if __name__ == "__main__":
         dynamodb_calls()
         alert_calls()
         engine_scale()
+        billing_scale()
     finally:
         engine.stop()

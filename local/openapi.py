@@ -172,6 +172,8 @@ def _complete(operation: dict[str, Any], method: str, path: str, func: Any, auth
         errors |= {"415", "422"}
     if any(p["in"] == "query" for p in parameters):
         errors.add("422")
+    if any(p["in"] == "path" and "pattern" in p.get("schema", {}) for p in parameters):  # a shaped path value
+        errors.add("422")
     responses.pop("422", None)  # Powertools documents its own 422 body; ours is the Error body
     for status in sorted(errors):
         responses[status] = {"description": ERROR_DESCRIPTIONS[status],

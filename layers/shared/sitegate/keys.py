@@ -235,3 +235,31 @@ def alert(tenant_id: str, job_id: str, alert_id: str) -> dict[str, str]:
 def sent_marker(tenant_id: str, event_id: str, user_id: str, channel: str) -> dict[str, str]:
     """Marker item: this event was sent (or is being sent) to this person on this channel."""
     return {"PK": f"{_t(tenant_id)}#SENT#{event_id}", "SK": f"{user_id}#{channel}"}
+# --- billing: an invoice per tenant and month, its billed users in chunk items of the same
+# partition, listed per tenant by period (GSI1)
+def invoice_partition(tenant_id: str, period: str) -> str:
+    return f"{_t(tenant_id)}#INVOICE#{period}"
+
+
+def invoice(tenant_id: str, period: str) -> dict[str, str]:
+    return {"PK": invoice_partition(tenant_id, period), "SK": "INVOICE"}
+
+
+def tenant_invoices(tenant_id: str) -> str:
+    return f"{_t(tenant_id)}#INVOICES"
+
+
+def invoice_gsi1(tenant_id: str, period: str) -> dict[str, str]:
+    return {"GSI1PK": tenant_invoices(tenant_id), "GSI1SK": period}
+
+
+INVOICE_USERS_PREFIX = "USERS#"  # sort-key prefix of an invoice's chunks of billed users
+
+
+def invoice_users(tenant_id: str, period: str, chunk: int) -> dict[str, str]:
+    return {"PK": invoice_partition(tenant_id, period), "SK": f"{INVOICE_USERS_PREFIX}{str(chunk).zfill(4)}"}
+
+
+def tenant_history(tenant_id: str) -> str:
+    """The tenant's user history in time order (GSI2): what billing reads."""
+    return f"{_t(tenant_id)}#HISTORY"

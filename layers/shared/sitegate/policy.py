@@ -598,3 +598,10 @@ def decide_alert_recipient(person: Caller, job: JobFacts) -> Decision:
     if not role:
         return role
     return _allow("alert-receives", f"{person.user.name} receives this job's alerts", Scope.ALL)
+# ------------------------------------------------------------------ billing
+def decide_on_invoices(caller: Caller) -> Decision:
+    """Invoices (list, one, its CSV, the month-to-date preview): financial.view only. The routes
+    are the tenant's own, so a caller without it is refused (403), not told they do not exist."""
+    if decide(caller, "financial.view"):
+        return _allow("invoices-financial-view", "financial.view shows the tenant's invoices", Scope.TENANT)
+    return _deny("invoices-need-financial-view", "invoices need financial.view")

@@ -31,10 +31,14 @@ def _check_shape(account: Account, level: str, job_ids: list[str], can_create_gu
         raise invalid("can_create_guests", "only managers carry can_create_guests")
 
 
-def history(user: User, by: Caller, at: str) -> store.Create:
+def history(user: User, by: Caller, at: str, before: User | None = None) -> store.Create:
+    """The dated history entry of a change of status or level: the new state, and the state it
+    replaces (`before`; none when the user is created), which billing reads a month's start from."""
     entry = UserHistory(tenant_id=user.tenant_id, user_id=user.user_id, at=at, status=user.status, level=user.level,
-                        changed_by=by.user.user_id)
-    return store.Create(store.history_item(entry, ids.new_id()[:8]), "history entry already exists")
+                        changed_by=by.user.user_id, version=user.version,
+                        previous_status=before.status if before else None, previous_level=before.level if before else None)
+    # The user's version orders entries of the same second; writes are conditional on it, so it is unique.
+    return store.Create(store.history_item(entry, f"{user.version:08d}"), "history entry already exists")
 
 
 def visible_account(caller: Caller, account_id: str) -> Account:
@@ -160,7 +164,7 @@ def update_user(caller: Caller, user_id: str, request: UserUpdate) -> UserOut:
     if "level" in changes or "job_ids" in changes or "can_create_guests" in changes:
         new = new.changed(job_ids=_checked_job_ids(account, target.job_ids, new.job_ids))
         _check_shape(account, new.level, new.job_ids, new.can_create_guests)
-    creates = [history(new, caller, new.updated_at)] if new.level != target.level else []
+    creates = [history(new, caller, new.updated_at, target)] if new.level != target.level else []
     store.write(creates=creates, replaces=[store.Replace(store.user_item(new))])
     return UserOut.of(new)
 
@@ -184,7 +188,7 @@ def disable_user(caller: Caller, user_id: str) -> UserOut:
     if target.status == UserStatus.ACTIVE.value:
         # The record first: access ends with it, on the very next request.
         new = _bumped(target, status=UserStatus.DISABLED.value)
-        store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))])
+        store.write(creates=[history(new, caller, new.updated_at, target)], replaces=[store.Replace(store.user_item(new))])
     return UserOut.of(_identity_follows_record(target))  # also on a repeat: a retry completes
 
 
@@ -196,7 +200,7 @@ def enable_user(caller: Caller, user_id: str) -> UserOut:
     if target.status != UserStatus.ACTIVE.value:
         userpool.enable(target.user_id)  # the identity first: an enabled identity alone grants nothing
         new = _bumped(target, status=UserStatus.ACTIVE.value)
-        store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))])
+        store.write(creates=[history(new, caller, new.updated_at, target)], replaces=[store.Replace(store.user_item(new))])
     return UserOut.of(_identity_follows_record(target))  # also on a repeat: repairs a split left by a race
 
 
@@ -215,7 +219,7 @@ def delete_user(caller: Caller, user_id: str) -> None:
     policy.require(policy.decide_on_user(caller, "user.delete", target, account))
     if target.status != UserStatus.DELETED.value:
         new = _bumped(target, status=UserStatus.DELETED.value)
-        store.write(creates=[history(new, caller, new.updated_at)], replaces=[store.Replace(store.user_item(new))],
+        store.write(creates=[history(new, caller, new.updated_at, target)], replaces=[store.Replace(store.user_item(new))],
                     removes=[store.remove_email_marker(target)])  # the email may be used again
     userpool.remove(target.user_id)
 

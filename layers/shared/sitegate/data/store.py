@@ -7,7 +7,7 @@ import base64
 import json
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -22,6 +22,8 @@ from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.models.stored import (
     Account,
     Alert,
+    Invoice,
+    InvoiceUsers,
     Job,
     JobGrant,
     JobRecord,
@@ -594,12 +596,13 @@ class Page(Generic[M]):
 
 
 def _query_items(partition: str, *, index: str | None = None, sort_prefix: str | None = None,
-                 limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                 limit: int = 50, cursor: str | None = None,
+                 forward: bool = True) -> tuple[list[dict[str, Any]], str | None]:
     pk, sk = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
     condition = Key(pk).eq(partition)
     if sort_prefix:
         condition = condition & Key(sk).begins_with(sort_prefix)
-    kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "Limit": limit}
+    kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "Limit": limit, "ScanIndexForward": forward}
     if index is not None:
         kwargs["IndexName"] = index
     start = decode_cursor(cursor)
@@ -619,9 +622,11 @@ def _query_items(partition: str, *, index: str | None = None, sort_prefix: str |
 
 
 def query_page(model: type[M], partition: str, *, index: str | None = None, sort_prefix: str | None = None,
-               limit: int = 50, cursor: str | None = None) -> Page[M]:
-    """One page of a partition (table or GSI), optionally narrowed by a sort-key prefix."""
-    items, next_cursor = _query_items(partition, index=index, sort_prefix=sort_prefix, limit=limit, cursor=cursor)
+               limit: int = 50, cursor: str | None = None, forward: bool = True) -> Page[M]:
+    """One page of a partition (table or GSI), optionally narrowed by a sort-key prefix; `forward=False`
+    walks the sort key from its end."""
+    items, next_cursor = _query_items(partition, index=index, sort_prefix=sort_prefix, limit=limit, cursor=cursor,
+                                      forward=forward)
     return Page(_models(model, items), next_cursor)
 
 
@@ -798,3 +803,88 @@ def release_send(tenant_id: str, event_id: str, target: tuple[str, str]) -> None
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
+# ------------------------------------------------------------------ billing: named access patterns
+BILLING_PAGE = 1000  # items per Query page when billing reads a whole tenant (within DynamoDB's 1 MB)
+INVOICE_CHUNK_BYTES = 300_000  # billed users per chunk item, well under DynamoDB's 400 KB item limit
+
+
+def _all_pages(**kwargs: Any) -> Iterator[list[dict[str, Any]]]:
+    while True:
+        response = table().query(**kwargs)
+        yield response.get("Items", [])
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def staff_users(tenant: Tenant) -> list[User]:
+    """Every user of the tenant's owner account, whatever its status: GSI1 `T#t#ACCOUNT#owner#USERS`,
+    pages of 1,000."""
+    condition = Key("GSI1PK").eq(keys.account_users(tenant.tenant_id, tenant.owner_account_id))
+    return [User.model_validate(item) for page in _all_pages(IndexName="GSI1", KeyConditionExpression=condition,
+                                                            Limit=BILLING_PAGE) for item in page]
+
+
+def history_since(tenant_id: str, since_iso: str) -> list[UserHistory]:
+    """The tenant's status and level changes at or after `since_iso` (UTC ISO), in time order:
+    GSI2 `T#t#HISTORY`, `GSI2SK >= since`, pages of 1,000."""
+    condition = Key("GSI2PK").eq(keys.tenant_history(tenant_id)) & Key("GSI2SK").gte(since_iso)
+    return [UserHistory.model_validate(item) for page in _all_pages(IndexName="GSI2", KeyConditionExpression=condition,
+                                                                   Limit=BILLING_PAGE) for item in page]
+
+
+def invoice_item(invoice: Invoice) -> dict[str, Any]:
+    return _item(invoice, keys.invoice(invoice.tenant_id, invoice.period),
+                 keys.invoice_gsi1(invoice.tenant_id, invoice.period))
+
+
+def invoice_users_item(chunk: InvoiceUsers) -> dict[str, Any]:
+    return _item(chunk, keys.invoice_users(chunk.tenant_id, chunk.period, chunk.chunk))
+
+
+def chunk_invoice_users(tenant_id: str, period: str, users: Sequence[Any]) -> list[InvoiceUsers]:
+    """Billed users split into items of at most INVOICE_CHUNK_BYTES each."""
+    chunks: list[InvoiceUsers] = []
+    current: list[Any] = []
+    size = 0
+    for user in users:
+        user_size = len(user.model_dump_json()) + 64  # attribute names and map overhead
+        if current and size + user_size > INVOICE_CHUNK_BYTES:
+            chunks.append(InvoiceUsers(tenant_id=tenant_id, period=period, chunk=len(chunks), users=current))
+            current, size = [], 0
+        current.append(user)
+        size += user_size
+    if current:
+        chunks.append(InvoiceUsers(tenant_id=tenant_id, period=period, chunk=len(chunks), users=current))
+    return chunks
+
+
+def issue_invoice(invoice: Invoice, chunks: Sequence[InvoiceUsers], also: Sequence[Create] = ()) -> None:
+    """Write an invoice, its billed users and `also` (its event's outbox entry) in one transaction,
+    only if the tenant has no invoice for the period yet (Conflict otherwise): table keys
+    `T#t#INVOICE#{period}` / `INVOICE` and `USERS#{chunk}`."""
+    conflict = f"the invoice for {invoice.period} is already issued"
+    write(creates=[Create(invoice_item(invoice), conflict),
+                   *(Create(invoice_users_item(c), conflict) for c in chunks), *also])
+
+
+def invoice_issued(tenant_id: str, period: str) -> bool:
+    """Has the tenant's invoice for the period been issued? Table key `T#t#INVOICE#{period}` / `INVOICE`."""
+    item = table().get_item(Key=keys.invoice(tenant_id, period), ConsistentRead=True, ProjectionExpression="PK")
+    return "Item" in item
+
+
+def get_invoice(tenant_id: str, period: str) -> tuple[Invoice | None, list[InvoiceUsers]]:
+    """An invoice with its billed users: table partition `T#t#INVOICE#{period}` (one Query)."""
+    condition = Key("PK").eq(keys.invoice_partition(tenant_id, period))
+    items = [item for page in _all_pages(KeyConditionExpression=condition, ConsistentRead=True) for item in page]
+    header = next((i for i in items if i["SK"] == keys.invoice(tenant_id, period)["SK"]), None)
+    chunks = sorted((InvoiceUsers.model_validate(i) for i in items if i["SK"].startswith(keys.INVOICE_USERS_PREFIX)),
+                    key=lambda c: c.chunk)
+    return _model(Invoice, header), chunks
+
+
+def invoices_page(tenant_id: str, limit: int, cursor: str | None) -> Page[Invoice]:
+    """A tenant's invoices, newest period first: GSI1 `T#t#INVOICES`, sorted by period."""
+    return query_page(Invoice, keys.tenant_invoices(tenant_id), index="GSI1", limit=limit, cursor=cursor,
+                      forward=False)

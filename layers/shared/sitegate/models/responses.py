@@ -257,3 +257,49 @@ class AlertPage(Out):
 class AckOut(Out):
     alert_id: str
     acknowledged_at: str
+# ------------------------------------------------------------------ billing
+class InvoiceLineOut(Out):
+    tier: str  # field | office
+    user_days: int
+    quantity: str  # average users per day: user_days / days in the month, rounded down to 2 decimals
+    unit_price: str  # money: daily rate x days in the month
+    amount: str  # money: quantity x unit_price
+    daily_rate: str  # money
+
+
+class InvoiceUserOut(Out):
+    user_id: str
+    name: str
+    tier: str  # the highest tier billed in the month
+    days: int  # billed days
+    field_days: int
+    office_days: int
+
+
+class InvoiceOut(Out):
+    period: str  # YYYY-MM
+    status: str  # issued | preview
+    currency: str
+    timezone: str
+    days_in_period: int
+    lines: list[InvoiceLineOut]
+    subtotal: str
+    gst_rate: str
+    gst: str
+    total: str
+    users: list[InvoiceUserOut]
+    issued_at: str | None  # none for a preview
+    through: str | None = None  # a preview: the last day counted (today, in the tenant's time zone)
+
+
+class InvoiceSummary(Out):
+    period: str
+    total: str
+    status: str
+    currency: str
+    issued_at: str
+
+
+class InvoicePage(Out):
+    items: list[InvoiceSummary]
+    next_cursor: str | None

@@ -49,6 +49,10 @@ class Tenant(Stored):
     currency: str = "NZD"
     owner_account_id: str
     created_at: str
+    # Billing (docs/DOMAIN.md "Billing"): prices per user-day by tier and the GST rate, decimal text.
+    field_day_rate: str = "1.00"
+    office_day_rate: str = "2.00"
+    gst_rate: str = "0.15"
 
 
 class Account(Stored):
@@ -96,6 +100,11 @@ class UserHistory(Stored):
     status: UserStatus
     level: str
     changed_by: str
+    # The state this entry replaces (none for a user's creation): billing reads a user's state at a
+    # month's start off the first entry after it, without reading the history before it.
+    previous_status: UserStatus | None = None
+    previous_level: str | None = None
+    version: int = 0  # the user's version after the change: orders entries of the same second
 
 
 class Setting(Stored):
@@ -225,3 +234,47 @@ class Alert(Stored):
     sent_at: str
     recipients: list[AlertRecipient] = Field(default_factory=list)
     acks: dict[str, str] = Field(default_factory=dict)
+# ------------------------------------------------------------------ billing
+class InvoiceLineStored(Stored):
+    tier: str
+    user_days: int
+    quantity: str  # decimal text
+    unit_price: str  # money, two decimals
+    amount: str
+    daily_rate: str
+
+
+class Invoice(Stored):
+    """A tenant's invoice for one month; its billed users are in InvoiceUsers chunks."""
+
+    tenant_id: str
+    period: str  # YYYY-MM
+    timezone: str
+    currency: str
+    days_in_period: int
+    lines: list[InvoiceLineStored]
+    subtotal: str
+    gst_rate: str
+    gst: str
+    total: str
+    user_count: int
+    chunks: int
+    status: str = "issued"
+    issued_at: str
+
+
+class InvoiceUser(Stored):
+    """One billed user: its distinct levels and one character per day of the month (the level's
+    index, or `-` for a day not billed)."""
+
+    user_id: str
+    name: str
+    levels: list[str]
+    days: str
+
+
+class InvoiceUsers(Stored):
+    tenant_id: str
+    period: str
+    chunk: int
+    users: list[InvoiceUser]

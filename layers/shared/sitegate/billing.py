@@ -1,0 +1,258 @@
+"""Billing arithmetic (docs/DOMAIN.md "Billing"): pure functions, no AWS, `Decimal` throughout.
+
+A staff user is billed for each calendar day, in the tenant's time zone, on which it was
+active at any moment, at the tier of the highest level it held (while active) that day.
+The invoice shows per tier the user-days, the quantity (user-days / days in the month,
+rounded DOWN to 2 decimals), the unit price (daily rate x days in the month) and the amount
+(quantity x unit price, rounded down to the cent: an amount never exceeds what the user-days
+cost); then subtotal, GST (half-up to the cent) and total.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sitegate.errors import invalid
+from sitegate.policy import BILLING_TIER, STAFF_LEVEL_ORDER
+
+TIERS = ("field", "office")
+CENT = Decimal("0.01")
+PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only: \d would take any script's digits
+NOT_BILLED = "-"  # a day without a level in a user's stored day codes
+
+
+@dataclass(frozen=True)
+class Rates:
+    """A tenant's prices: per user-day and tier, and the GST rate (defaults: the product's)."""
+
+    field: Decimal = Decimal("1.00")
+    office: Decimal = Decimal("2.00")
+    gst: Decimal = Decimal("0.15")
+    currency: str = "NZD"
+
+    def daily(self, tier: str) -> Decimal:
+        return self.field if tier == "field" else self.office
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month in a tenant's time zone; `start`/`end` are the UTC instants of its bounds."""
+
+    year: int
+    month: int
+    timezone: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def next_first_day(self) -> date:
+        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
+
+    @property
+    def days_in_month(self) -> int:
+        return (self.next_first_day - self.first_day).days
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first_day + timedelta(days=i) for i in range(self.days_in_month)]
+
+    def day_start(self, day: date) -> datetime:
+        """The UTC instant the local day begins (midnight in the tenant's zone)."""
+        return datetime(day.year, day.month, day.day, tzinfo=self.zone).astimezone(UTC)
+
+    @property
+    def start(self) -> datetime:
+        return self.day_start(self.first_day)
+
+    @property
+    def end(self) -> datetime:
+        return self.day_start(self.next_first_day)
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.zone).date()
+
+    def previous(self) -> Period:
+        year, month = (self.year, self.month - 1) if self.month > 1 else (self.year - 1, 12)
+        return Period(year, month, self.timezone)
+
+
+def parse_period(text: str, timezone: str = "UTC", field_name: str = "period") -> Period:
+    """`YYYY-MM` (422 naming `field_name` otherwise)."""
+    match = PERIOD.fullmatch(text or "")
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        raise invalid(field_name, "a month as YYYY-MM (e.g. 2026-09)")
+    return Period(int(match.group(1)), int(match.group(2)), timezone)
+
+
+def month_of(instant: datetime, timezone: str) -> Period:
+    """The month `instant` falls in, in the tenant's time zone."""
+    local = instant.astimezone(ZoneInfo(timezone))
+    return Period(local.year, local.month, timezone)
+
+
+# ------------------------------------------------------------------ day counting
+@dataclass(frozen=True)
+class State:
+    status: str  # active | disabled | deleted
+    level: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """From `at` on, the user is in `state` (None: the user does not exist)."""
+
+    at: datetime
+    state: State | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One staff user's state at the period start (None: not yet created) and its changes after."""
+
+    user_id: str
+    name: str
+    start: State | None
+    changes: Sequence[Change] = field(default_factory=tuple)
+
+
+def _rank(level: str) -> int:
+    return STAFF_LEVEL_ORDER.index(level) if level in STAFF_LEVEL_ORDER else -1
+
+
+def billed_days(timeline: Timeline, period: Period, until: datetime | None = None) -> dict[date, str]:
+    """The billed days of one user in `period`, each with the highest level held while active that
+    day. A day counts if the user was active at any moment of it (an active state that begins at
+    an instant counts that instant's day, even if it ends in the same second). `until` (the
+    month-to-date preview: now) cuts the timeline; nothing after it is billed."""
+    end = period.end if until is None else min(period.end, until)
+    if end <= period.start:
+        return {}
+    levels: dict[date, str] = {}
+    # The state held from `since`; `began` says it began by a change inside the period (then even a
+    # zero-length stay counts its instant), not by being held when the period started.
+    state, since, began = timeline.start, period.start, False
+    for change in [*sorted(timeline.changes, key=lambda c: c.at), Change(end, None)]:
+        at = min(max(change.at, period.start), end)
+        if state is not None and state.status == "active" and state.level in BILLING_TIER and (at > since or began):
+            last = period.local_date(at - timedelta(microseconds=1)) if at > since else period.local_date(since)
+            day = period.local_date(since)
+            while day <= last:
+                if day not in levels or _rank(state.level) > _rank(levels[day]):
+                    levels[day] = state.level
+                day += timedelta(days=1)
+        if change.at >= end:
+            break
+        state, since, began = change.state, at, change.at >= period.start
+    return levels
+
+
+# ------------------------------------------------------------------ the invoice
+@dataclass(frozen=True)
+class BilledUser:
+    user_id: str
+    name: str
+    levels: dict[date, str]  # billed day -> the level billed that day
+
+    @property
+    def days(self) -> int:
+        return len(self.levels)
+
+    @property
+    def tier(self) -> str:
+        """The highest tier billed in the period."""
+        return "office" if any(BILLING_TIER[lv] == "office" for lv in self.levels.values()) else "field"
+
+    def tier_days(self, tier: str) -> int:
+        return sum(1 for lv in self.levels.values() if BILLING_TIER[lv] == tier)
+
+
+@dataclass(frozen=True)
+class Line:
+    tier: str
+    user_days: int
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    daily_rate: Decimal
+
+
+@dataclass(frozen=True)
+class Draft:
+    period: Period
+    rates: Rates
+    lines: list[Line]
+    users: list[BilledUser]
+    subtotal: Decimal
+    gst: Decimal
+    total: Decimal
+
+
+def line(tier: str, user_days: int, days_in_month: int, daily_rate: Decimal) -> Line:
+    quantity = (Decimal(user_days) / Decimal(days_in_month)).quantize(CENT, rounding=ROUND_DOWN)
+    unit_price = (daily_rate * days_in_month).quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = (quantity * unit_price).quantize(CENT, rounding=ROUND_DOWN)
+    return Line(tier, user_days, quantity, unit_price, amount, daily_rate)
+
+
+def totals(lines: Iterable[Line], gst_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    subtotal = sum((ln.amount for ln in lines), Decimal("0.00")).quantize(CENT)
+    gst = (subtotal * gst_rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return subtotal, gst, subtotal + gst
+
+
+def draft(period: Period, users: Iterable[BilledUser], rates: Rates) -> Draft:
+    """The invoice of `period` for these billed users (users without a billed day are left out)."""
+    billed = sorted((u for u in users if u.levels), key=lambda u: (u.name.lower(), u.user_id))
+    lines = [line(tier, sum(u.tier_days(tier) for u in billed), period.days_in_month, rates.daily(tier))
+             for tier in TIERS]
+    subtotal, gst, total = totals(lines, rates.gst)
+    return Draft(period, rates, lines, billed, subtotal, gst, total)
+
+
+def money(value: Decimal) -> str:
+    return f"{value.quantize(CENT):f}"
+
+
+# ------------------------------------------------------------------ stored form of a user's days
+def encode_days(period: Period, levels: dict[date, str]) -> tuple[list[str], str]:
+    """A user's billed days, compactly: its distinct levels, and one character per day of the month
+    (the level's index in that list, or `-` for a day not billed)."""
+    legend = sorted(set(levels.values()), key=_rank)
+    codes = "".join(str(legend.index(levels[d])) if d in levels else NOT_BILLED for d in period.days)
+    return legend, codes
+
+
+def decode_days(period: Period, legend: Sequence[str], codes: str) -> dict[date, str]:
+    return {day: legend[int(code)] for day, code in zip(period.days, codes, strict=True) if code != NOT_BILLED}
+
+
+# ------------------------------------------------------------------ the CSV of billed user-days
+CSV_HEADER = ("date", "user_id", "name", "level", "tier")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP "CSV injection"): a leading `'`."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def csv_rows(users: Iterable[BilledUser]) -> list[tuple[str, str, str, str, str]]:
+    """One row per billed user-day, by date then user: they add up exactly to the invoice's lines."""
+    rows = [(day.isoformat(), u.user_id, csv_safe(u.name), level, BILLING_TIER[level])
+            for u in users for day, level in u.levels.items()]
+    return sorted(rows, key=lambda r: (r[0], r[2].lower(), r[1]))
