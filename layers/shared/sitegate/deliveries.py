@@ -177,7 +177,8 @@ def _event(kind: str, job: Job, delivery: Delivery, zone: ZoneInfo, *, by: str |
         job_id=job.job_id, job_name=job.name, delivery_id=delivery.delivery_id, requested_by=delivery.requested_by,
         for_account_id=delivery.for_account_id, company_name=delivery.company_name,
         location_name=delivery.location_name, start=shown(delivery.start, zone), end=shown(delivery.end, zone),
-        awaiting=[a for a, state in delivery.approvals.items() if state == "pending"],  # type: ignore[misc]
+        awaiting=[a for a, state in delivery.approvals.items()  # type: ignore[misc]
+                  if state == "pending" and delivery.status == DeliveryStatus.PENDING.value],
         by=by, reason=reason))
 
 
