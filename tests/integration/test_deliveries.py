@@ -47,8 +47,8 @@ class Site:
 
     def __init__(self, admin: Identity) -> None:
         self.admin = admin
-        self.job_id = _ok(call(JOB, "post_jobs.json", admin, headers=NO_KEY,
-                               body={"job_number": uuid.uuid4().hex[:8], "name": "Quay St tower", "address": "1 Quay St"}))["job_id"]
+        job = {"job_number": uuid.uuid4().hex[:8], "name": "Quay St tower", "address": "1 Quay St"}
+        self.job_id = _ok(call(JOB, "post_jobs.json", admin, headers=NO_KEY, body=job))["job_id"]
         self.gate = self.location("Gate 1", "gate")
         self.crane = self.equipment("Tower crane")
         self.trade, self.trade_admin = _account(admin, "trade_contractor")
