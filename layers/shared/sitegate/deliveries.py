@@ -253,8 +253,8 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
                          location_name="-", equipment_ids=request.equipment_ids, start=utc_text(start), end=utc_text(end),
                          approvals=approvals, requested_by=caller.user.user_id, requested_at=clock.now_iso())
         days = _days(probe)
-        read = store.read_booking(job, request.for_account_id, request.location_id, request.equipment_ids,
-                                  request.vendor_account_id, days)
+        read = store.read_booking(job, None if booked_for_gc else request.for_account_id, request.location_id,
+                                  request.equipment_ids, request.vendor_account_id, days)
         company = _company(caller, read, request, booked_for_gc)
         if read.location is None:
             raise invalid("location_id", "no such location on this job")

@@ -765,20 +765,23 @@ class BookingRead:
     days: dict[tuple[str, str, str], BookingDay | None]  # (resource, id, day) -> its item, None if new
 
 
-def read_booking(job: Job, for_account_id: str, location_id: str, equipment_ids: Sequence[str],
+def read_booking(job: Job, for_account_id: str | None, location_id: str, equipment_ids: Sequence[str],
                  vendor_account_id: str | None, days: Sequence[tuple[str, str, str]]) -> BookingRead:
+    """`for_account_id` None: booked for the GC, whose account the caller's read already holds."""
     t, j = job.tenant_id, job.job_id
-    tenant_key, company_key, grant_key = keys.tenant(t), keys.account(t, for_account_id), keys.job_grant(t, j, for_account_id)
-    location_key = keys.location(t, j, location_id)
+    tenant_key, location_key = keys.tenant(t), keys.location(t, j, location_id)
+    company_keys = [keys.account(t, for_account_id), keys.job_grant(t, j, for_account_id)] if for_account_id else []
     equipment_keys = {e: keys.equipment(t, j, e) for e in equipment_ids}
     vendor_keys = [keys.account(t, vendor_account_id), keys.job_grant(t, j, vendor_account_id)] if vendor_account_id else []
     day_keys = {d: keys.booking_day(t, j, *d) for d in days}
-    found = _batch_get([tenant_key, company_key, grant_key, location_key, *equipment_keys.values(), *vendor_keys,
+    found = _batch_get([tenant_key, *company_keys, location_key, *equipment_keys.values(), *vendor_keys,
                         *day_keys.values()])
     equipment = {e: piece for e, key in equipment_keys.items() if (piece := _pick(Equipment, found, key)) is not None}
     return BookingRead(
-        tenant=_pick(Tenant, found, tenant_key), company=_pick(Account, found, company_key),
-        company_grant=_pick(JobGrant, found, grant_key), location=_pick(Location, found, location_key),
+        tenant=_pick(Tenant, found, tenant_key),
+        company=_pick(Account, found, company_keys[0]) if company_keys else None,
+        company_grant=_pick(JobGrant, found, company_keys[1]) if company_keys else None,
+        location=_pick(Location, found, location_key),
         equipment=equipment, vendor=_pick(Account, found, vendor_keys[0]) if vendor_keys else None,
         vendor_grant=_pick(JobGrant, found, vendor_keys[1]) if vendor_keys else None,
         days={d: _pick(BookingDay, found, key) for d, key in day_keys.items()})
