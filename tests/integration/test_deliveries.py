@@ -485,3 +485,75 @@ def test_other_tenants_and_invisible_jobs_are_404_on_every_route(site, operator,
 def test_an_unknown_delivery_is_404(site):
     assert site.get(site.gc_lead, "0" * 32).status == 404
     assert site.act(site.gc_lead, "approve", "0" * 32).status == 404
+
+
+# ------------------------------------------------- found by trying it as an attacker
+def test_cancel_takes_no_body_at_all(site):
+    # Given
+    delivery = _ok(site.book(site.gc_member), 201)["delivery_id"]
+    # When: no body, as a client sends a bare POST
+    reply = call(FN, "post_job_delivery_cancel.json", site.gc_member, path=site.path(delivery_id=delivery), body="")
+    # Then
+    assert reply.status == 200, reply.body
+
+
+@pytest.mark.parametrize("cursor_key", [
+    {"PK": "T#x#JOB#y", "SK": "DELIVERY#z", "GSI1PK": "WRONG", "GSI1SK": "a"},
+    {"PK": "T#x#JOB#y", "SK": "DELIVERY#z", "GSI1PK": "OWN", "GSI1SK": ""},
+    {"PK": "", "SK": "", "GSI1PK": "OWN", "GSI1SK": "a"},
+])
+def test_forged_list_cursors_are_422_never_500(site, cursor_key):
+    import base64
+
+    from sitegate import keys
+
+    # Given: cursors naming this list's partition with impossible keys, or another list
+    own = keys.job_deliveries(site.admin.tenant_id, site.job_id)
+    forged = {k: (own if v == "OWN" else v) for k, v in cursor_key.items()}
+    cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+    # When
+    deliveries = call(FN, "get_job_deliveries.json", site.gc_lead, path=site.path(), query={"cursor": cursor})
+    requests_ = call(FN, "get_job_requests.json", site.admin, path=site.path(), query={"cursor": cursor})
+    # Then
+    assert (deliveries.status, requests_.status) == (422, 422), (deliveries.body, requests_.body)
+
+
+def test_racing_approvals_by_one_lead_count_once(site):
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Given: a trade member's request; the GC lead approves it from 6 clients at once (one handler, in threads)
+    delivery = _ok(site.book(site.trade_member, for_trade=True), 201)["delivery_id"]
+    # When
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(lambda _: site.act(site.gc_lead, "approve", delivery).status, range(6)))
+    # Then
+    assert statuses == [200] + [409] * 5
+    assert _ok(site.get(site.gc_lead, delivery))["approvals"] == {"gc": "approved", "trade": "pending"}
+
+
+@pytest.mark.parametrize("extra", [{"equipment_ids": ["e"] * 11}, {"description": "x" * 1001},
+                                   {"vendor_name": "   "}, {"override": "yes"}, {"start": 1795424400},
+                                   {"recurrence": {"freq": "daily", "until": "2026-12-31"}}])
+def test_more_bad_bookings_are_422(site, extra):
+    reply = site.book(site.gc_lead, **extra)
+    assert reply.status == 422, reply.body
+
+
+def test_equipment_of_another_job_cannot_be_booked(site, super_admin):
+    # Given: a crane on another job
+    elsewhere = Site(super_admin)
+    # When
+    reply = site.book(site.gc_lead, equipment_ids=[elsewhere.crane])
+    # Then
+    assert reply.status == 422, reply.body
+    assert [e["field"] for e in reply.body["errors"]] == ["equipment_ids"]
+
+
+def test_a_delivery_of_another_job_is_404(site, super_admin):
+    # Given
+    elsewhere = Site(super_admin)
+    theirs = _ok(elsewhere.book(elsewhere.gc_member), 201)["delivery_id"]
+    # When: addressed through this job, where the caller is a GC lead
+    reply = site.act(site.gc_lead, "approve", theirs)
+    # Then
+    assert reply.status == 404, reply.body

@@ -863,7 +863,7 @@ def deliveries_page(job: Job, *, start_from: str | None, start_before: str | Non
         if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
             raise invalid("cursor", "cursor of another list")
         kwargs["ExclusiveStartKey"] = start
-    response = table().query(**kwargs)
+    response = _query_from_cursor(kwargs)
     return Page(_models(Delivery, response.get("Items", [])), encode_cursor(response.get("LastEvaluatedKey")))
 
 
@@ -903,8 +903,18 @@ def job_requests_page(job: Job, account_id: str | None, requested_by: str | None
         if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
             raise invalid("cursor", "cursor of another list")
         kwargs["ExclusiveStartKey"] = start
-    response = table().query(**kwargs)
+    response = _query_from_cursor(kwargs)
     return Page(_models(JobRequest, response.get("Items", [])), encode_cursor(response.get("LastEvaluatedKey")))
+
+
+def _query_from_cursor(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A Query whose start key came from a client: one DynamoDB refuses is a cursor of another list (422)."""
+    try:
+        return table().query(**kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ValidationException":
+            raise invalid("cursor", "cursor of another list") from exc
+        raise
 
 
 def _count_prefix(partition: str, prefix: str | None) -> int:
