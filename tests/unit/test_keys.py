@@ -11,7 +11,7 @@ from sitegate import keys
 TENANT = "acme"
 # Public helpers of sitegate.keys that build no partition key (they take no tenant).
 NOT_PARTITION_BUILDERS = {"user_sort", "users_with_status", "accounts_of_kind", "by_job", "requests_of_account",
-                          "portal", "tenants_list"}  # the platform's own partitions: the portal marker, the tenant list
+                          "portal", "tenants_list", "tenant_gsi1"}  # the platform's own partitions: portal markers, tenant list
 
 
 def _public_functions() -> dict[str, object]:

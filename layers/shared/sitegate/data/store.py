@@ -809,7 +809,7 @@ def vendor_by_name(tenant_id: str, name: str) -> Account | None:
     """An active vendor account with this name (any case): GSI1 `T#t#ACCOUNTS`, sort prefix `vendor#{name}#`."""
     found = query_page(Account, keys.tenant_accounts(tenant_id), index="GSI1",
                        sort_prefix=f"{keys.accounts_of_kind('vendor')}{name.lower()}#", limit=10, cursor=None).items
-    return next((a for a in found if a.status == "active"), None)
+    return next((a for a in found if a.status == "active" and a.name.lower() == name.lower()), None)
 
 
 def get_delivery_and_tenant(job: Job, delivery_id: str) -> tuple[Delivery | None, Tenant | None]:
