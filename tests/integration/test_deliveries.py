@@ -557,3 +557,17 @@ def test_a_delivery_of_another_job_is_404(site, super_admin):
     reply = site.act(site.gc_lead, "approve", theirs)
     # Then
     assert reply.status == 404, reply.body
+
+
+def test_the_function_may_publish_events_and_write_the_table_and_nothing_more():
+    from local.template import load_template
+
+    # Given
+    statements = load_template()["Resources"]["DeliveryApprovalsFunction"]["Properties"]["Policies"][0]["Statement"]
+    # When
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    publish = next(s for s in statements if s["Action"] == "sns:Publish")
+    # Then: what TransactWriteItems' conditional puts, the reads and the outbox need; SNS on the topic only
+    assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+                       "dynamodb:DeleteItem", "sns:Publish"}
+    assert publish["Resource"] == {"Ref": "EventsTopic"}
