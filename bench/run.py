@@ -219,6 +219,10 @@ def booking() -> None:
                               body={"name": f"Gate {i}", "kind": "gate"}).body["location_id"] for i in range(5)]
             _fill_deliveries(job_id, admin.tenant_id, locations, size, admin.user_id)
             samples, per_booking = [], Counter()
+            warm_up = {"for_account_id": admin.account_id, "location_id": locations[1],  # not timed: first-use costs
+                       "start": "2026-11-30T06:00:00+13:00", "end": "2026-11-30T06:30:00+13:00"}
+            assert call("delivery_approvals", "post_job_deliveries.json", admin, path={"job_id": job_id},
+                        body=warm_up).status == 201
             for n in range(BOOKINGS):  # 30-minute windows on one gate, one day: its day item fills up as it goes
                 calls.clear()
                 body = {"for_account_id": admin.account_id, "location_id": locations[0],
