@@ -146,3 +146,27 @@ def test_the_dashboard_counts_open_requests_and_pending_deliveries(jobsite, supe
 
 def _dashboard(who: Identity) -> dict:
     return _ok(call("user_levels", "get_dashboard.json", who))
+
+
+def test_an_archived_job_takes_no_request_writes_but_lists_them(jobsite, super_admin):
+    # Given
+    request = _ok(jobsite.create(jobsite.basic), 201)["request_id"]
+    _ok(call(JOB, "post_job_archive.json", super_admin, path={"job_id": jobsite.job_id}))
+    # When
+    created = jobsite.create(jobsite.basic)
+    moved = jobsite.move(jobsite.editor, request, "accepted")
+    # Then
+    assert (created.status, moved.status) == (409, 409)
+    assert jobsite.titles(jobsite.basic) == ["Sweep"]
+
+
+def test_a_repeated_idempotency_key_makes_one_request(jobsite):
+    # Given
+    key = {"idempotency-key": f"k-{uuid.uuid4().hex}"}
+    body = {"title": "Sweep", "description": "Road"}
+    # When
+    first = call(FN, "post_job_requests.json", jobsite.basic, path={"job_id": jobsite.job_id}, body=body, headers=key)
+    again = call(FN, "post_job_requests.json", jobsite.basic, path={"job_id": jobsite.job_id}, body=body, headers=key)
+    # Then
+    assert (first.status, again.status, first.body) == (201, 201, again.body)
+    assert jobsite.titles(jobsite.basic) == ["Sweep"]
