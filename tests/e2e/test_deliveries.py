@@ -194,3 +194,20 @@ def test_other_tenants_and_invisible_jobs_are_404_on_every_route(api, jobsite, o
         reply = api.request(method, path, token, json=payload)
         # Then
         assert reply.status_code == 404, (who, reply.status_code, reply.text)
+
+
+def test_racing_repeats_of_one_idempotency_key_book_once(api, jobsite):
+    # Given: one booking sent 10 times at once with the same key
+    body = jobsite.booking("22:00", "22:30")
+    key = f"race-{uuid.uuid4().hex}"
+
+    def one(_: int) -> requests.Response:
+        return requests.post(f"{api.base}/jobs/{jobsite.job_id}/deliveries", json=body, timeout=60,
+                             headers={"Authorization": f"Bearer {jobsite.gc_lead}", "Idempotency-Key": key})
+
+    # When
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        replies = list(pool.map(one, range(10)))
+    # Then: every answer is the first one
+    assert {r.status_code for r in replies} == {201}, [(r.status_code, r.text) for r in replies]
+    assert len({r.json()["delivery_id"] for r in replies}) == 1

@@ -267,7 +267,11 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
                                  description=request.description,
                                  status=DeliveryStatus.PENDING.value if pending else DeliveryStatus.APPROVED.value)
         zone = zone_of(read.tenant)
-        day_writes = _claim(job, read, delivery)
+        try:
+            day_writes = _claim(job, read, delivery)
+        except Conflict:
+            _replay_if_done(idempotency)  # the slot may be held by a repeat of this very request
+            raise
         out = delivery_out(delivery, zone)
         event = _event("delivery.requested", job, delivery, zone, by=caller.user.user_id)
         marker = [idempotency.create(out)] if idempotency is not None else []
@@ -276,11 +280,19 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
         try:
             store.write_versioned(creates=creates, replaces=[w for w in day_writes if isinstance(w, store.Replace)])
         except store.Stale:
+            _replay_if_done(idempotency)
             _pause(attempt)
             continue
         events.publish([event])
         return out
     raise Conflict("too many bookings at the same moment; try again")
+
+
+def _replay_if_done(idempotency: store.Idempotency | None) -> None:
+    """A repeat of an Idempotency-Key that lost the race to the first request answers what it answered."""
+    if idempotency is not None and store.find_idempotent_response(
+            idempotency.tenant_id, idempotency.scope, idempotency.key, idempotency.request_hash) is not None:
+        raise store.IdempotencyReplay()
 
 
 def _claim(job: Job, read: store.BookingRead, delivery: Delivery) -> list[store.Create | store.Replace]:
