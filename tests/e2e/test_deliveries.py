@@ -211,3 +211,17 @@ def test_racing_repeats_of_one_idempotency_key_book_once(api, jobsite):
     # Then: every answer is the first one
     assert {r.status_code for r in replies} == {201}, [(r.status_code, r.text) for r in replies]
     assert len({r.json()["delivery_id"] for r in replies}) == 1
+
+
+def test_racing_bookings_naming_one_new_vendor_make_one_vendor_account(api, jobsite):
+    # Given: 6 bookings of different slots on another day, all naming the same unknown vendor, at once
+    name = f"Racing Vendor {uuid.uuid4().hex[:6]}"
+    bodies = [{**jobsite.booking(f"0{i}:00", f"0{i}:30"), "start": f"2026-12-08T0{i}:00:00+13:00",
+               "end": f"2026-12-08T0{i}:30:00+13:00", "vendor_name": name} for i in range(6)]
+    # When
+    replies = _race(api, f"/jobs/{jobsite.job_id}/deliveries", [jobsite.gc_member] * 6, bodies)
+    # Then: all booked, one vendor account, once on the access list
+    assert {r.status_code for r in replies} == {201}, [(r.status_code, r.text) for r in replies]
+    assert len({r.json()["vendor_account_id"] for r in replies}) == 1
+    vendors = jobsite.site.ok("GET", f"/jobs/{jobsite.job_id}/access")["vendors"]
+    assert [v["name"] for v in vendors].count(name) == 1

@@ -204,23 +204,22 @@ def _company(caller: Caller, read: store.BookingRead, request: DeliveryCreate, b
 
 
 def _vendor(caller: Caller, job: Job, read: store.BookingRead, request: DeliveryCreate,
-            named: Account | None) -> tuple[str | None, list[store.Create | store.ReplaceExpired]]:
+            vendor_id: str | None) -> tuple[str | None, list[store.Create | store.ReplaceExpired]]:
     """The vendor named on the request, and what puts it in the job's directory: an unknown vendor
-    becomes a vendor account, and a vendor not on the job's access list gets an entry."""
-    if request.vendor_account_id is None and request.vendor_name is None:
+    becomes a vendor account (its id made from its name, so racing bookings naming it make one),
+    and a vendor not on the job's access list gets an entry."""
+    if vendor_id is None:
         return None, []
     now = clock.now_iso()
     writes: list[store.Create | store.ReplaceExpired] = []
-    vendor, entry = (read.vendor, read.vendor_grant) if request.vendor_account_id else (named, None)
-    if request.vendor_account_id is not None:
-        if vendor is None or vendor.kind != AccountKind.VENDOR.value or vendor.status != AccountStatus.ACTIVE.value:
-            raise invalid("vendor_account_id", "must be an active vendor account")
-    elif vendor is None:  # an unknown vendor joins the directory as a vendor account
-        vendor = Account(tenant_id=job.tenant_id, account_id=ids.new_id(), kind=AccountKind.VENDOR,
-                         name=str(request.vendor_name), created_at=now)
-        writes.append(store.Create(store.account_item(vendor), "account already exists"))
-    else:
-        entry = store.get_grant(job.tenant_id, job.job_id, vendor.account_id)
+    vendor, entry = read.vendor, read.vendor_grant
+    field = "vendor_account_id" if request.vendor_account_id is not None else "vendor_name"
+    if vendor is None and request.vendor_name is not None:  # an unknown vendor joins the directory
+        vendor = Account(tenant_id=job.tenant_id, account_id=vendor_id, kind=AccountKind.VENDOR,
+                         name=request.vendor_name, created_at=now)
+        writes.append(store.Create(store.account_item(vendor), "vendor added meanwhile"))
+    if vendor is None or vendor.kind != AccountKind.VENDOR.value or vendor.status != AccountStatus.ACTIVE.value:
+        raise invalid(field, "must name an active vendor account")
     if not _live(entry):
         grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number,
                          account_id=vendor.account_id, account_kind=AccountKind.VENDOR, source="manual",
@@ -244,7 +243,11 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
         raise invalid("equipment_ids", "names a piece of equipment twice")
     if request.vendor_account_id is not None and request.vendor_name is not None:
         raise invalid("vendor_name", "name a known vendor (vendor_account_id) or a new one (vendor_name), not both")
-    named = store.vendor_by_name(job.tenant_id, request.vendor_name) if request.vendor_name else None
+    vendor_id = request.vendor_account_id
+    if request.vendor_name is not None:  # a vendor of that name, else the one a booking makes for the name
+        named = store.vendor_by_name(job.tenant_id, request.vendor_name)
+        vendor_id = named.account_id if named else ids.derived_id(job.tenant_id, "vendor", " ".join(
+            request.vendor_name.lower().split()))
     approvals = policy.requested_approvals(caller, ctx.facts, booked_for_gc=booked_for_gc)
     delivery_id = ids.new_id()
     for attempt in range(ATTEMPTS):
@@ -254,14 +257,14 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
                          approvals=approvals, requested_by=caller.user.user_id, requested_at=clock.now_iso())
         days = _days(probe)
         read = store.read_booking(job, None if booked_for_gc else request.for_account_id, request.location_id,
-                                  request.equipment_ids, request.vendor_account_id, days)
+                                  request.equipment_ids, vendor_id, days)
         company = _company(caller, read, request, booked_for_gc)
         if read.location is None:
             raise invalid("location_id", "no such location on this job")
         missing = [e for e in request.equipment_ids if e not in read.equipment]
         if missing:
             raise invalid("equipment_ids", f"no such equipment on this job: {', '.join(missing)}")
-        vendor_id, vendor_writes = _vendor(caller, job, read, request, named)
+        vendor_id, vendor_writes = _vendor(caller, job, read, request, vendor_id)
         pending = any(state == "pending" for state in approvals.values())
         delivery = probe.changed(company_name=company.name, location_name=read.location.name, vendor_account_id=vendor_id,
                                  description=request.description,

@@ -831,7 +831,7 @@ def write_versioned(creates: Sequence[Create | ReplaceExpired] = (), replaces: S
             raise
         operations = [*creates, *replaces, *removes]
         reasons = [r.get("Code") for r in cause.response.get("CancellationReasons", [])]
-        versioned = ("BookingDay", "Delivery", "JobRequest", "JobGrant")
+        versioned = ("BookingDay", "Delivery", "JobRequest", "JobGrant", "Account")
         if "TransactionConflict" in reasons or any(
                 reason == "ConditionalCheckFailed" and not isinstance(op, Remove) and op.item.get("entity") in versioned
                 for op, reason in zip(operations, reasons, strict=False)):
