@@ -5,6 +5,8 @@
    machine is shared and noisy.
 2. DynamoDB calls per request, counted with botocore's before-call events.
 3. DynamoDB Local's Query and TransactWriteItems time with 10 and with 20,000 items in the table.
+4. Booking a delivery: DynamoDB calls and time per booking with 10 and with 10,000 deliveries
+   already on the job (`python -m bench.run --booking` runs this part alone).
 """
 
 from __future__ import annotations
@@ -295,14 +297,101 @@ def billing_scale() -> None:
         clock.unfreeze()
 
 
+# ------------------------------------------------------------ deliveries: booking
+BOOKINGS = 30  # timed bookings per job size
+BOOKED_ALREADY = (10, 10_000)
+
+
+def _fill_deliveries(job_id: str, tenant_id: str, locations: list[str], count: int, requested_by: str) -> None:
+    """`count` approved deliveries already on the job (with the day items holding them), written in bulk:
+    15-minute windows, 40 a day per location, on days from 2027-01-01 on."""
+    from datetime import UTC, datetime, timedelta
+
+    from sitegate.data import aws, store
+    from sitegate.models.stored import Delivery
+
+    days: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    with aws.table().batch_writer() as batch:
+        for n in range(count):
+            location = locations[n % len(locations)]
+            slot = n // len(locations)
+            start = datetime(2027, 1, 1, tzinfo=UTC) + timedelta(days=slot // 40, minutes=15 * (slot % 40))
+            end = start + timedelta(minutes=15)
+            delivery = Delivery(tenant_id=tenant_id, job_id=job_id, delivery_id=uuid.uuid4().hex, for_account_id="gc",
+                                company_name="GC", location_id=location, location_name="Gate", start=start.isoformat(),
+                                end=end.isoformat(), status="approved", approvals={"gc": "approved"},
+                                requested_by=requested_by, requested_at=start.isoformat())
+            batch.put_item(Item=store.delivery_item(delivery))
+            days.setdefault((location, start.date().isoformat()), []).append(
+                (int(start.timestamp()) // 60, int(end.timestamp()) // 60, delivery.delivery_id))
+        for (location, day), intervals in days.items():
+            write = store.booking_day_write(store.Job(tenant_id=tenant_id, job_id=job_id, job_number="-", name="-",
+                                                      created_by="-", created_at="-"),
+                                            ("LOCATION", location, day), None, intervals)
+            batch.put_item(Item=write.item)
+
+
+def booking() -> None:
+    """Booking a delivery with 10 and with 10,000 deliveries already on the job: DynamoDB calls and
+    time per booking (through the handler, on DynamoDB Local; SNS on moto in-process)."""
+    import boto3
+    from moto import mock_aws
+
+    from local.template import provision
+    from sitegate.data import aws
+    from sitegate.settings import get_settings
+
+    with mock_aws():
+        resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"bench-book-{uuid.uuid4().hex[:6]}")
+        os.environ.update(resources.environment())
+        for cached in (get_settings, aws.table, aws.cognito, aws.sns):
+            cached.cache_clear()
+        from tests.integration.conftest import Identity, call, operator_identity
+
+        created = call("user_levels", "post_tenants.json", operator_identity()).body
+        admin = Identity(created["tenant_id"], created["admin_user_id"], created["owner_account_id"])
+        calls: Counter[str] = Counter()
+        aws.dynamodb_client().meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+        print(f"booking a delivery (POST /jobs/{{id}}/deliveries, GC lead, one gate; median of {BOOKINGS}; DynamoDB Local)")
+        for size in BOOKED_ALREADY:
+            job_id = call("job_access", "post_jobs.json", admin, body={"job_number": f"B{size}", "name": "Bench"}).body["job_id"]
+            call("job_access", "put_job_member.json", admin, path={"job_id": job_id, "user_id": admin.user_id},
+                 body={"role": "lead"})
+            locations = [call("delivery_approvals", "post_job_locations.json", admin, path={"job_id": job_id},
+                              body={"name": f"Gate {i}", "kind": "gate"}).body["location_id"] for i in range(5)]
+            _fill_deliveries(job_id, admin.tenant_id, locations, size, admin.user_id)
+            samples, per_booking = [], Counter()
+            warm_up = {"for_account_id": admin.account_id, "location_id": locations[1],  # not timed: first-use costs
+                       "start": "2026-11-30T06:00:00+13:00", "end": "2026-11-30T06:30:00+13:00"}
+            assert call("delivery_approvals", "post_job_deliveries.json", admin, path={"job_id": job_id},
+                        body=warm_up).status == 201
+            for n in range(BOOKINGS):  # 30-minute windows on one gate, one day: its day item fills up as it goes
+                calls.clear()
+                body = {"for_account_id": admin.account_id, "location_id": locations[0],
+                        "start": f"2026-12-01T{6 + n // 2:02d}:{30 * (n % 2):02d}:00+13:00",
+                        "end": f"2026-12-01T{6 + (n + 1) // 2:02d}:{30 * ((n + 1) % 2):02d}:00+13:00"}
+                started = time.perf_counter()
+                reply = call("delivery_approvals", "post_job_deliveries.json", admin, path={"job_id": job_id}, body=body)
+                samples.append((time.perf_counter() - started) * 1000)
+                assert reply.status == 201, reply.body
+                per_booking = Counter(calls)
+            detail = ", ".join(f"{name} {n}" for name, n in sorted(per_booking.items()))
+            print(f"  {size:6d} deliveries on the job: {sum(per_booking.values())} DynamoDB calls ({detail}), "
+                  f"{statistics.median(samples):6.2f} ms per booking")
+
+
 if __name__ == "__main__":
-    import_times()
+    only_booking = "--booking" in sys.argv  # `python -m bench.run --booking`: this part alone
+    if not only_booking:
+        import_times()
     sys.path[:0] = [str(ROOT / "layers/shared"), str(ROOT)]
     engine = _local_aws()
     try:
-        dynamodb_calls()
-        alert_calls()
-        engine_scale()
-        billing_scale()
+        if not only_booking:
+            dynamodb_calls()
+            alert_calls()
+            engine_scale()
+            billing_scale()
+        booking()
     finally:
         engine.stop()

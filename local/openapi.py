@@ -35,7 +35,7 @@ from pydantic.json_schema import models_json_schema
 from local.template import ROOT, http_routes, load_template, resources_of
 
 TITLE = "SiteGate"
-DESCRIPTION = ("Access control for construction job sites. Every route except GET /health needs "
+DESCRIPTION = ("Access control for construction job sites. Every route except GET /health and GET /portal/{job_id} needs "
                "`Authorization: Bearer <id token>`; errors answer `{\"message\", \"errors\"?, \"rule\"?}`.")
 SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                           "description": "The Cognito identity (ID) token of a SiteGate user"}}

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,23 +39,27 @@ class Api:
 def api() -> Iterator[Api]:
     port = free_port()
     env = {**os.environ, "PORT": str(port), "PYTHONPATH": f"{ROOT / 'layers/shared'}:{ROOT}"}
-    process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    api = Api(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            if api.request("GET", "/health").status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"local stack did not start: {process.stderr.read() if process.stderr else ''}")
-        time.sleep(0.2)
-    yield api
-    process.terminate()
-    process.wait(timeout=20)
+    # The stack's log goes to a file, not a pipe: nobody reads a pipe while tests run, and a full
+    # one (64 KB of logged tracebacks) would block the stack mid-request.
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=log, text=True)
+        api = Api(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                if api.request("GET", "/health").status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                log.seek(0)
+                raise RuntimeError(f"local stack did not start: {log.read()}")
+            time.sleep(0.2)
+        yield api
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -179,3 +179,96 @@ def test_every_job_route_is_authorized_in_one_read(super_admin, dynamodb_reads, 
 
 def keys_of(key: dict[str, str]) -> tuple[str, str]:
     return key["PK"], key["SK"]
+
+
+# ------------------------------------------ delivery_approvals: every job route authorized in ONE read
+def _on_delivery_job(admin: Identity) -> dict[str, str]:
+    """A job with a gate, the admin as its GC lead, a delivery pending the GC's approval (requested by a
+    GC member) and an open job request: every delivery_approvals route has something to act on."""
+    on_job = _on_job(admin)
+    job_id = on_job["job_id"]
+    gate = call("delivery_approvals", "post_job_locations.json", admin, path={"job_id": job_id},
+                body={"name": "Gate 1", "kind": "gate"}).body["location_id"]
+    member = call("user_levels", "post_users.json", admin,
+                  body={"email": "m@gc.example", "name": "GC member", "level": "basic_user_plus"}).body
+    member_id = Identity(admin.tenant_id, member["user_id"], admin.account_id)
+    for who, role in ((admin, "lead"), (member_id, "member")):
+        call("job_access", "put_job_member.json", admin, path={"job_id": job_id, "user_id": who.user_id}, body={"role": role})
+    delivery = call("delivery_approvals", "post_job_deliveries.json", member_id, path={"job_id": job_id},
+                    body={"for_account_id": admin.account_id, "location_id": gate,
+                          "start": "2026-11-30T08:00:00+13:00", "end": "2026-11-30T08:30:00+13:00"})
+    assert delivery.status == 201, delivery.body
+    customer = call("user_levels", "post_accounts.json", admin,
+                    body={"kind": "customer", "name": "C", "admin": {"email": "c@c.example", "name": "C"}}).body
+    call("job_access", "post_job_access.json", admin, path={"job_id": job_id}, body={"account_id": customer["account_id"]})
+    users = call("user_levels", "get_users.json", admin, query={"account_id": customer["account_id"]}).body["items"]
+    requester = Identity(admin.tenant_id, users[0]["user_id"], customer["account_id"])
+    request = call("delivery_approvals", "post_job_requests.json", requester, path={"job_id": job_id},
+                   body={"title": "Sweep", "description": "Road"})
+    assert request.status == 201, request.body
+    return {**on_job, "location_id": gate, "delivery_id": delivery.body["delivery_id"],
+            "request_id": request.body["request_id"]}
+
+
+DELIVERY_ROUTES = [  # (event, path parameters, body, status)
+    ("get_job_locations.json", ("job_id",), None, 200),
+    ("post_job_locations.json", ("job_id",), {"name": "Gate 2", "kind": "gate"}, 201),
+    ("get_job_equipment.json", ("job_id",), None, 200),
+    ("post_job_equipment.json", ("job_id",), {"name": "Crane"}, 201),
+    ("post_job_deliveries.json", ("job_id",), "BOOKING", 201),
+    ("get_job_deliveries.json", ("job_id",), None, 200),
+    ("get_job_delivery.json", ("job_id", "delivery_id"), None, 200),
+    ("post_job_delivery_approve.json", ("job_id", "delivery_id"), None, 200),
+    ("post_job_delivery_reject.json", ("job_id", "delivery_id"), {"reason": "no"}, 200),
+    ("post_job_delivery_cancel.json", ("job_id", "delivery_id"), None, 200),
+    ("get_job_requests.json", ("job_id",), None, 200),
+    ("patch_job_request.json", ("job_id", "request_id"), None, 200),
+]
+
+
+@pytest.mark.parametrize(("event", "params", "body", "status"), [
+    pytest.param(*route, id=route[0].removesuffix(".json")) for route in DELIVERY_ROUTES])
+def test_every_delivery_route_is_authorized_in_one_read(super_admin, dynamodb_reads, event, params, body, status):
+    # Given
+    on_job = _on_delivery_job(super_admin)
+    tenant, job_id = super_admin.tenant_id, on_job["job_id"]
+    authorizing = {keys_of(keys.user(tenant, super_admin.user_id)), keys_of(keys.account(tenant, super_admin.account_id)),
+                   keys_of(keys.job(tenant, job_id)), keys_of(keys.job_grant(tenant, job_id, super_admin.account_id)),
+                   keys_of(keys.project_role(tenant, job_id, super_admin.user_id))}
+    if body == "BOOKING":
+        body = {"for_account_id": super_admin.account_id, "location_id": on_job["location_id"],
+                "start": "2026-11-30T09:00:00+13:00", "end": "2026-11-30T09:30:00+13:00"}
+    dynamodb_reads.clear()
+    # When
+    reply = call("delivery_approvals", event, super_admin, path={p: on_job[p] for p in params}, body=body,
+                 headers={"idempotency-key": ""})
+    # Then: one read authorizes, and nothing after it reads the caller, the job, the entry or the role again
+    assert reply.status == status, reply.body
+    first, *rest = dynamodb_reads
+    assert first.operation == "BatchGetItem"
+    assert first.keys == authorizing
+    again = authorizing - {keys_of(keys.account(tenant, super_admin.account_id))}
+    assert not [r for r in rest if r.keys & again], rest
+    assert "Scan" not in {r.operation for r in rest}
+
+
+def test_a_booking_costs_the_same_whatever_the_deliveries_on_the_job(super_admin, dynamodb_calls):
+    # Given: a job with a gate and its GC lead
+    on_job = _on_delivery_job(super_admin)
+
+    def book(hour: int) -> dict:
+        dynamodb_calls.clear()
+        reply = call("delivery_approvals", "post_job_deliveries.json", super_admin, path={"job_id": on_job["job_id"]},
+                     body={"for_account_id": super_admin.account_id, "location_id": on_job["location_id"],
+                           "start": f"2026-12-01T{hour:02d}:00:00+13:00", "end": f"2026-12-01T{hour:02d}:30:00+13:00"},
+                     headers={"idempotency-key": ""})
+        assert reply.status == 201, reply.body
+        return dict(dynamodb_calls)
+
+    # When: the first booking of the day, and one after ten more
+    first = book(0)
+    for hour in range(1, 11):
+        book(hour)
+    later = book(11)
+    # Then: authorize, read what it books, write it with its event, empty the outbox
+    assert first == later == {"BatchGetItem": 2, "TransactWriteItems": 1, "DeleteItem": 1}

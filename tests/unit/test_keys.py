@@ -10,7 +10,8 @@ from sitegate import keys
 
 TENANT = "acme"
 # Public helpers of sitegate.keys that build no partition key (they take no tenant).
-NOT_PARTITION_BUILDERS = {"user_sort", "users_with_status", "accounts_of_kind"}
+NOT_PARTITION_BUILDERS = {"user_sort", "users_with_status", "accounts_of_kind", "by_job", "requests_of_account",
+                          "portal", "tenants_list", "tenant_gsi1"}  # the platform's own partitions: portal markers, tenant list
 
 
 def _public_functions() -> dict[str, object]:
@@ -63,3 +64,8 @@ def test_tenants_do_not_share_keys():
     for name, builder in BUILDERS.items():
         a, b = _partition_keys(_call(builder, "acme")), _partition_keys(_call(builder, "acme2"))
         assert set(a.values()).isdisjoint(b.values()), name
+
+
+def test_the_portal_marker_is_on_the_platform_partition():
+    # The public portal has no token, so no tenant: its marker lives on the platform's partition.
+    assert keys.portal("job-1") == {"PK": f"T#{keys.PLATFORM_TENANT}#PORTAL#job-1", "SK": "PORTAL"}

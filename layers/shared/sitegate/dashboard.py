@@ -16,6 +16,10 @@ def dashboard(caller: Caller) -> Dashboard:
     tenant_id = caller.user.tenant_id
     if reach.scope is policy.Scope.ALL:
         active = store.count_active_jobs(tenant_id)
+        pending, open_ = store.count_pending_deliveries(tenant_id), store.count_open_requests(tenant_id)
     else:
-        active = sum(j.status == JobStatus.ACTIVE.value for j in store.get_jobs(tenant_id, caller.user.job_ids))
-    return Dashboard(active_jobs=active)
+        jobs = store.get_jobs(tenant_id, caller.user.job_ids)
+        active = sum(j.status == JobStatus.ACTIVE.value for j in jobs)
+        job_ids = [j.job_id for j in jobs]
+        pending, open_ = store.count_pending_deliveries(tenant_id, job_ids), store.count_open_requests(tenant_id, job_ids)
+    return Dashboard(active_jobs=active, pending_deliveries=pending, open_requests=open_)

@@ -75,7 +75,8 @@ def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotenc
               **request.model_dump())
     out = _out(caller, job)
     creates = [store.Create(store.job_item(job), "job already exists"),
-               store.Create(store.job_number_item(job), f"job number {job.job_number} already exists")]
+               store.Create(store.job_number_item(job), f"job number {job.job_number} already exists"),
+               store.Create(store.portal_item(job), "job already exists")]  # the public portal finds its tenant
     customer = customer_codes.customer_of(job.tenant_id, job.customer_code)
     if customer is not None:  # a new job finds its customer
         creates.append(store.Create(store.grant_item(customer_codes.customer_grant(job, customer, now)), "already connected"))

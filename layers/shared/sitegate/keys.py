@@ -263,3 +263,76 @@ def invoice_users(tenant_id: str, period: str, chunk: int) -> dict[str, str]:
 def tenant_history(tenant_id: str) -> str:
     """The tenant's user history in time order (GSI2): what billing reads."""
     return f"{_t(tenant_id)}#HISTORY"
+# --- deliveries and job requests (delivery_approvals): all in the job's partition, except the
+# portal marker (platform partition: the public portal has no token, so no tenant) and the
+# sparse tenant-level GSI2 lists that the dashboard counts.
+LOCATION_PREFIX = "LOCATION#"  # sort-key prefix of a job's locations
+EQUIPMENT_PREFIX = "EQUIPMENT#"  # ... of its shared equipment
+DELIVERY_PREFIX = "DELIVERY#"  # ... of its deliveries
+REQUEST_PREFIX = "REQUEST#"  # ... of its job requests
+
+
+def location(tenant_id: str, job_id: str, location_id: str) -> dict[str, str]:
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{LOCATION_PREFIX}{_id(location_id)}"}
+
+
+def equipment(tenant_id: str, job_id: str, equipment_id: str) -> dict[str, str]:
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{EQUIPMENT_PREFIX}{_id(equipment_id)}"}
+
+
+def place_name(tenant_id: str, job_id: str, kind: str, name: str) -> dict[str, str]:
+    """Marker item: a location's (or a piece of equipment's) name is unique on its job, whatever its case."""
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{kind.upper()}NAME#{' '.join(name.lower().split())}"}
+
+
+def delivery(tenant_id: str, job_id: str, delivery_id: str) -> dict[str, str]:
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{DELIVERY_PREFIX}{_id(delivery_id)}"}
+
+
+def job_deliveries(tenant_id: str, job_id: str) -> str:
+    """GSI1 partition of a job's deliveries, sorted by start (UTC) then id."""
+    return f"{job_partition(tenant_id, job_id)}#DELIVERIES"
+
+
+def delivery_gsi1(tenant_id: str, job_id: str, start_utc: str, delivery_id: str) -> dict[str, str]:
+    return {"GSI1PK": job_deliveries(tenant_id, job_id), "GSI1SK": f"{start_utc}#{delivery_id}"}
+
+
+def pending_deliveries(tenant_id: str) -> str:
+    """Sparse GSI2 partition: the tenant's pending deliveries (only while pending), by job."""
+    return f"{_t(tenant_id)}#PENDINGDELIVERIES"
+
+
+def open_requests(tenant_id: str) -> str:
+    """Sparse GSI2 partition: the tenant's open job requests (only while open), by job."""
+    return f"{_t(tenant_id)}#OPENREQUESTS"
+
+
+def by_job(job_id: str) -> str:
+    """Sort-key prefix of one job's entries in the sparse tenant-level lists."""
+    return f"{job_id}#"
+
+
+def booking_day(tenant_id: str, job_id: str, resource: str, resource_id: str, day: str) -> dict[str, str]:
+    """One location's or piece of equipment's bookings on one UTC day (`resource` is LOCATION or EQUIPMENT):
+    the intervals held by pending and approved deliveries, with a version every booking writes under."""
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"BOOKING#{resource}#{_id(resource_id)}#{day}"}
+
+
+def job_request(tenant_id: str, job_id: str, request_id: str) -> dict[str, str]:
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{REQUEST_PREFIX}{_id(request_id)}"}
+
+
+def job_requests(tenant_id: str, job_id: str) -> str:
+    """GSI1 partition of a job's requests, sorted by the requester's account, then time."""
+    return f"{job_partition(tenant_id, job_id)}#REQUESTS"
+
+
+def requests_of_account(account_id: str) -> str:
+    """Sort-key prefix of one account's requests in a job's request list."""
+    return f"{account_id}#"
+
+
+def portal(job_id: str) -> dict[str, str]:
+    """Marker item on the platform partition: a job id names its tenant, for the public portal."""
+    return {"PK": f"{_t(PLATFORM_TENANT)}#PORTAL#{_id(job_id)}", "SK": "PORTAL"}

@@ -605,3 +605,146 @@ def decide_on_invoices(caller: Caller) -> Decision:
     if decide(caller, "financial.view"):
         return _allow("invoices-financial-view", "financial.view shows the tenant's invoices", Scope.TENANT)
     return _deny("invoices-need-financial-view", "invoices need financial.view")
+# ------------------------------------------------- deliveries and job requests (delivery_approvals)
+# Delivery approvals (docs/DOMAIN.md "Deliveries"), roles x approvals: who may request a delivery
+# for whom, and which approvals its request carries at once ("given") or still needs ("pending").
+# A requester is a lead or member of the GC (the owner account) or of a trade; a trade requests
+# for its own trade only. Rows not in the table (vendors, alerts_only, not_on_jobsite, a trade
+# booking for the GC or another trade, staff without a role) may not request.
+APPROVALS_TABLE = """
+requester      booked_for  gc       trade
+gc_lead        gc          given    -
+gc_member      gc          pending  -
+gc_lead        trade       given    pending
+gc_member      trade       pending  pending
+trade_lead     own_trade   pending  given
+trade_member   own_trade   pending  pending
+"""
+APPROVALS = {(row[0], row[1]): {approval: cell for approval, cell in zip(("gc", "trade"), row[2:], strict=True)
+                                if cell != "-"}
+             for row in (line.split() for line in APPROVALS_TABLE.strip().splitlines()[1:])}
+# Who gives each approval: a lead of the GC, or a lead of the trade the delivery is booked for.
+APPROVERS = {"gc": "gc_lead", "trade": "trade_lead"}
+REQUESTER_ROLES = ("lead", "member")
+
+
+@dataclass(frozen=True)
+class DeliveryFacts:
+    """What the policy needs to know about a delivery: for whom, by whom, its approvals."""
+
+    for_account_id: str
+    booked_for_gc: bool
+    requested_by: str
+    approvals: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ApprovalDecision(Decision):
+    """A decision on a delivery's approval, naming the approval the caller gives (gc or trade)."""
+
+    approval: str | None = None
+
+
+def delivery_party(caller: Caller, job: JobFacts) -> str | None:
+    """`gc_lead`, `gc_member`, `trade_lead` or `trade_member` when the caller sees the project pages
+    of the job as a lead or member of the GC (staff through their project role) or of a trade."""
+    if job.project_role not in REQUESTER_ROLES or not decide(caller, "project.view", job=job):
+        return None
+    kind = caller.account.kind
+    company = {AccountKind.OWNER.value: "gc", AccountKind.TRADE_CONTRACTOR.value: "trade"}.get(kind)
+    return None if company is None else f"{company}_{job.project_role}"
+
+
+def decide_delivery_request(caller: Caller, job: JobFacts, *, booked_for_gc: bool,
+                            for_account_id: str) -> Decision:
+    """May `caller` request a delivery booked for the GC (`booked_for_gc`) or for the trade
+    `for_account_id`? Leads and members of the GC or of the trade booked for (APPROVALS_TABLE)."""
+    party = delivery_party(caller, job)
+    if party is None:
+        return _deny("delivery-requesters", "only leads and members of the GC or of a trade on the job "
+                                            "request deliveries")
+    if party.startswith("gc_"):
+        booked_for = "gc" if booked_for_gc else "trade"
+    elif not booked_for_gc and for_account_id == caller.account.account_id:
+        booked_for = "own_trade"
+    else:
+        return _deny("delivery-own-trade-only", "a trade requests deliveries for its own company only")
+    return _allow("delivery-request", f"a {party.replace('_', ' ')} requests for the {booked_for.replace('_', ' ')}",
+                  Scope.ALL)
+
+
+def requested_approvals(caller: Caller, job: JobFacts, *, booked_for_gc: bool) -> dict[str, str]:
+    """The approvals a request by `caller` carries: `{gc: pending|approved, trade?: ...}` (APPROVALS_TABLE)."""
+    party = delivery_party(caller, job)
+    booked_for = "gc" if booked_for_gc else ("trade" if party and party.startswith("gc_") else "own_trade")
+    cells = APPROVALS[(party or "", booked_for)]
+    return {approval: "approved" if cell == "given" else "pending" for approval, cell in cells.items()}
+
+
+def _leads_for(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> list[str]:
+    """The approvals of `delivery` the caller would give: as a GC lead, and as the lead of the trade booked for."""
+    party = delivery_party(caller, job)
+    given = []
+    if party == APPROVERS["gc"]:
+        given.append("gc")
+    if party == APPROVERS["trade"] and not delivery.booked_for_gc and caller.account.account_id == delivery.for_account_id:
+        given.append("trade")
+    return [approval for approval in given if approval in delivery.approvals]
+
+
+def decide_approval(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> ApprovalDecision:
+    """May `caller` approve or reject `delivery`? A lead whose approval the delivery needs: a GC lead
+    for the GC's, the booked trade's lead for the trade's. The approval named is the one the caller
+    gives (a pending one first); a lead whose approval is already given acts on nothing (409 in the logic)."""
+    approvals = _leads_for(caller, job, delivery)
+    if not approvals:
+        return ApprovalDecision(False, "approvers-leads-only", "only the leads whose approval a delivery needs "
+                                "approve or reject it")
+    pending = [a for a in approvals if delivery.approvals.get(a) == "pending"]
+    approval = (pending or approvals)[0]
+    return ApprovalDecision(True, "approver-lead", f"a {APPROVERS[approval].replace('_', ' ')} gives the "
+                            f"{approval} approval", Scope.ALL, approval)
+
+
+def decide_cancel(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> Decision:
+    """May `caller` cancel `delivery`? Its requester (while it sees the project pages), or a GC lead."""
+    if not decide(caller, "project.view", job=job):
+        return _deny("cancel-needs-project-pages", "cancelling needs the job's project pages")
+    if caller.user.user_id == delivery.requested_by:
+        return _allow("cancel-requester", "the requester cancels its own delivery", Scope.ALL)
+    if delivery_party(caller, job) == APPROVERS["gc"]:
+        return _allow("cancel-gc-lead", "a GC lead cancels any delivery", Scope.ALL)
+    return _deny("cancel-requester-or-gc-lead", "only the requester or a GC lead cancels a delivery")
+
+
+def decide_on_places(caller: Caller, job: JobFacts) -> Decision:
+    """May `caller` add the job's locations and shared equipment? GC leads and staff with job.edit."""
+    if decide(caller, "job.edit", job=job):
+        return _allow("places-job-edit", "staff with job.edit manage locations and equipment", Scope.ALL)
+    if delivery_party(caller, job) == APPROVERS["gc"]:
+        return _allow("places-gc-lead", "GC leads manage locations and equipment", Scope.ALL)
+    return _deny("places-gc-lead-or-editor", "locations and equipment are managed by GC leads and staff with job.edit")
+
+
+def decide_request_list(caller: Caller, job: JobFacts) -> Decision:
+    """How far a job's request list reaches for `caller`: staff who can view the job see all of it
+    (Scope.ALL); administrators and managers (request.view_all) their own account's requests
+    (Scope.ACCOUNT); basic users their own (Scope.SELF)."""
+    active = standing(caller)
+    if not active:
+        return active
+    if level_family(caller.user.level) == "staff":
+        view = decide(caller, "job.view", job=job)
+        return _allow("requests-staff", "staff who view the job see all its requests", Scope.ALL) if view else view
+    if decide(caller, "request.view_all", job=job):
+        return _allow("requests-account", f"{caller.user.level} sees its account's requests", Scope.ACCOUNT)
+    if decide(caller, "request.create", job=job):
+        return _allow("requests-own", f"{caller.user.level} sees its own requests", Scope.SELF)
+    return _deny("requests-none", f"{caller.user.level} sees no requests on this job")
+
+
+def decide_on_request(caller: Caller, job: JobFacts) -> Decision:
+    """May `caller` move a job request (accept, finish, decline)? Staff with job.edit on the job."""
+    if level_family(caller.user.level) == "staff" and decide(caller, "job.edit", job=job):
+        return _allow("requests-job-edit", "staff with job.edit move job requests", Scope.ALL)
+    return _deny("requests-moved-by-job-edit", "job requests are moved by staff with job.edit")

@@ -227,6 +227,7 @@ def delete_job(job: Job, users: Sequence[User] = ()) -> None:
     removes = [Remove(keys.job(job.tenant_id, job.job_id)), Remove(keys.job_number(job.tenant_id, job.job_number))]
     removes += [remove_grant(e) for e in job_access_list(job)]
     removes += [Remove(keys.project_role(r.tenant_id, r.job_id, r.user_id)) for r in job_roles(job)]
+    removes += [remove_portal(job), *job_counted_items(job)]  # the portal forgets it; the dashboard stops counting
     replaces = [Replace(user_item(u)) for u in users]
     for start in range(0, len(replaces), TRANSACTION_ITEMS):
         write(replaces=replaces[start:start + TRANSACTION_ITEMS])
@@ -888,3 +889,301 @@ def invoices_page(tenant_id: str, limit: int, cursor: str | None) -> Page[Invoic
     """A tenant's invoices, newest period first: GSI1 `T#t#INVOICES`, sorted by period."""
     return query_page(Invoice, keys.tenant_invoices(tenant_id), index="GSI1", limit=limit, cursor=cursor,
                       forward=False)
+# ------------------------------------------ deliveries and job requests (delivery_approvals)
+from sitegate.models.stored import (  # noqa: E402 - this area's block, kept apart for merging
+    HOLDING,
+    BookingDay,
+    Delivery,
+    DeliveryStatus,
+    Equipment,
+    JobRequest,
+    JobRequestStatus,
+    Location,
+)
+
+
+class Stale(Exception):
+    """A versioned item this write depends on changed since it was read (or a concurrent
+    transaction held it): read again, decide again, write again."""
+
+
+def location_item(place: Location) -> dict[str, Any]:
+    return _item(place, keys.location(place.tenant_id, place.job_id, place.location_id))
+
+
+def equipment_item(piece: Equipment) -> dict[str, Any]:
+    return _item(piece, keys.equipment(piece.tenant_id, piece.job_id, piece.equipment_id))
+
+
+def place_name_item(tenant_id: str, job_id: str, kind: str, name: str, place_id: str) -> dict[str, Any]:
+    """The marker keeping a location's or equipment's name unique on its job: `T#t#JOB#j` / `{KIND}NAME#{name}`."""
+    return {**keys.place_name(tenant_id, job_id, kind, name), "entity": f"{kind.title()}Name", "place_id": place_id}
+
+
+def delivery_item(delivery: Delivery) -> dict[str, Any]:
+    """A delivery in its job's partition, listed by start (GSI1) and, while pending, on the tenant's
+    pending list (sparse GSI2) that the dashboard counts."""
+    pending = ({"GSI2PK": keys.pending_deliveries(delivery.tenant_id),
+                "GSI2SK": f"{keys.by_job(delivery.job_id)}{delivery.delivery_id}"}
+               if delivery.status == DeliveryStatus.PENDING.value else {})
+    return _item(delivery, keys.delivery(delivery.tenant_id, delivery.job_id, delivery.delivery_id),
+                 keys.delivery_gsi1(delivery.tenant_id, delivery.job_id, delivery.start, delivery.delivery_id), pending)
+
+
+def job_request_item(request: JobRequest) -> dict[str, Any]:
+    """A job request, listed by account then time (GSI1) and, while open, on the tenant's open list (sparse GSI2)."""
+    open_ = ({"GSI2PK": keys.open_requests(request.tenant_id),
+              "GSI2SK": f"{keys.by_job(request.job_id)}{request.request_id}"}
+             if request.status == JobRequestStatus.OPEN.value else {})
+    return _item(request, keys.job_request(request.tenant_id, request.job_id, request.request_id),
+                 {"GSI1PK": keys.job_requests(request.tenant_id, request.job_id),
+                  "GSI1SK": f"{keys.requests_of_account(request.account_id)}{request.created_at}#{request.request_id}"},
+                 open_)
+
+
+def portal_item(job: Job) -> dict[str, Any]:
+    """The public portal's marker: job id -> tenant, `T#platform#PORTAL#j` / `PORTAL` (written with the job)."""
+    return {**keys.portal(job.job_id), "entity": "PortalMarker", "tenant_id": job.tenant_id}
+
+
+def portal_tenant(job_id: str) -> str | None:
+    """The tenant of a job, for the public portal: table key `T#platform#PORTAL#j` / `PORTAL`."""
+    item = table().get_item(Key=keys.portal(job_id)).get("Item")
+    return None if item is None else str(item["tenant_id"])
+
+
+def remove_portal(job: Job) -> Remove:
+    return Remove(keys.portal(job.job_id))
+
+
+def job_locations_page(job: Job, limit: int, cursor: str | None) -> Page[Location]:
+    """A job's locations: table partition `T#t#JOB#j`, sort prefix `LOCATION#`."""
+    return query_page(Location, keys.job_partition(job.tenant_id, job.job_id), sort_prefix=keys.LOCATION_PREFIX,
+                      limit=limit, cursor=cursor)
+
+
+def job_locations(tenant_id: str, job_id: str) -> list[Location]:
+    """Every location of a job (the portal's gates): table partition `T#t#JOB#j`, sort prefix `LOCATION#`."""
+    return query_all(Location, keys.job_partition(tenant_id, job_id), keys.LOCATION_PREFIX)
+
+
+def job_equipment_page(job: Job, limit: int, cursor: str | None) -> Page[Equipment]:
+    """A job's shared equipment: table partition `T#t#JOB#j`, sort prefix `EQUIPMENT#`."""
+    return query_page(Equipment, keys.job_partition(job.tenant_id, job.job_id), sort_prefix=keys.EQUIPMENT_PREFIX,
+                      limit=limit, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class BookingRead:
+    """What booking a delivery reads, in one BatchGetItem: the tenant (its time zone), the company
+    booked for and its entry on the job, the location, the equipment, the vendor named (and its
+    entry), and the day items of every resource for the days the window touches."""
+
+    tenant: Tenant | None
+    company: Account | None
+    company_grant: JobGrant | None
+    location: Location | None
+    equipment: dict[str, Equipment]
+    vendor: Account | None
+    vendor_grant: JobGrant | None
+    days: dict[tuple[str, str, str], BookingDay | None]  # (resource, id, day) -> its item, None if new
+
+
+def read_booking(job: Job, for_account_id: str | None, location_id: str, equipment_ids: Sequence[str],
+                 vendor_account_id: str | None, days: Sequence[tuple[str, str, str]]) -> BookingRead:
+    """`for_account_id` None: booked for the GC, whose account the caller's read already holds."""
+    t, j = job.tenant_id, job.job_id
+    tenant_key, location_key = keys.tenant(t), keys.location(t, j, location_id)
+    company_keys = [keys.account(t, for_account_id), keys.job_grant(t, j, for_account_id)] if for_account_id else []
+    equipment_keys = {e: keys.equipment(t, j, e) for e in equipment_ids}
+    vendor_keys = [keys.account(t, vendor_account_id), keys.job_grant(t, j, vendor_account_id)] if vendor_account_id else []
+    day_keys = {d: keys.booking_day(t, j, *d) for d in days}
+    found = _batch_get([tenant_key, *company_keys, location_key, *equipment_keys.values(), *vendor_keys,
+                        *day_keys.values()])
+    equipment = {e: piece for e, key in equipment_keys.items() if (piece := _pick(Equipment, found, key)) is not None}
+    return BookingRead(
+        tenant=_pick(Tenant, found, tenant_key),
+        company=_pick(Account, found, company_keys[0]) if company_keys else None,
+        company_grant=_pick(JobGrant, found, company_keys[1]) if company_keys else None,
+        location=_pick(Location, found, location_key),
+        equipment=equipment, vendor=_pick(Account, found, vendor_keys[0]) if vendor_keys else None,
+        vendor_grant=_pick(JobGrant, found, vendor_keys[1]) if vendor_keys else None,
+        days={d: _pick(BookingDay, found, key) for d, key in day_keys.items()})
+
+
+def read_days(job: Job, days: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], BookingDay | None]:
+    """Day items of a delivery's resources (to release its slot), in one BatchGetItem."""
+    day_keys = {d: keys.booking_day(job.tenant_id, job.job_id, *d) for d in days}
+    found = _batch_get(list(day_keys.values()))
+    return {d: _pick(BookingDay, found, key) for d, key in day_keys.items()}
+
+
+def booking_day_write(job: Job, day: tuple[str, str, str], read: BookingDay | None,
+                      intervals: list[tuple[int, int, str]]) -> Create | Replace:
+    """The new state of one day item: created if it was not there when read, else replaced under the
+    version read. Either fails if another booking wrote it meanwhile."""
+    item = {**keys.booking_day(job.tenant_id, job.job_id, *day), "entity": "BookingDay",
+            "intervals": [list(i) for i in intervals], "version": (read.version + 1) if read else 0}
+    if read is None:
+        return Create(item, "booked by someone else meanwhile")
+    return Replace(item, "booked by someone else meanwhile")
+
+
+def vendor_by_name(tenant_id: str, name: str) -> Account | None:
+    """An active vendor account with this name (any case): GSI1 `T#t#ACCOUNTS`, sort prefix `vendor#{name}#`."""
+    found = query_page(Account, keys.tenant_accounts(tenant_id), index="GSI1",
+                       sort_prefix=f"{keys.accounts_of_kind('vendor')}{name.lower()}#", limit=10, cursor=None).items
+    return next((a for a in found if a.status == "active" and a.name.lower() == name.lower()), None)
+
+
+def get_delivery_and_tenant(job: Job, delivery_id: str) -> tuple[Delivery | None, Tenant | None]:
+    """One delivery and its tenant (time zone), in one BatchGetItem: `T#t#JOB#j`/`DELIVERY#d`, `T#t#TENANT`/`TENANT`."""
+    delivery_key, tenant_key = keys.delivery(job.tenant_id, job.job_id, delivery_id), keys.tenant(job.tenant_id)
+    found = _batch_get([delivery_key, tenant_key])
+    return _pick(Delivery, found, delivery_key), _pick(Tenant, found, tenant_key)
+
+
+def write_versioned(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Replace] = (),
+                    removes: Sequence[Remove] = ()) -> None:
+    """`write`, but a versioned item (a day item, the delivery, the request) changed since it was read,
+    or held by a concurrent transaction, raises Stale: the caller reads again and retries."""
+    try:
+        write(creates=creates, replaces=replaces, removes=removes)
+    except Conflict as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, ClientError):
+            raise
+        operations = [*creates, *replaces, *removes]
+        reasons = [r.get("Code") for r in cause.response.get("CancellationReasons", [])]
+        versioned = ("BookingDay", "Delivery", "JobRequest", "JobGrant", "Account")
+        if "TransactionConflict" in reasons or any(
+                reason == "ConditionalCheckFailed" and not isinstance(op, Remove) and op.item.get("entity") in versioned
+                for op, reason in zip(operations, reasons, strict=False)):
+            raise Stale() from exc
+        raise
+
+
+def deliveries_page(job: Job, *, start_from: str | None, start_before: str | None, ends_after: str | None,
+                    status: str | None, limit: int, cursor: str | None) -> Page[Delivery]:
+    """A job's deliveries by start: GSI1 `T#t#JOB#j#DELIVERIES`, sort key between the bounds given
+    (a day: starts from 24 h before it to its end, filtered on `end` after its start), filtered on status."""
+    partition = keys.job_deliveries(job.tenant_id, job.job_id)
+    condition = Key("GSI1PK").eq(partition)
+    if start_from is not None and start_before is not None:
+        condition = condition & Key("GSI1SK").between(start_from, start_before)
+    kwargs: dict[str, Any] = {"IndexName": "GSI1", "KeyConditionExpression": condition, "Limit": limit}
+    filters = []
+    if ends_after is not None:
+        filters.append(Attr("end").gt(ends_after))
+    if status is not None:
+        filters.append(Attr("status").eq(status))
+    if filters:
+        combined = filters[0]
+        for more in filters[1:]:
+            combined = combined & more
+        kwargs["FilterExpression"] = combined
+    start = decode_cursor(cursor)
+    if start is not None:
+        if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
+            raise invalid("cursor", "cursor of another list")
+        kwargs["ExclusiveStartKey"] = start
+    response = _query_from_cursor(kwargs)
+    return Page(_models(Delivery, response.get("Items", [])), encode_cursor(response.get("LastEvaluatedKey")))
+
+
+def approved_deliveries_between(tenant_id: str, job_id: str, start_from: str, start_before: str,
+                                ends_after: str) -> list[Delivery]:
+    """Approved deliveries overlapping a day (the portal): GSI1 `T#t#JOB#j#DELIVERIES`, every page."""
+    job = Job(tenant_id=tenant_id, job_id=job_id, job_number="-", name="-", created_by="-", created_at="-")
+    found: list[Delivery] = []
+    cursor = None
+    while True:
+        page = deliveries_page(job, start_from=start_from, start_before=start_before, ends_after=ends_after,
+                               status=HOLDING[1], limit=200, cursor=cursor)
+        found += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
+
+
+def get_job_request(job: Job, request_id: str) -> JobRequest | None:
+    """One job request: table key `T#t#JOB#j` / `REQUEST#r`."""
+    return get_item(JobRequest, keys.job_request(job.tenant_id, job.job_id, request_id))
+
+
+def job_requests_page(job: Job, account_id: str | None, requested_by: str | None, limit: int,
+                      cursor: str | None) -> Page[JobRequest]:
+    """A job's requests, by account then time: GSI1 `T#t#JOB#j#REQUESTS` (sort prefix `{account}#` for one
+    account's; filtered on the requester for one user's own)."""
+    partition = keys.job_requests(job.tenant_id, job.job_id)
+    condition = Key("GSI1PK").eq(partition)
+    if account_id is not None:
+        condition = condition & Key("GSI1SK").begins_with(keys.requests_of_account(account_id))
+    kwargs: dict[str, Any] = {"IndexName": "GSI1", "KeyConditionExpression": condition, "Limit": limit}
+    if requested_by is not None:
+        kwargs["FilterExpression"] = Attr("requested_by").eq(requested_by)
+    start = decode_cursor(cursor)
+    if start is not None:
+        if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
+            raise invalid("cursor", "cursor of another list")
+        kwargs["ExclusiveStartKey"] = start
+    response = _query_from_cursor(kwargs)
+    return Page(_models(JobRequest, response.get("Items", [])), encode_cursor(response.get("LastEvaluatedKey")))
+
+
+def _query_from_cursor(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A Query whose start key came from a client: one DynamoDB refuses is a cursor of another list (422)."""
+    try:
+        return table().query(**kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ValidationException":
+            raise invalid("cursor", "cursor of another list") from exc
+        raise
+
+
+def _count_prefix(partition: str, prefix: str | None) -> int:
+    condition = Key("GSI2PK").eq(partition)
+    if prefix:
+        condition = condition & Key("GSI2SK").begins_with(prefix)
+    kwargs: dict[str, Any] = {"IndexName": "GSI2", "KeyConditionExpression": condition, "Select": "COUNT"}
+    total = 0
+    while True:
+        response = table().query(**kwargs)
+        total += int(response["Count"])
+        if "LastEvaluatedKey" not in response:
+            return total
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def count_pending_deliveries(tenant_id: str, job_ids: Sequence[str] | None = None) -> int:
+    """Pending deliveries of a tenant (or of these jobs): sparse GSI2 `T#t#PENDINGDELIVERIES`, Select=COUNT
+    (one Query per job when jobs are given)."""
+    if job_ids is None:
+        return _count_prefix(keys.pending_deliveries(tenant_id), None)
+    return sum(_count_prefix(keys.pending_deliveries(tenant_id), keys.by_job(j)) for j in job_ids)
+
+
+def count_open_requests(tenant_id: str, job_ids: Sequence[str] | None = None) -> int:
+    """Open job requests of a tenant (or of these jobs): sparse GSI2 `T#t#OPENREQUESTS`, Select=COUNT."""
+    if job_ids is None:
+        return _count_prefix(keys.open_requests(tenant_id), None)
+    return sum(_count_prefix(keys.open_requests(tenant_id), keys.by_job(j)) for j in job_ids)
+
+
+def job_counted_items(job: Job) -> list[Remove]:
+    """A job's pending deliveries and open requests (to remove with the job, so the dashboard stops
+    counting them): sparse GSI2 partitions, sort prefix `{job}#`."""
+    removes = []
+    for partition, model, key in ((keys.pending_deliveries(job.tenant_id), Delivery,
+                                   lambda d: keys.delivery(d.tenant_id, d.job_id, d.delivery_id)),
+                                  (keys.open_requests(job.tenant_id), JobRequest,
+                                   lambda r: keys.job_request(r.tenant_id, r.job_id, r.request_id))):
+        removes += [Remove(key(found)) for found in query_all(model, partition, keys.by_job(job.job_id), index="GSI2")]
+    return removes
+
+
+def get_job_and_tenant(tenant_id: str, job_id: str) -> tuple[Job | None, Tenant | None]:
+    """A job and its tenant (the portal), in one BatchGetItem: `T#t#JOB#j`/`JOB`, `T#t#TENANT`/`TENANT`."""
+    job_key, tenant_key = keys.job(tenant_id, job_id), keys.tenant(tenant_id)
+    found = _batch_get([job_key, tenant_key])
+    return _pick(Job, found, job_key), _pick(Tenant, found, tenant_key)

@@ -289,3 +289,48 @@ class AlertCreate(Body):
         if any((ord(c) < 32 and c not in "\n\r\t") or 127 <= ord(c) < 160 for c in value):
             raise ValueError("control characters other than line breaks and tabs are not allowed")
         return value
+# --- deliveries and job requests (delivery_approvals)
+ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+PlaceName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+MAX_EQUIPMENT_PER_DELIVERY = 10  # with its location and two days each, a booking stays well inside one transaction
+
+
+class LocationCreate(Body):
+    name: PlaceName
+    kind: Literal["gate", "drop_zone", "hoist", "laydown"]
+
+
+class EquipmentCreate(Body):
+    name: PlaceName
+
+
+class DeliveryCreate(Body):
+    """A window on 5-minute marks, ending after it starts, at most 24 hours long (checked in
+    `sitegate.deliveries`, which names the field). `override` is for site hours (not built yet)."""
+
+    for_account_id: ObjectId
+    location_id: ObjectId
+    equipment_ids: list[ObjectId] = Field(default_factory=list, max_length=MAX_EQUIPMENT_PER_DELIVERY)
+    start: AwareTime
+    end: AwareTime
+    vendor_account_id: ObjectId | None = None
+    vendor_name: PlaceName | None = None
+    description: str | None = Field(default=None, max_length=1000)
+    override: StrictBool = False
+
+
+class DeliveryReject(Body):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class DeliveryCancel(Body):
+    series: StrictBool = False  # recurring bookings are not built yet: a delivery is its own series
+
+
+class JobRequestCreate(Body):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=4000)
+
+
+class JobRequestUpdate(Body):
+    status: Literal["open", "accepted", "done", "declined"]

@@ -303,3 +303,91 @@ class InvoiceSummary(Out):
 class InvoicePage(Out):
     items: list[InvoiceSummary]
     next_cursor: str | None
+    pending_deliveries: int  # deliveries awaiting an approval, on the jobs the caller can see
+    open_requests: int  # job requests still `open`, on the jobs the caller can see
+
+
+# --- deliveries and job requests (delivery_approvals)
+class LocationOut(AllowList):
+    location_id: str
+    job_id: str
+    name: str
+    kind: str
+
+
+class LocationPage(Out):
+    items: list[LocationOut]
+    next_cursor: str | None
+
+
+class EquipmentOut(AllowList):
+    equipment_id: str
+    job_id: str
+    name: str
+
+
+class EquipmentPage(Out):
+    items: list[EquipmentOut]
+    next_cursor: str | None
+
+
+class DeliveryOut(Out):
+    """A delivery, its window shown in the tenant's time zone. `approvals` maps `gc` (and `trade`
+    when booked for a trade) to pending | approved | rejected."""
+
+    delivery_id: str
+    job_id: str
+    status: str
+    approvals: dict[str, str]
+    for_account_id: str
+    company_name: str
+    location_id: str
+    location_name: str
+    equipment_ids: list[str]
+    start: str
+    end: str
+    vendor_account_id: str | None
+    description: str | None
+    requested_by: str
+    requested_at: str
+    decided_by: str | None
+    decided_at: str | None
+    reason: str | None
+
+
+class DeliveryPage(Out):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class JobRequestOut(AllowList):
+    request_id: str
+    job_id: str
+    account_id: str
+    requested_by: str
+    title: str
+    description: str
+    status: str
+    created_at: str
+    updated_at: str
+    updated_by: str | None
+
+
+class JobRequestPage(Out):
+    items: list[JobRequestOut]
+    next_cursor: str | None
+
+
+class PortalDelivery(Out):
+    start: str
+    end: str
+    location: str
+
+
+class Portal(Out):
+    """The public portal: nothing but the job's name, address, gates and the day's approved windows."""
+
+    name: str
+    address: str | None
+    gates: list[str]
+    deliveries: list[PortalDelivery]

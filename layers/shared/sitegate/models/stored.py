@@ -278,3 +278,100 @@ class InvoiceUsers(Stored):
     period: str
     chunk: int
     users: list[InvoiceUser]
+# --- deliveries and job requests (delivery_approvals)
+class LocationKind(str, Enum):
+    GATE = "gate"
+    DROP_ZONE = "drop_zone"
+    HOIST = "hoist"
+    LAYDOWN = "laydown"
+
+
+class Location(Stored):
+    """A place on a job a delivery books: gate, drop zone, hoist or laydown area."""
+
+    tenant_id: str
+    job_id: str
+    location_id: str
+    name: str
+    kind: LocationKind
+    created_by: str
+    created_at: str
+
+
+class Equipment(Stored):
+    """Shared equipment on a job a delivery may book with its location (cranes, forklifts)."""
+
+    tenant_id: str
+    job_id: str
+    equipment_id: str
+    name: str
+    created_by: str
+    created_at: str
+
+
+class DeliveryStatus(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+HOLDING = (DeliveryStatus.PENDING.value, DeliveryStatus.APPROVED.value)  # statuses that hold their slot
+
+
+class Delivery(Stored):
+    """A delivery request: one location and any shared equipment for a window, booked for the GC or a
+    trade. `start` and `end` are UTC; `approvals` maps gc / trade to pending | approved | rejected."""
+
+    tenant_id: str
+    job_id: str
+    delivery_id: str
+    for_account_id: str
+    company_name: str  # the company booked for, as named when booked
+    location_id: str
+    location_name: str
+    equipment_ids: list[str] = Field(default_factory=list)
+    start: str
+    end: str
+    vendor_account_id: str | None = None
+    description: str | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    approvals: dict[str, str]
+    requested_by: str
+    requested_at: str
+    decided_by: str | None = None  # who approved last, rejected or cancelled
+    decided_at: str | None = None
+    reason: str | None = None
+    version: int = 0
+
+
+class BookingDay(Stored):
+    """One resource's bookings on one UTC day: `[start, end, delivery_id]` per holding delivery, in
+    epoch minutes; every booking and release writes it under its `version`."""
+
+    intervals: list[tuple[int, int, str]] = Field(default_factory=list)
+    version: int = 0
+
+
+class JobRequestStatus(str, Enum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DONE = "done"
+    DECLINED = "declined"
+
+
+class JobRequest(Stored):
+    """A service request on a job by a connected account's user."""
+
+    tenant_id: str
+    job_id: str
+    request_id: str
+    account_id: str
+    requested_by: str
+    title: str
+    description: str
+    status: JobRequestStatus = JobRequestStatus.OPEN
+    created_at: str
+    updated_at: str
+    updated_by: str | None = None
+    version: int = 0

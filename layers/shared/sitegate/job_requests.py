@@ -1,0 +1,55 @@
+"""Job requests (the customer portal's service requests): made by connected-account users of a job,
+moved `open -> accepted -> done` (or `declined`) by staff with job.edit.
+
+Who sees which (`policy.decide_request_list`): staff who view the job see all of its requests;
+administrators and managers their own account's requests on the job; basic users their own.
+"""
+
+from __future__ import annotations
+
+from sitegate import clock, ids, policy
+from sitegate.data import store
+from sitegate.errors import Conflict, NotFound
+from sitegate.jobs import JobContext, require_on_job, writable
+from sitegate.models.requests import JobRequestCreate, JobRequestUpdate
+from sitegate.models.responses import JobRequestOut, JobRequestPage
+from sitegate.models.stored import JobRequest
+from sitegate.policy import Caller, Scope
+
+# The moves staff make: open -> accepted -> done, or declined before it is done.
+TRANSITIONS = {("open", "accepted"), ("accepted", "done"), ("open", "declined"), ("accepted", "declined")}
+
+
+def create_request(caller: Caller, ctx: JobContext, request: JobRequestCreate,
+                   idempotency: store.Idempotency | None) -> JobRequestOut:
+    require_on_job(caller, "request.create", ctx)
+    job = writable(ctx.job)
+    now = clock.now_iso()
+    made = JobRequest(tenant_id=job.tenant_id, job_id=job.job_id, request_id=ids.new_id(),
+                      account_id=caller.account.account_id, requested_by=caller.user.user_id, title=request.title,
+                      description=request.description, created_at=now, updated_at=now)
+    out = JobRequestOut.of(made)
+    store.create_once([store.Create(store.job_request_item(made), "request already exists")], out, idempotency)
+    return out
+
+
+def list_requests(caller: Caller, ctx: JobContext, limit: int, cursor: str | None) -> JobRequestPage:
+    reach = policy.require(policy.decide_request_list(caller, ctx.facts))
+    account = None if reach.scope is Scope.ALL else caller.account.account_id
+    own = caller.user.user_id if reach.scope is Scope.SELF else None
+    page = store.job_requests_page(ctx.job, account, own, limit, cursor)
+    return JobRequestPage(items=[JobRequestOut.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+def update_request(caller: Caller, ctx: JobContext, request_id: str, change: JobRequestUpdate) -> JobRequestOut:
+    policy.require(policy.decide_on_request(caller, ctx.facts))
+    job = writable(ctx.job)
+    found = store.get_job_request(job, request_id)
+    if found is None:
+        raise NotFound(f"request {request_id} not found")
+    if (found.status, change.status) not in TRANSITIONS:
+        raise Conflict(f"a request that is {found.status} cannot become {change.status}")
+    new = found.changed(status=change.status, updated_at=clock.now_iso(), updated_by=caller.user.user_id,
+                        version=found.version + 1)
+    store.write(replaces=[store.Replace(store.job_request_item(new), "request changed meanwhile")])
+    return JobRequestOut.of(new)
