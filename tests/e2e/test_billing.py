@@ -57,7 +57,9 @@ def test_the_worked_example_through_the_api(api, operator_token, clock):
     # Then: one invoice, the seed's numbers exactly
     assert [r.status_code for r in runs] == [200, 200], [r.text for r in runs]
     assert sum(r.json()["issued"] for r in runs) >= 1
-    listing = api.request("GET", "/invoices", ada).json()["items"]
+    listed = api.request("GET", "/invoices", ada)
+    assert listed.status_code == 200, listed.text
+    listing = listed.json()["items"]
     assert [(i["period"], i["total"], i["status"]) for i in listing] == [("2026-09", "608.93", "issued")]
     invoice = api.request("GET", "/invoices/2026-09", ada).json()
     assert [(ln["tier"], ln["user_days"], ln["quantity"], ln["unit_price"], ln["amount"]) for ln in invoice["lines"]] == [

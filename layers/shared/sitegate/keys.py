@@ -235,6 +235,8 @@ def alert(tenant_id: str, job_id: str, alert_id: str) -> dict[str, str]:
 def sent_marker(tenant_id: str, event_id: str, user_id: str, channel: str) -> dict[str, str]:
     """Marker item: this event was sent (or is being sent) to this person on this channel."""
     return {"PK": f"{_t(tenant_id)}#SENT#{event_id}", "SK": f"{user_id}#{channel}"}
+
+
 # --- billing: an invoice per tenant and month, its billed users in chunk items of the same
 # partition, listed per tenant by period (GSI1)
 def invoice_partition(tenant_id: str, period: str) -> str:
@@ -263,6 +265,8 @@ def invoice_users(tenant_id: str, period: str, chunk: int) -> dict[str, str]:
 def tenant_history(tenant_id: str) -> str:
     """The tenant's user history in time order (GSI2): what billing reads."""
     return f"{_t(tenant_id)}#HISTORY"
+
+
 # --- deliveries and job requests (delivery_approvals): all in the job's partition, except the
 # portal marker (platform partition: the public portal has no token, so no tenant) and the
 # sparse tenant-level GSI2 lists that the dashboard counts.

@@ -598,6 +598,8 @@ def decide_alert_recipient(person: Caller, job: JobFacts) -> Decision:
     if not role:
         return role
     return _allow("alert-receives", f"{person.user.name} receives this job's alerts", Scope.ALL)
+
+
 # ------------------------------------------------------------------ billing
 def decide_on_invoices(caller: Caller) -> Decision:
     """Invoices (list, one, its CSV, the month-to-date preview): financial.view only. The routes
@@ -605,6 +607,8 @@ def decide_on_invoices(caller: Caller) -> Decision:
     if decide(caller, "financial.view"):
         return _allow("invoices-financial-view", "financial.view shows the tenant's invoices", Scope.TENANT)
     return _deny("invoices-need-financial-view", "invoices need financial.view")
+
+
 # ------------------------------------------------- deliveries and job requests (delivery_approvals)
 # Delivery approvals (docs/DOMAIN.md "Deliveries"), roles x approvals: who may request a delivery
 # for whom, and which approvals its request carries at once ("given") or still needs ("pending").

@@ -131,8 +131,6 @@ def registration_marker_item(vehicle: Vehicle) -> dict[str, Any]:
             "vehicle_id": vehicle.vehicle_id}
 
 
-
-
 # ------------------------------------------------------------------ reads
 def _batch_get(wanted: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Strongly consistent BatchGetItem of up to 100 keys per call, retrying unprocessed keys."""
@@ -804,6 +802,8 @@ def release_send(tenant_id: str, event_id: str, target: tuple[str, str]) -> None
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
+
+
 # ------------------------------------------------------------------ billing: named access patterns
 BILLING_PAGE = 1000  # items per Query page when billing reads a whole tenant (within DynamoDB's 1 MB)
 INVOICE_CHUNK_BYTES = 300_000  # billed users per chunk item, well under DynamoDB's 400 KB item limit
@@ -889,6 +889,8 @@ def invoices_page(tenant_id: str, limit: int, cursor: str | None) -> Page[Invoic
     """A tenant's invoices, newest period first: GSI1 `T#t#INVOICES`, sorted by period."""
     return query_page(Invoice, keys.tenant_invoices(tenant_id), index="GSI1", limit=limit, cursor=cursor,
                       forward=False)
+
+
 # ------------------------------------------ deliveries and job requests (delivery_approvals)
 from sitegate.models.stored import (  # noqa: E402 - this area's block, kept apart for merging
     HOLDING,

@@ -289,6 +289,8 @@ class AlertCreate(Body):
         if any((ord(c) < 32 and c not in "\n\r\t") or 127 <= ord(c) < 160 for c in value):
             raise ValueError("control characters other than line breaks and tabs are not allowed")
         return value
+
+
 # --- deliveries and job requests (delivery_approvals)
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 PlaceName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]

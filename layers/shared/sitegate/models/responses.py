@@ -211,9 +211,8 @@ class RecordPage(Out):
 
 class Dashboard(Out):
     active_jobs: int
-    # Deliveries and job requests are not built yet: null until they are, never a made-up zero.
-    pending_deliveries: int | None = None
-    open_requests: int | None = None
+    pending_deliveries: int  # deliveries awaiting an approval, on the jobs the caller can see
+    open_requests: int  # job requests still `open`, on the jobs the caller can see
 
 
 # ------------------------------------------------------------ notifications: jobsite alerts
@@ -257,6 +256,8 @@ class AlertPage(Out):
 class AckOut(Out):
     alert_id: str
     acknowledged_at: str
+
+
 # ------------------------------------------------------------------ billing
 class InvoiceLineOut(Out):
     tier: str  # field | office
@@ -303,8 +304,6 @@ class InvoiceSummary(Out):
 class InvoicePage(Out):
     items: list[InvoiceSummary]
     next_cursor: str | None
-    pending_deliveries: int  # deliveries awaiting an approval, on the jobs the caller can see
-    open_requests: int  # job requests still `open`, on the jobs the caller can see
 
 
 # --- deliveries and job requests (delivery_approvals)

@@ -234,6 +234,8 @@ class Alert(Stored):
     sent_at: str
     recipients: list[AlertRecipient] = Field(default_factory=list)
     acks: dict[str, str] = Field(default_factory=dict)
+
+
 # ------------------------------------------------------------------ billing
 class InvoiceLineStored(Stored):
     tier: str
@@ -278,6 +280,8 @@ class InvoiceUsers(Stored):
     period: str
     chunk: int
     users: list[InvoiceUser]
+
+
 # --- deliveries and job requests (delivery_approvals)
 class LocationKind(str, Enum):
     GATE = "gate"
