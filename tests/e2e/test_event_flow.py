@@ -85,6 +85,8 @@ def test_a_trade_members_request_reaches_both_leads_and_their_approvals_reach_th
     assert len(mails) == 1 and "approved" in mails[0]["subject"].lower(), mails
     time.sleep(2)  # a duplicate, if any, would have arrived by now
     assert len(_mail_to(api, member["email"], 1)) == 1
+    # ... and neither lead was asked a second time when the other approved
+    assert [len(_mail_to(api, p["email"], 1)) for p in (lead, trade_lead)] == [1, 1]
 
 
 def test_an_access_grant_reaches_the_accounts_administrators(api, flow):

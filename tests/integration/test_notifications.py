@@ -143,14 +143,14 @@ def test_fully_approved_delivery_tells_the_requester(site, resources):
     assert emailed() == [site.trade_member.email]
 
 
-def test_partly_approved_delivery_tells_the_approvers_still_pending(site, resources):
-    # Given: the trade lead approved; the GC's approval is still pending
+def test_partly_approved_delivery_asks_nobody_again(site, resources):
+    # Given: the trade lead approved; the GC's approval is still pending (its leads were asked with the request)
     event = _delivery(site, "delivery.approved", requested_by=site.trade_member, awaiting=["gc"], by=site.trade_lead)
     # When
     publish(event)
     drain(resources)
-    # Then
-    assert emailed() == [site.gc_lead.email]
+    # Then: no second "to approve" for the GC leads, and nothing yet for the requester
+    assert emailed() == []
 
 
 def test_rejected_delivery_tells_the_requester_with_the_reason(site, resources):
@@ -416,3 +416,60 @@ def test_names_with_line_breaks_make_a_one_line_subject(site, resources):
     # Then
     (_, subject, body), = emails()
     assert "North wharf" in subject and "\n" not in subject and "\r" not in subject and "\x00" not in body
+
+
+# ---------------------------------------------------------------- customers connected by their code
+def _customer(admin: Identity, codes: list[str]) -> tuple[str, str]:
+    """A customer account with these codes and its master administrator's email."""
+    address = f"customer-admin-{codes[0].lower()}@customer.example" if codes else "customer-admin@customer.example"
+    made = call("user_levels", "post_accounts.json", admin, headers={"idempotency-key": ""},
+                body={"kind": "customer", "name": f"Customer {codes}", "customer_codes": codes,
+                      "admin": {"email": address, "name": "Cy Customer"}})
+    assert made.status == 201, made.body
+    return made.body["account_id"], address
+
+
+def _job_with_code(admin: Identity, code: str | None, name: str) -> str:
+    made = call("job_access", "post_jobs.json", admin, headers={"idempotency-key": ""},
+                body={"job_number": f"J{code}" if code else "J0", "name": name, "customer_code": code})
+    assert made.status == 201, made.body
+    return made.body["job_id"]
+
+
+def test_a_new_job_carrying_a_customers_code_tells_the_customers_administrators(super_admin, resources):
+    # Given
+    _, admin_email = _customer(super_admin, ["C501"])
+    # When
+    _job_with_code(super_admin, "C501", "East quay")
+    drain_all(resources)
+    # Then
+    assert emailed() == [admin_email]
+    assert "East quay" in emails()[0][1]
+
+
+def test_a_code_added_to_a_customer_tells_its_administrators_of_each_job_once(super_admin, resources):
+    # Given: two jobs with a code nobody carries yet, and a customer without it
+    _job_with_code(super_admin, "C502", "West quay")
+    _job_with_code(super_admin, "C503", "Dry dock")
+    customer_id, admin_email = _customer(super_admin, ["C900"])
+    # When: the codes are added, then the same change is made again
+    for _ in range(2):
+        reply = call("user_levels", "patch_account.json", super_admin, path={"account_id": customer_id},
+                     body={"customer_codes": ["C900", "C502", "C503"]})
+        assert reply.status == 200, reply.body
+    drain_all(resources)
+    # Then: one email per connected job, none for the repeat
+    assert sorted(subject for to, subject, _ in emails() if to == admin_email) == [
+        "Job access granted: Dry dock", "Job access granted: West quay"]
+
+
+def test_a_job_given_a_customers_code_later_tells_the_customer(super_admin, resources):
+    # Given
+    _, admin_email = _customer(super_admin, ["C504"])
+    job_id = _job_with_code(super_admin, None, "Pier 4")
+    # When
+    reply = call("job_access", "patch_job.json", super_admin, path={"job_id": job_id}, body={"customer_code": "C504"})
+    assert reply.status == 200, reply.body
+    drain_all(resources)
+    # Then
+    assert emailed() == [admin_email]

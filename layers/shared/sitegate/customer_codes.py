@@ -1,40 +1,70 @@
 """Customer codes (e-ticketing auto-connect): a job carrying a customer's code connects that customer,
 in both directions: a new job finds its customer, and a code added to a customer
-connects its existing jobs."""
+connects its existing jobs. Each connection is an access grant like any other: its
+`access.granted` event is written with the entry and published after, so the customer's
+administrators hear of it."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sitegate import clock
-from sitegate.data import store
+from sitegate.data import events, store
 from sitegate.errors import Conflict
+from sitegate.models.events import AccessGranted, DomainEvent
 from sitegate.models.stored import Account, AccountKind, Job, JobGrant, JobStatus
 
 SYSTEM = "system"  # granted_by of customer-code connections
 SOURCE = "customer_code"  # source of customer-code connections (manual entries say "manual")
 
 
-def _create_skipping_existing(creates: list[store.Create]) -> None:
-    """Write entries in one transaction; when some already exist (someone connected the job
-    meanwhile), write the others one by one and leave the existing ones as they are."""
+@dataclass(frozen=True)
+class Connection:
+    """A customer connected to a job: its access-list entry and the event written with it."""
+
+    entry: store.Create
+    event: DomainEvent
+
+    def creates(self) -> list[store.Create]:
+        return [self.entry, events.outbox_entry(self.event)]
+
+
+def connection(job: Job, customer: Account, at: str) -> Connection:
+    grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number,
+                     account_id=customer.account_id, account_kind=AccountKind.CUSTOMER, source=SOURCE,
+                     granted_by=SYSTEM, granted_at=at)
+    event = events.new_event("access.granted", job.tenant_id, AccessGranted(
+        job_id=job.job_id, job_name=job.name, account_id=customer.account_id, account_name=customer.name,
+        granted_by=SYSTEM))
+    return Connection(store.Create(store.grant_item(grant), "already connected"), event)
+
+
+def _connect_skipping_existing(connections: list[Connection]) -> None:
+    """Write connections in one transaction; when some already exist (someone connected the job
+    meanwhile), write the others one by one and leave the existing ones as they are. Each one
+    written is announced; one that existed already is not announced again."""
     try:
-        store.write(creates=creates)
+        store.write(creates=[c for connection_ in connections for c in connection_.creates()])
     except Conflict:
-        for create in creates:
+        for connection_ in connections:
             with contextlib.suppress(Conflict):
-                store.write(creates=[create])
-
-
-def customer_grant(job: Job, account_id: str, at: str) -> JobGrant:
-    return JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number, account_id=account_id,
-                    account_kind=AccountKind.CUSTOMER, source=SOURCE, granted_by=SYSTEM, granted_at=at)
+                store.write(creates=connection_.creates())
+                events.publish([connection_.event])
+        return
+    events.publish([c.event for c in connections])
 
 
 def customer_of(tenant_id: str, code: str | None) -> str | None:
-    """The customer account carrying this code, if any."""
+    """The id of the customer account carrying this code, if any."""
     return store.customer_with_code(tenant_id, code) if code else None
+
+
+def customer_account(tenant_id: str, code: str | None) -> Account | None:
+    """The customer account carrying this code, if any (active or not: archived customers reach nothing anyway)."""
+    customer_id = customer_of(tenant_id, code)
+    return None if customer_id is None else store.get_account(tenant_id, customer_id)
 
 
 def _writable_jobs(tenant_id: str, code: str) -> list[Job]:
@@ -54,10 +84,10 @@ def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iter
     for code in added:
         jobs = _writable_jobs(tenant_id, code)
         existing = {g.job_id for g in store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])}
-        creates = [store.Create(store.grant_item(customer_grant(j, account.account_id, now)), "already connected")
-                   for j in jobs if j.job_id not in existing]
-        for start in range(0, len(creates), store.TRANSACTION_ITEMS):
-            _create_skipping_existing(creates[start:start + store.TRANSACTION_ITEMS])
+        connections = [connection(j, account, now) for j in jobs if j.job_id not in existing]
+        per_transaction = store.TRANSACTION_ITEMS // 2  # an entry and its event each
+        for start in range(0, len(connections), per_transaction):
+            _connect_skipping_existing(connections[start:start + per_transaction])
     for code in dropped:
         jobs = _writable_jobs(tenant_id, code)
         grants = store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])

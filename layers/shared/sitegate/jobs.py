@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sitegate import clock, customer_codes, ids, policy
-from sitegate.data import store
+from sitegate.data import events, store
 from sitegate.errors import Conflict, NotFound
 from sitegate.models.requests import JobCreate, JobUpdate
 from sitegate.models.responses import JobOut, JobPage
@@ -77,15 +77,18 @@ def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotenc
     creates = [store.Create(store.job_item(job), "job already exists"),
                store.Create(store.job_number_item(job), f"job number {job.job_number} already exists"),
                store.Create(store.portal_item(job), "job already exists")]  # the public portal finds its tenant
-    customer = customer_codes.customer_of(job.tenant_id, job.customer_code)
-    if customer is not None:  # a new job finds its customer
-        creates.append(store.Create(store.grant_item(customer_codes.customer_grant(job, customer, now)), "already connected"))
+    customer = customer_codes.customer_account(job.tenant_id, job.customer_code)
+    connected = customer_codes.connection(job, customer, now) if customer is not None else None
+    if connected is not None:  # a new job finds its customer
+        creates += connected.creates()
     replaces = []
     if policy.decide(caller, "job.view").scope is policy.Scope.ALLOCATED:  # a TMP Designer is allocated to its job
         me = caller.user
         allocated = me.changed(job_ids=[*me.job_ids, job.job_id], version=me.version + 1)
         replaces.append(store.Replace(store.user_item(allocated)))
     store.create_once(creates, out, idempotency, replaces=replaces)
+    if connected is not None:
+        events.publish([connected.event])
     return out
 
 
@@ -157,17 +160,20 @@ def update_job(caller: Caller, ctx: JobContext, request: JobUpdate) -> JobOut:
         return _out(caller, job)
     new = job.changed(**changes, version=job.version + 1)
     creates, removes = [], []
+    connected = None
     if new.customer_code != job.customer_code:  # the customer connection follows the code
         old_customer = customer_codes.customer_of(job.tenant_id, job.customer_code)
         if old_customer is not None:
             old = store.get_grant(job.tenant_id, job.job_id, old_customer)
             if old is not None and old.source == customer_codes.SOURCE:
                 removes.append(store.remove_grant(old))
-        new_customer = customer_codes.customer_of(job.tenant_id, new.customer_code)
-        if new_customer is not None and store.get_grant(job.tenant_id, job.job_id, new_customer) is None:
-            creates.append(store.Create(store.grant_item(customer_codes.customer_grant(new, new_customer, clock.now_iso())),
-                                        "already connected"))
+        new_customer = customer_codes.customer_account(job.tenant_id, new.customer_code)
+        if new_customer is not None and store.get_grant(job.tenant_id, job.job_id, new_customer.account_id) is None:
+            connected = customer_codes.connection(new, new_customer, clock.now_iso())
+            creates += connected.creates()
     store.write(creates=creates, replaces=[store.Replace(store.job_item(new))], removes=removes)
+    if connected is not None:
+        events.publish([connected.event])
     return _out(caller, new)
 
 

@@ -6,7 +6,7 @@ Who hears of what (docs/DOMAIN.md "Notifications and acknowledgments"):
 | --- | --- |
 | delivery.requested | the leads whose approval is pending (`awaiting`: GC leads, the booked trade's leads) |
 | delivery.approved, nothing awaiting | the requester |
-| delivery.approved, approvals still awaiting | the leads whose approval is still pending |
+| delivery.approved, approvals still awaiting | nobody: those leads were asked when it was requested |
 | delivery.rejected | the requester |
 | delivery.cancelled | the GC leads, the booked trade's leads, and the requester (who cancelled is not told) |
 | access.granted | the account's administrators |
@@ -133,7 +133,8 @@ def _delivery_recipients(event: DomainEvent) -> list[User]:
     if event.type == "delivery.requested":
         people = _leads(event, data, data.awaiting)
     elif event.type == "delivery.approved":
-        people = _leads(event, data, data.awaiting) if data.awaiting else _requester(event, data)
+        # Partly approved: the leads still awaited were asked with the request; asking again is noise.
+        people = [] if data.awaiting else _requester(event, data)
     elif event.type == "delivery.rejected":
         people = _requester(event, data)
     else:  # delivery.cancelled: the gate (GC leads), the booked trade's leads, and the requester
@@ -216,8 +217,6 @@ DELIVERY_WORDS = {"delivery.requested": ("needs your approval", "Delivery to app
 def _delivery_message(event: DomainEvent) -> Message:
     data: DeliveryEvent = event.payload()
     state, title = DELIVERY_WORDS[event.type]
-    if event.type == "delivery.approved" and data.awaiting:
-        state, title = "needs your approval (partly approved)", "Delivery to approve"
     when = window(data.start, data.end)
     lines = [f"Job: {data.job_name}", f"Company: {data.company_name}", f"Location: {data.location_name}",
              f"Window: {when}"]
