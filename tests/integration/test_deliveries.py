@@ -342,6 +342,28 @@ def test_list_pages_with_a_cursor(site):
     assert [d["start"][11:16] for d in second["items"]] == ["08:00"]
 
 
+
+def test_a_filtered_list_is_never_an_empty_page_while_more_follow(site):
+    # Given: six deliveries, only the last two approved (GC leads' own bookings are approved at once)
+    for hour in ("06", "07", "08", "09"):
+        _ok(site.book(site.gc_member, f"{hour}:00", f"{hour}:30"), 201)
+    for hour in ("10", "11"):
+        _ok(site.book(site.gc_lead, f"{hour}:00", f"{hour}:30"), 201)
+    # When: paging the approved ones one at a time
+    starts, cursor, pages = [], None, 0
+    while True:
+        query = {"status": "approved", "limit": "1", **({"cursor": cursor} if cursor else {})}
+        page = _ok(call(FN, "get_job_deliveries.json", site.gc_lead, path=site.path(), query=query))
+        pages += 1
+        assert page["items"] or not page["next_cursor"], page  # no empty page with more to come
+        starts += [d["start"][11:16] for d in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    # Then: every approved delivery, once each, in start order
+    assert starts == ["10:00", "11:00"]
+    assert pages <= 3
+
 # ---------------------------------------------------------------- vendors
 def test_an_unknown_vendor_joins_the_directory_as_a_vendor_account(site, super_admin):
     # When

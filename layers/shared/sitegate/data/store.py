@@ -1089,8 +1089,8 @@ def deliveries_page(job: Job, *, start_from: str | None, start_before: str | Non
         if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
             raise invalid("cursor", "cursor of another list")
         kwargs["ExclusiveStartKey"] = start
-    response = _query_from_cursor(kwargs)
-    return Page(_models(Delivery, response.get("Items", [])), encode_cursor(response.get("LastEvaluatedKey")))
+    items, next_cursor = _filtered_page(kwargs, limit)
+    return Page(_models(Delivery, items), next_cursor)
 
 
 def approved_deliveries_between(tenant_id: str, job_id: str, start_from: str, start_before: str,
@@ -1129,8 +1129,28 @@ def job_requests_page(job: Job, account_id: str | None, requested_by: str | None
         if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
             raise invalid("cursor", "cursor of another list")
         kwargs["ExclusiveStartKey"] = start
-    response = _query_from_cursor(kwargs)
-    return Page(_models(JobRequest, response.get("Items", [])), encode_cursor(response.get("LastEvaluatedKey")))
+    items, next_cursor = _filtered_page(kwargs, limit)
+    return Page(_models(JobRequest, items), next_cursor)
+
+
+def _filtered_page(kwargs: dict[str, Any], limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a GSI1 Query that may carry a filter: DynamoDB applies `Limit` before the filter,
+    so one call can return an empty page while more items follow. Query on until `limit` items
+    passed (or the list ends); the cursor is then the last item kept, so a page is never empty
+    while its list goes on, and no item is skipped."""
+    items: list[dict[str, Any]] = []
+    while True:
+        response = _query_from_cursor({**kwargs, "Limit": max(limit, 50)})
+        items += response.get("Items", [])
+        last = response.get("LastEvaluatedKey")
+        if len(items) >= limit:
+            more = len(items) > limit or last is not None
+            items = items[:limit]
+            kept = {name: items[-1][name] for name in ("PK", "SK", "GSI1PK", "GSI1SK")}
+            return items, encode_cursor(kept) if more else None
+        if last is None:
+            return items, None
+        kwargs = {**kwargs, "ExclusiveStartKey": last}
 
 
 def _query_from_cursor(kwargs: dict[str, Any]) -> dict[str, Any]:
