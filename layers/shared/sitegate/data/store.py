@@ -1084,12 +1084,7 @@ def deliveries_page(job: Job, *, start_from: str | None, start_before: str | Non
         for more in filters[1:]:
             combined = combined & more
         kwargs["FilterExpression"] = combined
-    start = decode_cursor(cursor)
-    if start is not None:
-        if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
-            raise invalid("cursor", "cursor of another list")
-        kwargs["ExclusiveStartKey"] = start
-    items, next_cursor = _filtered_page(kwargs, limit)
+    items, next_cursor = _filtered_page(kwargs, partition, limit, cursor)
     return Page(_models(Delivery, items), next_cursor)
 
 
@@ -1124,20 +1119,21 @@ def job_requests_page(job: Job, account_id: str | None, requested_by: str | None
     kwargs: dict[str, Any] = {"IndexName": "GSI1", "KeyConditionExpression": condition, "Limit": limit}
     if requested_by is not None:
         kwargs["FilterExpression"] = Attr("requested_by").eq(requested_by)
+    items, next_cursor = _filtered_page(kwargs, partition, limit, cursor)
+    return Page(_models(JobRequest, items), next_cursor)
+
+
+def _filtered_page(kwargs: dict[str, Any], partition: str, limit: int,
+                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a GSI1 Query on `partition` that may carry a filter, from a client's cursor (one
+    of another list is 422). DynamoDB applies `Limit` before the filter, so one call can return an
+    empty page while more items follow: query on until `limit` items passed (or the list ends);
+    the cursor is then the last item kept, so a page is never empty while its list goes on."""
     start = decode_cursor(cursor)
     if start is not None:
         if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
             raise invalid("cursor", "cursor of another list")
-        kwargs["ExclusiveStartKey"] = start
-    items, next_cursor = _filtered_page(kwargs, limit)
-    return Page(_models(JobRequest, items), next_cursor)
-
-
-def _filtered_page(kwargs: dict[str, Any], limit: int) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of a GSI1 Query that may carry a filter: DynamoDB applies `Limit` before the filter,
-    so one call can return an empty page while more items follow. Query on until `limit` items
-    passed (or the list ends); the cursor is then the last item kept, so a page is never empty
-    while its list goes on, and no item is skipped."""
+        kwargs = {**kwargs, "ExclusiveStartKey": start}
     items: list[dict[str, Any]] = []
     while True:
         response = _query_from_cursor({**kwargs, "Limit": max(limit, 50)})
