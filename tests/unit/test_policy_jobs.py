@@ -300,3 +300,34 @@ def test_job_side_rule_names_are_each_written_once():
                 "guest-unsponsored", "guest-sponsor-inactive", "guest-sponsor-owner", "guest-sponsor-off-job",
                 "guest-sponsor-on-job"}
     assert {name: names.count(name) for name in job_side} == dict.fromkeys(job_side, 1)
+
+
+# ---------------------------------------------------------------- staff on project pages
+# Staff see a job's project pages with job.edit on it, or as its lead or member; alerts_only and
+# not_on_jobsite (no role) staff see the public portal only, as anyone else with those roles.
+STAFF_PROJECT_PAGES = [
+    # level,            allocated, role,            decision
+    ("super_admin",       False, None,             ALLOW),
+    ("operations_user",   False, "alerts_only",    ALLOW),   # job.edit runs the job, whatever its role
+    ("invoicing",         False, None,             ALLOW),
+    ("tmp_designer",      True,  None,             ALLOW),   # job.edit on its allocated job
+    ("tmp_designer",      False, "lead",           DENY),    # cannot even view an unallocated job
+    ("basic_user_plus",   False, None,             DENY),    # not_on_jobsite
+    ("basic_user_plus",   False, "alerts_only",    DENY),
+    ("basic_user_plus",   False, "member",         ALLOW),
+    ("view_user",         False, "lead",           ALLOW),
+    ("view_user",         False, None,             DENY),
+    ("basic_user",        False, "member",         DENY),    # views allocated jobs only
+    ("basic_user",        True,  "member",         ALLOW),
+]
+
+
+@pytest.mark.parametrize(("level", "allocated", "role", "expected"), STAFF_PROJECT_PAGES,
+                         ids=[f"{_v(e)}-{lvl}-{role}-{'alloc' if a else 'not'}" for lvl, a, role, e in STAFF_PROJECT_PAGES])
+def test_staff_see_project_pages_with_job_edit_or_as_lead_or_member(level, allocated, role, expected):
+    # Given
+    caller = staff(level, [JOB] if allocated else [])
+    # When
+    decision = policy.decide(caller, "project.view", job=on_job(caller, role=role), now=NOW)
+    # Then
+    assert decision.allowed is expected, decision

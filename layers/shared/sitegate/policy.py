@@ -116,9 +116,9 @@ tickets.view    yes          yes      yes     yes
 ACCESS_FEATURES = _parse(ACCESS_TYPE_TABLE, {"yes": Scope.ALL})
 ACCESS_TYPES = [t for t in ACCESS_FEATURES if t != "customer"]
 KINDS_NEEDING_ACCESS_TYPE = {AccountKind.INSPECTION_FIRM.value, AccountKind.PROJECT_OWNER.value}
-# Staff who can view a job see its tickets, truck ETAs, project pages and records; creating,
-# changing and unloading tickets needs job.edit on the job.
-STAFF_FEATURE_CAPABILITY = {"tickets.view": "job.view", "tickets.etas": "job.view", "project.view": "job.view",
+# Staff who can view a job see its tickets, truck ETAs and records; creating, changing and
+# unloading tickets needs job.edit on the job. (Project pages: `_staff_project_pages`.)
+STAFF_FEATURE_CAPABILITY = {"tickets.view": "job.view", "tickets.etas": "job.view",
                             "records.view": "job.view", "tickets.edit": "job.edit", "tickets.unload": "job.edit"}
 
 # Project roles on a job (docs/DOMAIN.md): who sees project pages.
@@ -246,6 +246,8 @@ def _platform(user: User, action: str) -> Decision:
 
 
 def _staff(user: User, action: str, job: JobFacts | None, setting: str | None) -> Decision:
+    if action == "project.view" and job is not None:
+        return _staff_project_pages(user, job)
     capability = STAFF_FEATURE_CAPABILITY.get(action, action)
     scope = STAFF_LEVELS[user.level].get(capability)
     if scope is None:
@@ -255,6 +257,20 @@ def _staff(user: User, action: str, job: JobFacts | None, setting: str | None) -
     if setting is not None and setting in SENSITIVE_SETTINGS and scope is not Scope.ALL:
         return _deny("sensitive-setting", f"{setting} is a sensitive setting")
     return _allow("staff-allows", f"{user.level} has {capability} ({scope.value})", scope)
+
+
+def _staff_project_pages(user: User, job: JobFacts) -> Decision:
+    """Staff see a job's project pages with job.edit on it (they run the job), or as its lead or member
+    (the project roles table): alerts_only and not_on_jobsite staff see the public portal only."""
+    if _staff(user, "job.edit", job, None):
+        return _allow("staff-project-editor", f"{user.level} has job.edit on this job", Scope.ALL)
+    view = _staff(user, "job.view", job, None)
+    if not view:
+        return view
+    role = job.project_role or "not_on_jobsite"
+    if "project.view" in PROJECT_ROLES.get(role, {}):
+        return _allow("staff-project-role", f"{user.level} is a {role} of this job", Scope.ALL)
+    return _deny("staff-project-role-lacks", f"{role} staff without job.edit see no project pages")
 
 
 def _account_user(user: User, account: Account, action: str, job: JobFacts | None, now: datetime) -> Decision:
