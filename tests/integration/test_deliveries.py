@@ -593,3 +593,20 @@ def test_the_function_may_publish_events_and_write_the_table_and_nothing_more():
     assert actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
                        "dynamodb:DeleteItem", "sns:Publish"}
     assert publish["Resource"] == {"Ref": "EventsTopic"}
+
+
+@pytest.mark.parametrize("role", [None, "alerts_only"])
+def test_staff_who_only_view_the_job_see_project_pages_only_as_lead_or_member(site, role):
+    # Given: a View User (sees every job, edits none) who is not a lead or member of this one
+    viewer = _user(site.admin, "view_user")
+    if role:
+        _role(site.admin, site.job_id, viewer, role)
+    delivery = _ok(site.book(site.gc_lead), 201)["delivery_id"]
+    pages = [("get_job_members.json", JOB, site.path()), ("get_job_locations.json", FN, site.path()),
+             ("get_job_deliveries.json", FN, site.path()), ("get_job_delivery.json", FN, site.path(delivery_id=delivery))]
+    # When / Then: no project pages (the job itself stays visible)
+    assert [call(fn, event, viewer, path=path).status for event, fn, path in pages] == [403] * 4
+    assert call(JOB, "get_job.json", viewer, path=site.path()).status == 200
+    # When promoted to member / Then
+    _role(site.admin, site.job_id, viewer, "member")
+    assert [call(fn, event, viewer, path=path).status for event, fn, path in pages] == [200] * 4
