@@ -271,6 +271,7 @@ def test_windows_held_across_midnight_and_for_24_hours(site):
     ("2026-11-30T10:00:00+13:00", "2026-12-01T10:05:00+13:00", "end"),
     ("2026-11-30T10:00:00", "2026-11-30T10:30:00+13:00", "start"),
     ("9999-12-31T23:00:00+00:00", "9999-12-31T23:55:00+00:00", "end"),
+    ("0001-01-01T00:00:00+00:00", "0001-01-01T01:00:00+00:00", "start"),  # shown west of UTC: before year 1
 ])
 def test_bad_windows_are_422_naming_the_field(site, start, end, field):
     # When

@@ -473,3 +473,32 @@ def test_a_job_given_a_customers_code_later_tells_the_customer(super_admin, reso
     drain_all(resources)
     # Then
     assert emailed() == [admin_email]
+
+
+# ---------------------------------------------------------------- a send that raises what we do not expect
+def test_a_send_that_raises_unexpectedly_keeps_the_other_sends_recorded_and_is_never_doubled(site, resources,
+                                                                                             monkeypatch):
+    # Given: the email to the GC lead raises something that is not a refusal (found in review: the
+    # sends already made were then never marked sent)
+    from sitegate.data import messaging
+
+    real = messaging.send_email
+
+    def flaky(to: str, subject: str, body: str) -> str:
+        if to == site.gc_lead.email:
+            raise RuntimeError("connection reset while reading the answer")
+        return real(to, subject, body)
+
+    monkeypatch.setattr(messaging, "send_email", flaky)
+    event = _delivery(site, "delivery.requested", requested_by=site.trade_member, awaiting=["gc", "trade"])
+    # When: delivered, then redelivered by the queue
+    publish(event)
+    first = drain(resources)
+    second = drain(resources)
+    # Then: the record fails both times; the trade lead was emailed once and recorded as sent;
+    # the GC lead's send stays in doubt (pending) and is not tried again
+    assert first == [(0, 1)] and second == [(0, 1)]
+    assert emailed() == [site.trade_lead.email]
+    states = {i["SK"].split("#")[0]: i["state"] for i in table_items()
+              if i.get("entity") == "SentMarker" and event.event_id in i["PK"]}
+    assert states == {site.trade_lead.who.user_id: "sent", site.gc_lead.who.user_id: "pending"}

@@ -95,10 +95,11 @@ def _window(request: DeliveryCreate) -> tuple[datetime, datetime]:
         raise invalid("end", "must be after start")
     if end - start > MAX_WINDOW:
         raise invalid("end", "a window lasts at most 24 hours")
-    try:
-        end + timedelta(days=1)
-    except OverflowError as exc:
-        raise invalid("end", "out of range") from exc
+    for field, value, step in (("start", start, -1), ("end", end, 1)):
+        try:  # shown back in any time zone, a day either side: near year 1 or 9999 that overflows
+            value + timedelta(days=step)
+        except OverflowError as exc:
+            raise invalid(field, "out of range") from exc
     return start, end
 
 

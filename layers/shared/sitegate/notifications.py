@@ -47,7 +47,7 @@ EMAIL, SMS = "email", "sms"
 LEAD = "lead"
 ALERT_ROLES = frozenset({"lead", "member", "alerts_only"})
 INVOICE_LEVELS = frozenset({"invoicing", "super_admin"})
-COMPLETE_EVERY = 25  # sends marked 'sent' in batches of this many (one BatchWriteItem each)
+CLAIM_EVERY = 100  # targets claimed (one TransactWriteItems), sent, then marked 'sent' (BatchWriteItems of 25) at a time
 SEND_CONCURRENCY = 8  # sends in flight at once: 400 messages in seconds, within the function's timeout
 
 
@@ -195,8 +195,12 @@ def window(start: str, end: str) -> str:
         s, e = datetime.fromisoformat(start), datetime.fromisoformat(end)
     except ValueError:
         return f"{start} to {end}"
-    offset = s.strftime("%z")
-    zone = f"{offset[:3]}:{offset[3:]}" if offset else "UTC"
+
+    def label(value: datetime) -> str:
+        offset = value.strftime("%z")
+        return f"{offset[:3]}:{offset[3:]}" if offset else "UTC"
+
+    zone = label(s) if label(s) == label(e) else f"{label(s)} to {label(e)}"  # a window across a DST change
     if s.date() == e.date():
         return f"{s:%a %d %b %Y %H:%M}-{e:%H:%M} ({zone})"
     return f"{s:%a %d %b %Y %H:%M} to {e:%a %d %b %Y %H:%M} ({zone})"
@@ -299,13 +303,31 @@ def _send_once(event: DomainEvent, target: tuple[str, str], user: User, message:
 
 def deliver(event: DomainEvent) -> Outcome:
     """Tell everyone `event` concerns, once per person and channel. Raises DeliveryIncomplete when
-    a send failed (its claim released, so the retry sends it) or is in doubt. Sends go out
-    SEND_CONCURRENCY at a time; those done are marked 'sent' COMPLETE_EVERY at a time."""
+    a send failed (its claim released, so the retry sends it) or is in doubt.
+
+    Targets are claimed CLAIM_EVERY at a time, just before they are sent (SEND_CONCURRENCY at once),
+    and the chunk's sends are marked 'sent' as soon as it is done: if the function dies or times out,
+    only the chunk in hand is in doubt, and every send already made is recorded."""
     log = {"event_id": event.event_id, "event_type": event.type, "tenant_id": event.tenant_id}
     people = recipients(event)
     message = MESSAGES[event.type](event)
     by_id = {u.user_id: u for u in people}
     targets = [(u.user_id, channel) for u in people for channel in channels(u)]
+    messaging.ready()  # the clients exist before the threads that share them start
+    sent, duplicates, failed = 0, 0, 0
+    for start in range(0, len(targets), CLAIM_EVERY):
+        done = _deliver_chunk(event, targets[start:start + CLAIM_EVERY], by_id, message, log)
+        sent, duplicates, failed = sent + done.sent, duplicates + done.duplicates, failed + done.failed
+    outcome = Outcome(sent=sent, duplicates=duplicates, failed=failed)
+    logger.info("event delivered" if not failed else "event delivered in part",
+                extra={**log, "recipients": len(people), "sent": sent, "duplicates": duplicates, "failed": failed})
+    if failed:
+        raise DeliveryIncomplete(f"event {event.event_id}: {failed} of {len(targets)} sends failed or are in doubt")
+    return outcome
+
+
+def _deliver_chunk(event: DomainEvent, targets: list[tuple[str, str]], by_id: dict[str, User], message: Message,
+                   log: dict[str, str]) -> Outcome:
     claimed_before = store.claim_sends(event.tenant_id, event.event_id, targets)
     duplicates, failed = 0, 0
     to_send = []
@@ -321,25 +343,24 @@ def deliver(event: DomainEvent) -> Outcome:
         else:
             to_send.append(target)
     sent: list[tuple[str, str]] = []
-    completed = 0
-    with ThreadPoolExecutor(max_workers=SEND_CONCURRENCY) as pool:
-        futures = {pool.submit(_send_once, event, t, by_id[t[0]], message): t for t in to_send}
-        for future in as_completed(futures):
-            if not future.result():
-                failed += 1
-                continue
-            sent.append(futures[future])
-            if len(sent) - completed >= COMPLETE_EVERY:
-                store.complete_sends(event.tenant_id, event.event_id, sent[completed:])
-                completed = len(sent)
-    store.complete_sends(event.tenant_id, event.event_id, sent[completed:])
-    outcome = Outcome(sent=len(sent), duplicates=duplicates, failed=failed)
-    logger.info("event delivered" if not failed else "event delivered in part",
-                extra={**log, "recipients": len(people), "sent": outcome.sent, "duplicates": duplicates,
-                       "failed": failed})
-    if failed:
-        raise DeliveryIncomplete(f"event {event.event_id}: {failed} of {len(targets)} sends failed or are in doubt")
-    return outcome
+    try:
+        with ThreadPoolExecutor(max_workers=SEND_CONCURRENCY) as pool:
+            futures = {pool.submit(_send_once, event, t, by_id[t[0]], message): t for t in to_send}
+            for future in as_completed(futures):
+                target = futures[future]
+                try:
+                    done = future.result()
+                except Exception:  # not a refusal we understand: whether it went out is unknown, so its claim stays
+                    logger.exception("send raised: left pending (in doubt), not sent again",
+                                     extra={**log, "user_id": target[0], "channel": target[1]})
+                    done = False
+                if done:
+                    sent.append(target)
+                else:
+                    failed += 1
+    finally:
+        store.complete_sends(event.tenant_id, event.event_id, sent)  # whatever else happened, record what went out
+    return Outcome(sent=len(sent), duplicates=duplicates, failed=failed)
 
 
 def relay_outboxes(page_size: int = 100) -> int:

@@ -14,6 +14,12 @@ class SendFailed(Exception):
     """SES or SNS did not take the message; the event's retry sends it again."""
 
 
+def ready() -> None:
+    """Make the SES and SNS clients now: boto3 makes clients unsafely from several threads at once."""
+    ses()
+    sns()
+
+
 def send_email(to: str, subject: str, body: str) -> str:
     """One plain-text email from the configured sender; returns SES's message id."""
     try:

@@ -1123,6 +1123,9 @@ def job_requests_page(job: Job, account_id: str | None, requested_by: str | None
     return Page(_models(JobRequest, items), next_cursor)
 
 
+FILTERED_PAGE_READS = 20  # Queries one filtered page may take (about 1,000 to 4,000 items read at most)
+
+
 def _filtered_page(kwargs: dict[str, Any], partition: str, limit: int,
                    cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a GSI1 Query on `partition` that may carry a filter, from a client's cursor (one
@@ -1135,7 +1138,7 @@ def _filtered_page(kwargs: dict[str, Any], partition: str, limit: int,
             raise invalid("cursor", "cursor of another list")
         kwargs = {**kwargs, "ExclusiveStartKey": start}
     items: list[dict[str, Any]] = []
-    while True:
+    for _ in range(FILTERED_PAGE_READS):
         response = _query_from_cursor({**kwargs, "Limit": max(limit, 50)})
         items += response.get("Items", [])
         last = response.get("LastEvaluatedKey")
@@ -1147,6 +1150,7 @@ def _filtered_page(kwargs: dict[str, Any], partition: str, limit: int,
         if last is None:
             return items, None
         kwargs = {**kwargs, "ExclusiveStartKey": last}
+    return items, encode_cursor(last)  # a rare filter over a long list: a short page, and where to go on
 
 
 def _query_from_cursor(kwargs: dict[str, Any]) -> dict[str, Any]:
