@@ -4,10 +4,12 @@ and out-of-sight callers."""
 
 import json
 import uuid
+from datetime import timedelta
 
 import boto3
 import pytest
 
+from sitegate import clock
 from tests.integration.conftest import Identity, call, table_items
 
 FN = "delivery_approvals"
@@ -365,6 +367,7 @@ def test_a_filtered_list_is_never_an_empty_page_while_more_follow(site):
     assert starts == ["10:00", "11:00"]
     assert pages <= 3
 
+
 # ---------------------------------------------------------------- vendors
 def test_an_unknown_vendor_joins_the_directory_as_a_vendor_account(site, super_admin):
     # When
@@ -386,6 +389,36 @@ def test_a_known_vendor_off_the_job_is_put_on_its_access_list(site, super_admin)
     access = _ok(call(JOB, "get_job_access.json", super_admin, path=site.path()))
     assert body["vendor_account_id"] == vendor["account_id"]
     assert vendor["account_id"] in {v["account_id"] for v in access["vendors"]}
+
+
+def test_a_known_vendor_put_on_the_job_by_a_booking_is_announced_like_any_grant(site, super_admin, resources):
+    # Given
+    vendor, _ = _account(super_admin, "vendor")
+    sqs = boto3.client("sqs")
+    while sqs.receive_message(QueueUrl=resources.queue_url, MaxNumberOfMessages=10).get("Messages"):
+        pass  # the setup's own events
+    # When
+    _ok(site.book(site.gc_member, vendor_account_id=vendor["account_id"]), 201)
+    # Then: one access.granted for the vendor, beside the delivery's own event
+    bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=resources.queue_url,
+                                                                 MaxNumberOfMessages=10).get("Messages", [])]
+    assert sorted(b["type"] for b in bodies) == ["access.granted", "delivery.requested"]
+    assert [b["data"]["account_id"] for b in bodies if b["type"] == "access.granted"] == [vendor["account_id"]]
+
+
+def test_naming_a_vendor_whose_access_expired_does_not_give_it_back(site, super_admin):
+    # Given: the vendor had access to the job until an hour ago
+    vendor, _ = _account(super_admin, "vendor")
+    until = (clock.now() + timedelta(minutes=10)).isoformat()
+    _ok(call(JOB, "post_job_access.json", super_admin, path=site.path(), headers=NO_KEY,
+             body={"account_id": vendor["account_id"], "expires_at": until}), 201)
+    clock.freeze(clock.now() + timedelta(hours=1))
+    # When
+    _ok(site.book(site.gc_member, vendor_account_id=vendor["account_id"]), 201)
+    # Then: it is named on the delivery, and its entry still ends when it did
+    access = _ok(call(JOB, "get_job_access.json", super_admin, path=site.path()))
+    [entry] = [v for v in access["vendors"] if v["account_id"] == vendor["account_id"]]
+    assert entry["expires_at"] is not None
 
 
 def test_a_vendor_account_id_of_another_kind_is_422(site):

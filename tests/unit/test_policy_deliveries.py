@@ -163,6 +163,20 @@ def test_gc_leads_and_job_edit_manage_locations_and_equipment(who, allowed):
     assert policy.decide_on_places(caller, _facts(caller, role)).allowed is allowed
 
 
+# --- vendors named on a booking: whoever may request adds them to the directory
+VENDOR_ENTRIES = [
+    ("gc_lead", ALLOW), ("gc_member", ALLOW), ("trade_lead", ALLOW), ("trade_member", ALLOW),
+    ("gc_editor_without_role", DENY), ("gc_alerts_only", DENY), ("trade_not_on_jobsite", DENY),
+    ("vendor_lead", DENY), ("customer_lead", DENY),
+]
+
+
+@pytest.mark.parametrize(("who", "allowed"), [pytest.param(w, a, id=f"{w}-{_v(a)}") for w, a in VENDOR_ENTRIES])
+def test_delivery_requesters_add_the_vendors_they_name(who, allowed):
+    caller, role = PEOPLE[who]
+    assert policy.decide_vendor_entry(caller, _facts(caller, role)).allowed is allowed
+
+
 # --- job requests: who sees which, who moves them
 REQUEST_LISTS = [  # caller, allowed, scope
     (_caller("owner", OWNER, "view_user"), ALLOW, Scope.ALL),

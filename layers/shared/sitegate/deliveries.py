@@ -23,7 +23,7 @@ from sitegate import clock, ids, policy
 from sitegate.data import events, store
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.jobs import JobContext, require_on_job, writable
-from sitegate.models.events import DeliveryEvent
+from sitegate.models.events import AccessGranted, DeliveryEvent, DomainEvent
 from sitegate.models.requests import DeliveryCreate, EquipmentCreate, LocationCreate
 from sitegate.models.responses import DeliveryOut, DeliveryPage, EquipmentOut, EquipmentPage, LocationOut, LocationPage
 from sitegate.models.stored import (
@@ -204,15 +204,18 @@ def _company(caller: Caller, read: store.BookingRead, request: DeliveryCreate, b
     return company
 
 
-def _vendor(caller: Caller, job: Job, read: store.BookingRead, request: DeliveryCreate,
-            vendor_id: str | None) -> tuple[str | None, list[store.Create | store.ReplaceExpired]]:
+def _vendor(caller: Caller, ctx: JobContext, read: store.BookingRead, request: DeliveryCreate, vendor_id: str | None
+            ) -> tuple[str | None, list[store.Create], DomainEvent | None]:
     """The vendor named on the request, and what puts it in the job's directory: an unknown vendor
     becomes a vendor account (its id made from its name, so racing bookings naming it make one),
-    and a vendor not on the job's access list gets an entry."""
+    and a vendor never on the job's access list gets an entry, announced like any grant
+    (`access.granted`, written with it). A vendor whose entry expired or was ended is only named:
+    naming it on a delivery does not give its access back."""
     if vendor_id is None:
-        return None, []
+        return None, [], None
+    job = ctx.job
     now = clock.now_iso()
-    writes: list[store.Create | store.ReplaceExpired] = []
+    writes: list[store.Create] = []
     vendor, entry = read.vendor, read.vendor_grant
     field = "vendor_account_id" if request.vendor_account_id is not None else "vendor_name"
     if vendor is None and request.vendor_name is not None:  # an unknown vendor joins the directory
@@ -221,14 +224,16 @@ def _vendor(caller: Caller, job: Job, read: store.BookingRead, request: Delivery
         writes.append(store.Create(store.account_item(vendor), "vendor added meanwhile"))
     if vendor is None or vendor.kind != AccountKind.VENDOR.value or vendor.status != AccountStatus.ACTIVE.value:
         raise invalid(field, "must name an active vendor account")
-    if not _live(entry):
-        grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number,
-                         account_id=vendor.account_id, account_kind=AccountKind.VENDOR, source="manual",
-                         granted_by=caller.user.user_id, granted_at=now)
-        item = store.grant_item(grant)
-        writes.append(store.ReplaceExpired(item, now, "vendor added meanwhile") if entry else
-                      store.Create(item, "vendor added meanwhile"))
-    return vendor.account_id, writes
+    if entry is not None or not policy.decide_vendor_entry(caller, ctx.facts):
+        return vendor.account_id, writes, None
+    grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number,
+                     account_id=vendor.account_id, account_kind=AccountKind.VENDOR, source="manual",
+                     granted_by=caller.user.user_id, granted_at=now)
+    writes.append(store.Create(store.grant_item(grant), "vendor added meanwhile"))
+    event = events.new_event("access.granted", job.tenant_id, AccessGranted(
+        job_id=job.job_id, job_name=job.name, account_id=vendor.account_id, account_name=vendor.name,
+        granted_by=caller.user.user_id))
+    return vendor.account_id, [*writes, events.outbox_entry(event)], event
 
 
 def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
@@ -265,7 +270,7 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
         missing = [e for e in request.equipment_ids if e not in read.equipment]
         if missing:
             raise invalid("equipment_ids", f"no such equipment on this job: {', '.join(missing)}")
-        vendor_id, vendor_writes = _vendor(caller, job, read, request, vendor_id)
+        vendor_id, vendor_writes, vendor_event = _vendor(caller, ctx, read, request, vendor_id)
         pending = any(state == "pending" for state in approvals.values())
         delivery = probe.changed(company_name=company.name, location_name=read.location.name, vendor_account_id=vendor_id,
                                  description=request.description,
@@ -287,7 +292,7 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
             _replay_if_done(idempotency)
             _pause(attempt)
             continue
-        events.publish([event])
+        events.publish([event, *([vendor_event] if vendor_event else [])])
         return out
     raise Conflict("too many bookings at the same moment; try again")
 

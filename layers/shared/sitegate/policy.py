@@ -712,6 +712,15 @@ def _leads_for(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> list[s
     return [approval for approval in given if approval in delivery.approvals]
 
 
+def decide_vendor_entry(caller: Caller, job: JobFacts) -> Decision:
+    """May `caller` put a vendor it names on a delivery into the job's directory (an access-list entry,
+    for a vendor never on the job)? Whoever may request deliveries on the job (docs/DOMAIN.md
+    "Deliveries": a vendor can be named on a request)."""
+    if delivery_party(caller, job) is None:
+        return _deny("vendor-entry-requesters", "only delivery requesters add the vendors they name")
+    return _allow("vendor-entry-requester", "a delivery requester adds the vendor it names to the directory", Scope.ALL)
+
+
 def decide_approval(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> ApprovalDecision:
     """May `caller` approve or reject `delivery`? A lead whose approval the delivery needs: a GC lead
     for the GC's, the booked trade's lead for the trade's. The approval named is the one the caller
