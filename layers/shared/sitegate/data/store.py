@@ -144,6 +144,8 @@ def _batch_get(wanted: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[s
             for item in response["Responses"].get(name, []):
                 found[(item["PK"], item["SK"])] = item
             request = response.get("UnprocessedKeys") or {}
+            if request:  # throttled: back off before asking again
+                time.sleep(0.05 + random.random() * 0.05)  # noqa: S311 - jitter
     return found
 
 
@@ -787,8 +789,12 @@ def complete_sends(tenant_id: str, event_id: str, targets: Sequence[tuple[str, s
     puts = [{"PutRequest": {"Item": _marker(tenant_id, event_id, t, "sent")}} for t in dict.fromkeys(targets)]
     for start in range(0, len(puts), 25):
         pending: dict[str, Any] = {name: puts[start:start + 25]}
+        attempt = 0
         while pending:
             pending = dynamodb_client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if pending:  # throttled: back off before asking again, as DynamoDB advises
+                time.sleep(min(0.05 * 2 ** attempt, 1.0) + random.random() * 0.05)  # noqa: S311 - jitter
+                attempt += 1
 
 
 def release_send(tenant_id: str, event_id: str, target: tuple[str, str]) -> None:
