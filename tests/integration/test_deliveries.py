@@ -644,3 +644,22 @@ def test_staff_who_only_view_the_job_see_project_pages_only_as_lead_or_member(si
     # When promoted to member / Then
     _role(site.admin, site.job_id, viewer, "member")
     assert [call(fn, event, viewer, path=path).status for event, fn, path in pages] == [200] * 4
+
+
+@pytest.mark.parametrize("cut_off", ["removed", "archived"])
+def test_a_delivery_for_a_trade_no_longer_on_the_job_cannot_be_approved_only_cancelled(site, super_admin, cut_off):
+    # Given: a trade member's request, approved by the trade lead; then the trade leaves the job
+    delivery = _ok(site.book(site.trade_member, for_trade=True), 201)["delivery_id"]
+    _ok(site.act(site.trade_lead, "approve", delivery))
+    if cut_off == "removed":
+        _ok(call(JOB, "delete_job_access.json", super_admin,
+                 path={"job_id": site.job_id, "account_id": site.trade["account_id"]}), 204)
+    else:
+        _ok(call("user_levels", "post_account_archive.json", super_admin,
+                 path={"account_id": site.trade["account_id"]}))
+    # When
+    approved = site.act(site.gc_lead, "approve", delivery)
+    cancelled = site.act(site.gc_lead, "cancel", delivery)
+    # Then: found by attacking the stack (the approval went through and held the slot)
+    assert approved.status == 409, approved.body
+    assert cancelled.status == 200 and cancelled.body["status"] == "cancelled", cancelled.body

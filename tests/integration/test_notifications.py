@@ -502,3 +502,14 @@ def test_a_send_that_raises_unexpectedly_keeps_the_other_sends_recorded_and_is_n
     states = {i["SK"].split("#")[0]: i["state"] for i in table_items()
               if i.get("entity") == "SentMarker" and event.event_id in i["PK"]}
     assert states == {site.trade_lead.who.user_id: "sent", site.gc_lead.who.user_id: "pending"}
+
+
+def test_a_requester_whose_company_left_the_job_is_not_told(site, resources):
+    # Given: the trade member's company is taken off the job after it requested
+    call("job_access", "delete_job_access.json", site.admin, path={"job_id": site.job_id, "account_id": site.trade_id})
+    # When its delivery is cancelled by a GC lead
+    publish(_delivery(site, "delivery.cancelled", requested_by=site.trade_member, awaiting=[], by=site.gc_lead))
+    drain(resources)
+    # Then: it has lost all access to the job, so it hears nothing of it (the trade's leads neither)
+    assert site.trade_member.email not in emailed()
+    assert site.trade_lead.email not in emailed()

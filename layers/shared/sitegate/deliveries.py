@@ -384,6 +384,17 @@ def _change(caller: Caller, ctx: JobContext, delivery_id: str, decide: Callable[
     raise Conflict("changed by others at the same moment; try again")
 
 
+def _require_trade_on_job(job: Job, delivery: Delivery) -> None:
+    """A delivery booked for a trade is approved only while that trade is on the job: an active account
+    with a live entry. A trade removed, expired or archived since booking leaves it to be cancelled (409)."""
+    if _facts(delivery).booked_for_gc:
+        return
+    accounts, grants = store.accounts_on_job(job.tenant_id, job.job_id, [delivery.for_account_id])
+    trade = accounts.get(delivery.for_account_id)
+    if trade is None or trade.status != AccountStatus.ACTIVE.value or not _live(grants.get(delivery.for_account_id)):
+        raise Conflict(f"{delivery.company_name} is no longer on this job: the delivery can only be cancelled")
+
+
 def approve(caller: Caller, ctx: JobContext, delivery_id: str) -> DeliveryOut:
     """A lead gives its pending approval; the delivery is approved once none is pending. The slot is held already."""
     def decide(delivery: Delivery) -> policy.ApprovalDecision:
@@ -392,6 +403,7 @@ def approve(caller: Caller, ctx: JobContext, delivery_id: str) -> DeliveryOut:
     def approve(delivery: Delivery, decision: policy.ApprovalDecision) -> Change:
         if delivery.approvals.get(str(decision.approval)) != "pending":
             raise Conflict(f"the {decision.approval} approval is already given")
+        _require_trade_on_job(ctx.job, delivery)
         approvals = {**delivery.approvals, str(decision.approval): "approved"}
         done = all(state == "approved" for state in approvals.values())
         status = DeliveryStatus.APPROVED.value if done else DeliveryStatus.PENDING.value

@@ -125,7 +125,13 @@ def _active(users: Iterable[User]) -> list[User]:
 
 
 def _requester(event: DomainEvent, data: DeliveryEvent) -> list[User]:
-    return _active(store.get_users(event.tenant_id, [data.requested_by]))
+    """The requester, while it can still reach the job (its company not removed from it nor archived)."""
+    users = _active(store.get_users(event.tenant_id, [data.requested_by]))
+    if not users:
+        return []
+    accounts, grants = store.accounts_on_job(event.tenant_id, data.job_id, [u.account_id for u in users])
+    return [u for u in users if u.account_id in accounts and policy.decide_directory_member(
+        Caller(u, accounts[u.account_id]), JobFacts(data.job_id, grants.get(u.account_id)))]
 
 
 def _delivery_recipients(event: DomainEvent) -> list[User]:
