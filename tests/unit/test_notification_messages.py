@@ -2,7 +2,8 @@
 
 import pytest
 
-from sitegate.notifications import window
+from sitegate.models.events import DeliveryEvent, DomainEvent
+from sitegate.notifications import MESSAGES, window
 
 
 @pytest.mark.parametrize(("start", "end", "shown"), [
@@ -14,3 +15,19 @@ from sitegate.notifications import window
 ])
 def test_a_window_names_its_days_and_offsets(start, end, shown):
     assert window(start, end) == shown
+
+
+@pytest.mark.parametrize(("kind", "state"), [("delivery.requested", "needs your approval"),
+                                              ("delivery.rejected", "is rejected")])
+def test_an_sms_about_a_delivery_says_what_happened_however_long_the_names(kind, state):
+    # Given: names of 200 characters (found by attacking the stack: the action was cut off)
+    data = DeliveryEvent(job_id="j", job_name="J" * 200, delivery_id="d", requested_by="u", for_account_id="a",
+                         company_name="C" * 200, location_name="L" * 200, start="2026-11-23T10:00:00+13:00",
+                         end="2026-11-23T10:30:00+13:00", reason="R" * 1000 if kind == "delivery.rejected" else None)
+    event = DomainEvent(event_id="e", type=kind, tenant_id="t", occurred_at="2026-11-20T00:00:00+00:00",
+                        data=data.model_dump())
+    # When
+    sms = MESSAGES[kind](event).sms
+    # Then
+    assert len(sms) <= 320
+    assert sms.startswith("SiteGate JJJ") and state in sms and "10:00-10:30" in sms

@@ -235,7 +235,9 @@ def _delivery_message(event: DomainEvent) -> Message:
     if data.reason:
         lines.append(f"Reason: {data.reason}")
     body = f"The delivery for {data.company_name} on {data.job_name} {state}.\n\n" + "\n".join(lines) + "\n"
-    sms = f"SiteGate {data.job_name}: delivery for {data.company_name} at {data.location_name}, {when} {state}."
+    # Names are shortened so that what happened and when always fit in the SMS, however long they are.
+    job, company, place = (one_line(name, SMS_NAME) for name in (data.job_name, data.company_name, data.location_name))
+    sms = f"SiteGate {job}: delivery for {company} at {place}, {when} {state}."
     if data.reason:
         sms += f" Reason: {data.reason}"
     return Message(f"{title}: {data.company_name}, {data.job_name}, {when}", body, sms_text(sms))
@@ -273,6 +275,7 @@ MESSAGES: dict[str, Callable[[DomainEvent], Message]] = {
 
 # ---------------------------------------------------------------- sending, once
 SUBJECT_LIMIT = 200
+SMS_NAME = 60  # characters of a job, company or location name in an SMS
 
 
 def one_line(text: str, limit: int) -> str:
