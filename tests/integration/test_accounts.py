@@ -179,3 +179,21 @@ def test_repeating_a_code_change_connects_what_a_failed_run_left_out(super_admin
     # Then
     assert reply.status == 200
     assert _entries(account["account_id"]) == {job_id: "customer_code"}
+
+
+def test_a_code_change_that_lost_a_race_to_the_same_change_says_the_account_changed(super_admin):
+    # Given: two identical code changes read the customer at the same version; the first is written
+    # (found by attacking the stack: the second said the code "belongs to another customer")
+    from sitegate import accounts
+    from sitegate.data import store
+    from sitegate.errors import Conflict
+
+    account = store.get_account(super_admin.tenant_id, _account(super_admin)["account_id"])
+    new = account.changed(customer_codes=[*account.customer_codes, "R01"], version=account.version + 1)
+    change = {"creates": [accounts._code_marker(new, "R01")], "replaces": [store.Replace(store.account_item(new))]}
+    store.write(**change)
+    # When: the second is written from the same read
+    with pytest.raises(Conflict) as lost:
+        store.write(**change)
+    # Then: the root cause, not a clash it caused
+    assert "changed by someone else" in lost.value.message

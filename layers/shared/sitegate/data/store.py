@@ -548,7 +548,9 @@ def write(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Re
             if any(not isinstance(op, Remove) and op.item.get("entity") == "Idempotency" for op in failed):
                 raise IdempotencyReplay() from exc
             if failed:
-                raise Conflict(failed[0].conflict if not isinstance(failed[0], Remove) else "conflict") from exc
+                # An item changed since it was read explains the rest: say that, not a clash it caused.
+                first = next((op for op in failed if isinstance(op, Replace)), failed[0])
+                raise Conflict(first.conflict if not isinstance(first, Remove) else "conflict") from exc
             if "TransactionConflict" in reasons and attempt < _CONFLICT_RETRIES:
                 time.sleep(0.02 * 2 ** attempt + random.random() * 0.02)  # noqa: S311 - jitter, not secrecy
                 continue
