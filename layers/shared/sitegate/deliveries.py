@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sitegate import clock, ids, policy
@@ -126,6 +127,7 @@ def _pause(attempt: int) -> None:
 
 
 # ------------------------------------------------------- locations, equipment
+PlaceOut = TypeVar("PlaceOut", LocationOut, EquipmentOut)
 def list_locations(caller: Caller, ctx: JobContext, limit: int, cursor: str | None) -> LocationPage:
     require_on_job(caller, "project.view", ctx)
     page = store.job_locations_page(ctx.job, limit, cursor)
@@ -138,11 +140,17 @@ def add_location(caller: Caller, ctx: JobContext, request: LocationCreate,
     job = writable(ctx.job)
     place = Location(tenant_id=job.tenant_id, job_id=job.job_id, location_id=ids.new_id(), name=request.name,
                      kind=request.kind, created_by=caller.user.user_id, created_at=clock.now_iso())
-    out = LocationOut.of(place)
-    store.create_once([store.Create(store.location_item(place), "location already exists"),
-                       store.Create(store.place_name_item(job.tenant_id, job.job_id, LOCATION, place.name,
-                                                          place.location_id),
-                                    f"a location named {place.name} is already on this job")], out, idempotency)
+    return _add_place(job, LOCATION, store.location_item(place), place.name, place.location_id,
+                      LocationOut.of(place), idempotency)
+
+
+def _add_place(job: Job, kind: str, item: dict[str, object], name: str, place_id: str, out: PlaceOut,
+               idempotency: store.Idempotency | None) -> PlaceOut:
+    """A location or piece of equipment with the marker that keeps its name unique on the job (any case)."""
+    what = "a location" if kind == LOCATION else "equipment"
+    store.create_once([store.Create(item, f"{what} already exists"),
+                       store.Create(store.place_name_item(job.tenant_id, job.job_id, kind, name, place_id),
+                                    f"{what} named {name} is already on this job")], out, idempotency)
     return out
 
 
@@ -158,12 +166,8 @@ def add_equipment(caller: Caller, ctx: JobContext, request: EquipmentCreate,
     job = writable(ctx.job)
     piece = Equipment(tenant_id=job.tenant_id, job_id=job.job_id, equipment_id=ids.new_id(), name=request.name,
                       created_by=caller.user.user_id, created_at=clock.now_iso())
-    out = EquipmentOut.of(piece)
-    store.create_once([store.Create(store.equipment_item(piece), "equipment already exists"),
-                       store.Create(store.place_name_item(job.tenant_id, job.job_id, EQUIPMENT, piece.name,
-                                                          piece.equipment_id),
-                                    f"equipment named {piece.name} is already on this job")], out, idempotency)
-    return out
+    return _add_place(job, EQUIPMENT, store.equipment_item(piece), piece.name, piece.equipment_id,
+                      EquipmentOut.of(piece), idempotency)
 
 
 # ----------------------------------------------------------------- answers

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
 
 from aws_lambda_powertools import Logger
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from sitegate import clock, ids, keys
 from sitegate.data import store
-from sitegate.data.aws import sns, table
+from sitegate.data.aws import sns
 from sitegate.models.events import EVENT_DATA, DomainEvent
 from sitegate.settings import get_settings
 
@@ -51,7 +49,7 @@ def publish(events: Iterable[DomainEvent]) -> int:
         try:
             sns().publish(TopicArn=get_settings().events_topic_arn, Message=event.model_dump_json(),
                           MessageAttributes={"type": {"DataType": "String", "StringValue": event.type}})
-            table().delete_item(Key=keys.outbox_event(event.tenant_id, event.occurred_at, event.event_id))
+            store.remove_outbox_event(event.tenant_id, event.occurred_at, event.event_id)
             taken += 1
         except (ClientError, BotoCoreError):
             logger.exception("domain event left in the outbox for the relay",
@@ -60,19 +58,9 @@ def publish(events: Iterable[DomainEvent]) -> int:
 
 
 def pending(tenant_id: str) -> list[DomainEvent]:
-    """Events of a tenant still in its outbox and older than RELAY_AFTER: table partition `T#t#OUTBOX`,
-    sort key up to `EVENT#{now - RELAY_AFTER}`."""
+    """Events of a tenant still in its outbox and older than RELAY_AFTER (store.outbox_events)."""
     before = (clock.now() - RELAY_AFTER).isoformat(timespec="seconds")
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("PK").eq(keys.outbox(tenant_id))
-                              & Key("SK").between(keys.OUTBOX_PREFIX, f"{keys.OUTBOX_PREFIX}{before}~"),
-                              "ConsistentRead": True}
-    found: list[DomainEvent] = []
-    while True:
-        response = table().query(**kwargs)
-        found += [DomainEvent.model_validate_json(item["event"]) for item in response.get("Items", [])]
-        if "LastEvaluatedKey" not in response:
-            return found
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return [DomainEvent.model_validate_json(text) for text in store.outbox_events(tenant_id, before)]
 
 
 def relay(tenant_id: str) -> int:

@@ -417,6 +417,19 @@ def users_of_account(tenant_id: str, account_id: str) -> list[User]:
     return query_all(User, keys.account_users(tenant_id, account_id), index="GSI1")
 
 
+def remove_outbox_event(tenant_id: str, occurred_at: str, event_id: str) -> None:
+    """An event SNS took leaves the outbox: DeleteItem `T#t#OUTBOX` / `EVENT#{occurred_at}#{event_id}`."""
+    table().delete_item(Key=keys.outbox_event(tenant_id, occurred_at, event_id))
+
+
+def outbox_events(tenant_id: str, before_iso: str) -> list[str]:
+    """The domain events (JSON) a tenant's outbox still holds, written before `before_iso`, oldest first:
+    table partition `T#t#OUTBOX`, sort key between `EVENT#` and `EVENT#{before}~`."""
+    items = _query_all_items(keys.outbox(tenant_id), consistent=True,
+                             sort_between=(keys.OUTBOX_PREFIX, f"{keys.OUTBOX_PREFIX}{before_iso}~"))
+    return [str(item["event"]) for item in items]
+
+
 # --------------------------------------------------------------- idempotency
 IDEMPOTENCY_TTL = timedelta(hours=24)  # as payment APIs keep keys: a day to retry, then the key is free again
 
@@ -598,16 +611,52 @@ class Page(Generic[M]):
     next_cursor: str | None
 
 
-def _query_items(partition: str, *, index: str | None = None, sort_prefix: str | None = None,
-                 limit: int = 50, cursor: str | None = None,
-                 forward: bool = True) -> tuple[list[dict[str, Any]], str | None]:
-    pk, sk = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
+def _key_names(index: str | None) -> tuple[str, str]:
+    return ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
+
+
+def _query_kwargs(partition: str, *, index: str | None = None, sort_prefix: str | None = None,
+                  sort_between: tuple[str, str] | None = None, where: Any = None) -> dict[str, Any]:
+    """A Query of one partition (table or GSI), narrowed by a sort-key prefix or range and a filter."""
+    pk, sk = _key_names(index)
     condition = Key(pk).eq(partition)
     if sort_prefix:
         condition = condition & Key(sk).begins_with(sort_prefix)
-    kwargs: dict[str, Any] = {"KeyConditionExpression": condition, "Limit": limit, "ScanIndexForward": forward}
+    if sort_between is not None:
+        condition = condition & Key(sk).between(*sort_between)
+    kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
     if index is not None:
         kwargs["IndexName"] = index
+    if where is not None:
+        kwargs["FilterExpression"] = where
+    return kwargs
+
+
+def _all_of(*terms: Any) -> Any:
+    """The filter that every given term (None: none) must pass, or None when there is none."""
+    where = None
+    for term in terms:
+        if term is not None:
+            where = term if where is None else where & term
+    return where
+
+
+def _responses(kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every page of a Query, following LastEvaluatedKey."""
+    while True:
+        response = table().query(**kwargs)
+        yield response
+        if "LastEvaluatedKey" not in response:
+            return
+        kwargs = {**kwargs, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+
+
+def _query_items(partition: str, *, index: str | None = None, sort_prefix: str | None = None,
+                 sort_between: tuple[str, str] | None = None, where: Any = None, limit: int = 50,
+                 cursor: str | None = None, forward: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    kwargs = {**_query_kwargs(partition, index=index, sort_prefix=sort_prefix, sort_between=sort_between, where=where),
+              "Limit": limit, "ScanIndexForward": forward}
+    pk, sk = _key_names(index)
     start = decode_cursor(cursor)
     if start is not None:
         # A cursor is the last key of this list's page: the table key, plus the index key when paging an index.
@@ -618,7 +667,7 @@ def _query_items(partition: str, *, index: str | None = None, sort_prefix: str |
     try:
         response = table().query(**kwargs)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ValidationException":
+        if exc.response["Error"]["Code"] == "ValidationException":  # a start key DynamoDB refuses
             raise invalid("cursor", "cursor of another list") from exc
         raise
     return response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey"))
@@ -633,14 +682,39 @@ def query_page(model: type[M], partition: str, *, index: str | None = None, sort
     return Page(_models(model, items), next_cursor)
 
 
-def _query_all_items(partition: str, sort_prefix: str, *, index: str | None = None) -> list[dict[str, Any]]:
+FILTERED_PAGE_READS = 20  # Queries one filtered page may take (about 1,000 to 4,000 items read at most)
+
+
+def filtered_page(model: type[M], partition: str, *, index: str, sort_prefix: str | None = None,
+                  sort_between: tuple[str, str] | None = None, where: Any = None, limit: int,
+                  cursor: str | None) -> Page[M]:
+    """One page of a partition under a filter. DynamoDB applies `Limit` before the filter, so one call
+    can return an empty page while more items follow: query on until `limit` items passed (or the list
+    ends); the cursor is then the last item kept, so a page is never empty while its list goes on.
+    A rare filter over a long list stops after FILTERED_PAGE_READS Queries with a short page and its cursor."""
     items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page, cursor = _query_items(partition, index=index, sort_prefix=sort_prefix or None, limit=200, cursor=cursor)
+    for _ in range(FILTERED_PAGE_READS):
+        page, cursor = _query_items(partition, index=index, sort_prefix=sort_prefix, sort_between=sort_between,
+                                    where=where, limit=max(limit, 50), cursor=cursor)
         items += page
+        if len(items) >= limit:
+            more = len(items) > limit or cursor is not None
+            items = items[:limit]
+            kept = {name: items[-1][name] for name in ("PK", "SK", *_key_names(index))}
+            return Page(_models(model, items), encode_cursor(kept) if more else None)
         if cursor is None:
-            return items
+            break
+    return Page(_models(model, items), cursor)
+
+
+def _query_all_items(partition: str, sort_prefix: str = "", *, index: str | None = None,
+                     sort_between: tuple[str, str] | None = None, page_size: int = 200,
+                     consistent: bool = False) -> list[dict[str, Any]]:
+    kwargs = {**_query_kwargs(partition, index=index, sort_prefix=sort_prefix or None, sort_between=sort_between),
+              "Limit": page_size}
+    if consistent:
+        kwargs["ConsistentRead"] = True
+    return [item for response in _responses(kwargs) for item in response.get("Items", [])]
 
 
 def query_all(model: type[M], partition: str, sort_prefix: str = "", *, index: str | None = None) -> list[M]:
@@ -648,25 +722,11 @@ def query_all(model: type[M], partition: str, sort_prefix: str = "", *, index: s
     return _models(model, _query_all_items(partition, sort_prefix, index=index))
 
 
-def count(partition: str, *, index: str | None = None, **equals: str) -> int:
-    """How many items of a partition have these attribute values (dashboard counters)."""
-    pk = "PK" if index is None else f"{index}PK"
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key(pk).eq(partition), "Select": "COUNT"}
-    if index is not None:
-        kwargs["IndexName"] = index
-    if equals:
-        condition = None
-        for name, value in equals.items():
-            term = Attr(name).eq(value)
-            condition = term if condition is None else condition & term
-        kwargs["FilterExpression"] = condition
-    total = 0
-    while True:
-        response = table().query(**kwargs)
-        total += int(response["Count"])
-        if "LastEvaluatedKey" not in response:
-            return total
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+def count(partition: str, *, index: str | None = None, sort_prefix: str | None = None, **equals: str) -> int:
+    """How many items of a partition (under a sort-key prefix) have these attribute values (dashboard counters)."""
+    where = _all_of(*(Attr(name).eq(value) for name, value in equals.items()))
+    kwargs = {**_query_kwargs(partition, index=index, sort_prefix=sort_prefix, where=where), "Select": "COUNT"}
+    return sum(int(response["Count"]) for response in _responses(kwargs))
 
 
 def _models(cls: type[M], items: Iterable[dict[str, Any]]) -> list[M]:
@@ -708,17 +768,9 @@ def get_alert(tenant_id: str, job_id: str, alert_id: str) -> Alert | None:
 
 def job_alerts_page(tenant_id: str, job_id: str, limit: int, cursor: str | None) -> Page[Alert]:
     """A job's alerts, newest first: table partition `T#t#JOB#j`, sort prefix `ALERT#` (ids are time-ordered),
-    ScanIndexForward false."""
-    partition = keys.job_partition(tenant_id, job_id)
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("PK").eq(partition) & Key("SK").begins_with(
-        keys.ALERT_PREFIX), "Limit": limit, "ScanIndexForward": False, "ConsistentRead": True}
-    start = decode_cursor(cursor)
-    if start is not None:
-        if set(start) != {"PK", "SK"} or start["PK"] != partition or not start["SK"].startswith(keys.ALERT_PREFIX):
-            raise invalid("cursor", "cursor of another list")
-        kwargs["ExclusiveStartKey"] = start
-    response = table().query(**kwargs)
-    return Page(_models(Alert, response.get("Items", [])), encode_cursor(response.get("LastEvaluatedKey")))
+    read backwards."""
+    return query_page(Alert, keys.job_partition(tenant_id, job_id), sort_prefix=keys.ALERT_PREFIX, limit=limit,
+                      cursor=cursor, forward=False)
 
 
 def acknowledge_alert(alert: Alert, user_id: str, at: str) -> str:
@@ -817,29 +869,18 @@ BILLING_PAGE = 1000  # items per Query page when billing reads a whole tenant (w
 INVOICE_CHUNK_BYTES = 300_000  # billed users per chunk item, well under DynamoDB's 400 KB item limit
 
 
-def _all_pages(**kwargs: Any) -> Iterator[list[dict[str, Any]]]:
-    while True:
-        response = table().query(**kwargs)
-        yield response.get("Items", [])
-        if "LastEvaluatedKey" not in response:
-            return
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
 def staff_users(tenant: Tenant) -> list[User]:
     """Every user of the tenant's owner account, whatever its status: GSI1 `T#t#ACCOUNT#owner#USERS`,
     pages of 1,000."""
-    condition = Key("GSI1PK").eq(keys.account_users(tenant.tenant_id, tenant.owner_account_id))
-    return [User.model_validate(item) for page in _all_pages(IndexName="GSI1", KeyConditionExpression=condition,
-                                                            Limit=BILLING_PAGE) for item in page]
+    return _models(User, _query_all_items(keys.account_users(tenant.tenant_id, tenant.owner_account_id), index="GSI1",
+                                          page_size=BILLING_PAGE))
 
 
 def history_since(tenant_id: str, since_iso: str) -> list[UserHistory]:
     """The tenant's status and level changes at or after `since_iso` (UTC ISO), in time order:
     GSI2 `T#t#HISTORY`, `GSI2SK >= since`, pages of 1,000."""
-    condition = Key("GSI2PK").eq(keys.tenant_history(tenant_id)) & Key("GSI2SK").gte(since_iso)
-    return [UserHistory.model_validate(item) for page in _all_pages(IndexName="GSI2", KeyConditionExpression=condition,
-                                                                   Limit=BILLING_PAGE) for item in page]
+    return _models(UserHistory, _query_all_items(keys.tenant_history(tenant_id), index="GSI2",
+                                                 sort_between=(since_iso, "~"), page_size=BILLING_PAGE))
 
 
 def invoice_item(invoice: Invoice) -> dict[str, Any]:
@@ -885,8 +926,7 @@ def invoice_issued(tenant_id: str, period: str) -> bool:
 
 def get_invoice(tenant_id: str, period: str) -> tuple[Invoice | None, list[InvoiceUsers]]:
     """An invoice with its billed users: table partition `T#t#INVOICE#{period}` (one Query)."""
-    condition = Key("PK").eq(keys.invoice_partition(tenant_id, period))
-    items = [item for page in _all_pages(KeyConditionExpression=condition, ConsistentRead=True) for item in page]
+    items = _query_all_items(keys.invoice_partition(tenant_id, period), consistent=True, page_size=BILLING_PAGE)
     header = next((i for i in items if i["SK"] == keys.invoice(tenant_id, period)["SK"]), None)
     chunks = sorted((InvoiceUsers.model_validate(i) for i in items if i["SK"].startswith(keys.INVOICE_USERS_PREFIX)),
                     key=lambda c: c.chunk)
@@ -1077,23 +1117,11 @@ def deliveries_page(job: Job, *, start_from: str | None, start_before: str | Non
                     status: str | None, limit: int, cursor: str | None) -> Page[Delivery]:
     """A job's deliveries by start: GSI1 `T#t#JOB#j#DELIVERIES`, sort key between the bounds given
     (a day: starts from 24 h before it to its end, filtered on `end` after its start), filtered on status."""
-    partition = keys.job_deliveries(job.tenant_id, job.job_id)
-    condition = Key("GSI1PK").eq(partition)
-    if start_from is not None and start_before is not None:
-        condition = condition & Key("GSI1SK").between(start_from, start_before)
-    kwargs: dict[str, Any] = {"IndexName": "GSI1", "KeyConditionExpression": condition, "Limit": limit}
-    filters = []
-    if ends_after is not None:
-        filters.append(Attr("end").gt(ends_after))
-    if status is not None:
-        filters.append(Attr("status").eq(status))
-    if filters:
-        combined = filters[0]
-        for more in filters[1:]:
-            combined = combined & more
-        kwargs["FilterExpression"] = combined
-    items, next_cursor = _filtered_page(kwargs, partition, limit, cursor)
-    return Page(_models(Delivery, items), next_cursor)
+    where = _all_of(Attr("end").gt(ends_after) if ends_after is not None else None,
+                    Attr("status").eq(status) if status is not None else None)
+    between = (start_from, start_before) if start_from is not None and start_before is not None else None
+    return filtered_page(Delivery, keys.job_deliveries(job.tenant_id, job.job_id), index="GSI1", sort_between=between,
+                         where=where, limit=limit, cursor=cursor)
 
 
 def approved_deliveries_between(tenant_id: str, job_id: str, start_from: str, start_before: str,
@@ -1120,84 +1148,25 @@ def job_requests_page(job: Job, account_id: str | None, requested_by: str | None
                       cursor: str | None) -> Page[JobRequest]:
     """A job's requests, by account then time: GSI1 `T#t#JOB#j#REQUESTS` (sort prefix `{account}#` for one
     account's; filtered on the requester for one user's own)."""
-    partition = keys.job_requests(job.tenant_id, job.job_id)
-    condition = Key("GSI1PK").eq(partition)
-    if account_id is not None:
-        condition = condition & Key("GSI1SK").begins_with(keys.requests_of_account(account_id))
-    kwargs: dict[str, Any] = {"IndexName": "GSI1", "KeyConditionExpression": condition, "Limit": limit}
-    if requested_by is not None:
-        kwargs["FilterExpression"] = Attr("requested_by").eq(requested_by)
-    items, next_cursor = _filtered_page(kwargs, partition, limit, cursor)
-    return Page(_models(JobRequest, items), next_cursor)
-
-
-FILTERED_PAGE_READS = 20  # Queries one filtered page may take (about 1,000 to 4,000 items read at most)
-
-
-def _filtered_page(kwargs: dict[str, Any], partition: str, limit: int,
-                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of a GSI1 Query on `partition` that may carry a filter, from a client's cursor (one
-    of another list is 422). DynamoDB applies `Limit` before the filter, so one call can return an
-    empty page while more items follow: query on until `limit` items passed (or the list ends);
-    the cursor is then the last item kept, so a page is never empty while its list goes on."""
-    start = decode_cursor(cursor)
-    if start is not None:
-        if start.get("GSI1PK") != partition or set(start) != {"PK", "SK", "GSI1PK", "GSI1SK"}:
-            raise invalid("cursor", "cursor of another list")
-        kwargs = {**kwargs, "ExclusiveStartKey": start}
-    items: list[dict[str, Any]] = []
-    for _ in range(FILTERED_PAGE_READS):
-        response = _query_from_cursor({**kwargs, "Limit": max(limit, 50)})
-        items += response.get("Items", [])
-        last = response.get("LastEvaluatedKey")
-        if len(items) >= limit:
-            more = len(items) > limit or last is not None
-            items = items[:limit]
-            kept = {name: items[-1][name] for name in ("PK", "SK", "GSI1PK", "GSI1SK")}
-            return items, encode_cursor(kept) if more else None
-        if last is None:
-            return items, None
-        kwargs = {**kwargs, "ExclusiveStartKey": last}
-    return items, encode_cursor(last)  # a rare filter over a long list: a short page, and where to go on
-
-
-def _query_from_cursor(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """A Query whose start key came from a client: one DynamoDB refuses is a cursor of another list (422)."""
-    try:
-        return table().query(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ValidationException":
-            raise invalid("cursor", "cursor of another list") from exc
-        raise
-
-
-def _count_prefix(partition: str, prefix: str | None) -> int:
-    condition = Key("GSI2PK").eq(partition)
-    if prefix:
-        condition = condition & Key("GSI2SK").begins_with(prefix)
-    kwargs: dict[str, Any] = {"IndexName": "GSI2", "KeyConditionExpression": condition, "Select": "COUNT"}
-    total = 0
-    while True:
-        response = table().query(**kwargs)
-        total += int(response["Count"])
-        if "LastEvaluatedKey" not in response:
-            return total
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return filtered_page(JobRequest, keys.job_requests(job.tenant_id, job.job_id), index="GSI1",
+                         sort_prefix=keys.requests_of_account(account_id) if account_id is not None else None,
+                         where=Attr("requested_by").eq(requested_by) if requested_by is not None else None,
+                         limit=limit, cursor=cursor)
 
 
 def count_pending_deliveries(tenant_id: str, job_ids: Sequence[str] | None = None) -> int:
     """Pending deliveries of a tenant (or of these jobs): sparse GSI2 `T#t#PENDINGDELIVERIES`, Select=COUNT
     (one Query per job when jobs are given)."""
     if job_ids is None:
-        return _count_prefix(keys.pending_deliveries(tenant_id), None)
-    return sum(_count_prefix(keys.pending_deliveries(tenant_id), keys.by_job(j)) for j in job_ids)
+        return count(keys.pending_deliveries(tenant_id), index="GSI2")
+    return sum(count(keys.pending_deliveries(tenant_id), index="GSI2", sort_prefix=keys.by_job(j)) for j in job_ids)
 
 
 def count_open_requests(tenant_id: str, job_ids: Sequence[str] | None = None) -> int:
     """Open job requests of a tenant (or of these jobs): sparse GSI2 `T#t#OPENREQUESTS`, Select=COUNT."""
     if job_ids is None:
-        return _count_prefix(keys.open_requests(tenant_id), None)
-    return sum(_count_prefix(keys.open_requests(tenant_id), keys.by_job(j)) for j in job_ids)
+        return count(keys.open_requests(tenant_id), index="GSI2")
+    return sum(count(keys.open_requests(tenant_id), index="GSI2", sort_prefix=keys.by_job(j)) for j in job_ids)
 
 
 def job_counted_items(job: Job) -> list[Remove]:
