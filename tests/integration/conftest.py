@@ -5,6 +5,7 @@ test), Cognito, SNS, SQS and SES on moto in-process."""
 import itertools
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,20 @@ def resources(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         _clear_process_caches()
         clock.unfreeze()
         boto3.client("dynamodb", region_name="us-east-1").delete_table(TableName=made.table_name)
+
+
+@pytest.fixture
+def dynamodb_calls(resources: LocalResources) -> Iterator[Counter[str]]:
+    """DynamoDB calls made during a test, by operation (botocore's before-call events)."""
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_kwargs: Any) -> None:
+        calls[model.name] += 1
+
+    events = aws.dynamodb_client().meta.events
+    events.register("before-call.dynamodb", count)
+    yield calls
+    events.unregister("before-call.dynamodb", count)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -205,19 +204,6 @@ def test_one_tenant_failing_does_not_stop_the_others(tenant, operator, monkeypat
     monkeypatch.setattr(invoices, "compute", real)
     retry = run_billing()
     assert (retry["issued"], retry["already_issued"]) == (1, 1)
-
-
-@pytest.fixture
-def dynamodb_calls(resources) -> Iterator[Counter[str]]:
-    calls: Counter[str] = Counter()
-
-    def count(model, **_kwargs) -> None:
-        calls[model.name] += 1
-
-    events = aws.dynamodb_client().meta.events
-    events.register("before-call.dynamodb", count)
-    yield calls
-    events.unregister("before-call.dynamodb", count)
 
 
 def _tenant_with_bulk_staff(operator: Identity, name: str, count: int) -> Tenant:

@@ -3,7 +3,6 @@ job routes the job, the account's entry and the user's role with it) before its 
 no code path scans. Counted with botocore's before-call events."""
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,19 +13,6 @@ from sitegate.data import aws
 from tests.integration.conftest import Identity, call
 
 READS_BEFORE_OWN_WORK = 1
-
-
-@pytest.fixture
-def dynamodb_calls(resources) -> Iterator[Counter[str]]:
-    calls: Counter[str] = Counter()
-
-    def count(model, **_kwargs) -> None:
-        calls[model.name] += 1
-
-    events = aws.dynamodb_client().meta.events
-    events.register("before-call.dynamodb", count)
-    yield calls
-    events.unregister("before-call.dynamodb", count)
 
 
 def test_get_me_stays_within_read_budget(super_admin, dynamodb_calls):
