@@ -22,11 +22,18 @@ from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.models.stored import (
     Account,
     Alert,
+    BookingDay,
+    Delivery,
+    DeliveryStatus,
+    Equipment,
     Invoice,
     InvoiceUsers,
     Job,
     JobGrant,
     JobRecord,
+    JobRequest,
+    JobRequestStatus,
+    Location,
     ProjectRole,
     Setting,
     Tenant,
@@ -708,10 +715,10 @@ def filtered_page(model: type[M], partition: str, *, index: str, sort_prefix: st
 
 
 def _query_all_items(partition: str, sort_prefix: str = "", *, index: str | None = None,
-                     sort_between: tuple[str, str] | None = None, page_size: int = 200,
+                     sort_between: tuple[str, str] | None = None, where: Any = None, page_size: int = 200,
                      consistent: bool = False) -> list[dict[str, Any]]:
-    kwargs = {**_query_kwargs(partition, index=index, sort_prefix=sort_prefix or None, sort_between=sort_between),
-              "Limit": page_size}
+    kwargs = {**_query_kwargs(partition, index=index, sort_prefix=sort_prefix or None, sort_between=sort_between,
+                              where=where), "Limit": page_size}
     if consistent:
         kwargs["ConsistentRead"] = True
     return [item for response in _responses(kwargs) for item in response.get("Items", [])]
@@ -940,16 +947,6 @@ def invoices_page(tenant_id: str, limit: int, cursor: str | None) -> Page[Invoic
 
 
 # ------------------------------------------ deliveries and job requests (delivery_approvals)
-from sitegate.models.stored import (  # noqa: E402 - this area's block, kept apart for merging
-    HOLDING,
-    BookingDay,
-    Delivery,
-    DeliveryStatus,
-    Equipment,
-    JobRequest,
-    JobRequestStatus,
-    Location,
-)
 
 
 class Stale(Exception):
@@ -1127,16 +1124,9 @@ def deliveries_page(job: Job, *, start_from: str | None, start_before: str | Non
 def approved_deliveries_between(tenant_id: str, job_id: str, start_from: str, start_before: str,
                                 ends_after: str) -> list[Delivery]:
     """Approved deliveries overlapping a day (the portal): GSI1 `T#t#JOB#j#DELIVERIES`, every page."""
-    job = Job(tenant_id=tenant_id, job_id=job_id, job_number="-", name="-", created_by="-", created_at="-")
-    found: list[Delivery] = []
-    cursor = None
-    while True:
-        page = deliveries_page(job, start_from=start_from, start_before=start_before, ends_after=ends_after,
-                               status=HOLDING[1], limit=200, cursor=cursor)
-        found += page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return found
+    overlapping_approved = _all_of(Attr("end").gt(ends_after), Attr("status").eq(DeliveryStatus.APPROVED.value))
+    return _models(Delivery, _query_all_items(keys.job_deliveries(tenant_id, job_id), index="GSI1",
+                                              sort_between=(start_from, start_before), where=overlapping_approved))
 
 
 def get_job_request(job: Job, request_id: str) -> JobRequest | None:
