@@ -115,7 +115,7 @@ def test_customer_gets_tickets_and_etas_not_unloading(site, job_249819, feature,
 def test_trade_contractor_gets_no_ticket_features(site, job_249819, feature):
     trade, token = site.account("trade_contractor")
     site.ok("POST", f"/jobs/{job_249819['job']['job_id']}/access", json={"account_id": trade["account_id"]})
-    assert site.status("GET", f"/jobs/{job_249819['job']['job_id']}", token) == 200
+    assert site.status("GET", f"/jobs/{job_249819['job']['job_id']}", token) == 403  # no role: the portal only
     assert _feature(site, job_249819["job"]["job_id"], feature, token) == 403
 
 

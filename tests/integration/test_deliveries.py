@@ -380,11 +380,11 @@ def test_an_unknown_vendor_joins_the_directory_as_a_vendor_account(site, super_a
     assert again["vendor_account_id"] == vendors[0]["account_id"]
 
 
-def test_a_known_vendor_off_the_job_is_put_on_its_access_list(site, super_admin):
+def test_a_known_vendor_never_on_the_job_named_by_name_is_put_on_its_access_list(site, super_admin):
     # Given
     vendor, _ = _account(super_admin, "vendor")
     # When
-    body = _ok(site.book(site.trade_lead, for_trade=True, vendor_account_id=vendor["account_id"]), 201)
+    body = _ok(site.book(site.trade_lead, for_trade=True, vendor_name=vendor["name"]), 201)
     # Then
     access = _ok(call(JOB, "get_job_access.json", super_admin, path=site.path()))
     assert body["vendor_account_id"] == vendor["account_id"]
@@ -398,7 +398,7 @@ def test_a_known_vendor_put_on_the_job_by_a_booking_is_announced_like_any_grant(
     while sqs.receive_message(QueueUrl=resources.queue_url, MaxNumberOfMessages=10).get("Messages"):
         pass  # the setup's own events
     # When
-    _ok(site.book(site.gc_member, vendor_account_id=vendor["account_id"]), 201)
+    _ok(site.book(site.gc_member, vendor_name=vendor["name"]), 201)
     # Then: one access.granted for the vendor, beside the delivery's own event
     bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=resources.queue_url,
                                                                  MaxNumberOfMessages=10).get("Messages", [])]

@@ -333,7 +333,8 @@ def test_account_level_in_the_owner_account_gets_nothing():
     assert not decide(caller, "user.add")
 
 
-# --- account users reach a job only through their account's grant -------------------
+# --- account users reach a job (its directory) only through their account's grant -------
+# What reaching gives each kind of company is in test_policy_worlds.py.
 
 ACCOUNT_KINDS = ["customer", "inspection_firm", "project_owner", "trade_contractor", "vendor", "guest_contractor"]
 PAST = (NOW - timedelta(minutes=1)).isoformat()
@@ -362,7 +363,7 @@ def _reach_cases() -> list:
             ("basic", [MY_JOB], "own", PAST, DENY, "grant-expired", "assigned_expired_grant"),
         ]
         cases += [pytest.param(kind, level, job_ids, which, expires_at, access_type, allowed, rule,
-                               id=_id(kind, level, name, "job.view", _verdict(allowed)))
+                               id=_id(kind, level, name, "job.reach", _verdict(allowed)))
                   for level, job_ids, which, expires_at, allowed, rule, name in rows]
     return cases
 
@@ -377,7 +378,7 @@ def test_account_user_reaches_a_job_only_through_its_accounts_unexpired_grant(ki
              "other": grant(caller, access_type=access_type, expires_at=expires_at, account_id="acc-someone-else"),
              "none": None}[which_grant]
     # When
-    decision = decide(caller, "job.view", job=JobFacts(MY_JOB, entry), now=NOW)
+    decision = decide(caller, "job.reach", job=JobFacts(MY_JOB, entry), now=NOW)
     # Then
     assert decision.allowed is allowed, decision.reason
     if rule:

@@ -5,7 +5,7 @@ transcribed from docs/DOMAIN.md ("Deliveries", "Job requests"), not read from th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -163,7 +163,7 @@ def test_gc_leads_and_job_edit_manage_locations_and_equipment(who, allowed):
     assert policy.decide_on_places(caller, _facts(caller, role)).allowed is allowed
 
 
-# --- vendors named on a booking: whoever may request adds them to the directory
+# --- vendors named on a booking: whoever may request adds a vendor never on the job to the directory
 VENDOR_ENTRIES = [
     ("gc_lead", ALLOW), ("gc_member", ALLOW), ("trade_lead", ALLOW), ("trade_member", ALLOW),
     ("gc_editor_without_role", DENY), ("gc_alerts_only", DENY), ("trade_not_on_jobsite", DENY),
@@ -174,7 +174,30 @@ VENDOR_ENTRIES = [
 @pytest.mark.parametrize(("who", "allowed"), [pytest.param(w, a, id=f"{w}-{_v(a)}") for w, a in VENDOR_ENTRIES])
 def test_delivery_requesters_add_the_vendors_they_name(who, allowed):
     caller, role = PEOPLE[who]
-    assert policy.decide_vendor_entry(caller, _facts(caller, role)).allowed is allowed
+    assert policy.decide_vendor_entry(caller, _facts(caller, role), "never").allowed is allowed
+
+
+# A removal stands and an expired entry is not renewed: only a vendor never on the job joins it.
+VENDOR_HISTORIES = [("never", ALLOW), ("live", DENY), ("expired", DENY), ("removed", DENY)]
+
+
+@pytest.mark.parametrize("who", ["gc_lead", "trade_member"])
+@pytest.mark.parametrize(("history", "allowed"), [pytest.param(h, a, id=f"{h}-{_v(a)}") for h, a in VENDOR_HISTORIES])
+def test_only_a_vendor_never_on_the_job_is_put_on_it_by_a_booking(who, history, allowed):
+    caller, role = PEOPLE[who]
+    assert policy.decide_vendor_entry(caller, _facts(caller, role), history).allowed is allowed
+
+
+@pytest.mark.parametrize(("entry", "removed", "history"), [
+    (None, False, "never"), (None, True, "removed"), ("live", False, "live"), ("live", True, "live"),
+    ("expired", False, "expired"), ("expired", True, "expired")])
+def test_vendor_history_reads_the_entry_and_the_removal_marker(entry, removed, history):
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    expires = {"live": (now + timedelta(days=1)).isoformat(), "expired": (now - timedelta(seconds=1)).isoformat()}
+    grant = None if entry is None else JobGrant(
+        tenant_id="acme", job_id="job-1", job_number="1", account_id="acc-v", account_kind="vendor",
+        granted_by="u", granted_at=now.isoformat(), expires_at=expires[entry])
+    assert policy.vendor_history(grant, removed, now) == history
 
 
 # --- job requests: who sees which, who moves them

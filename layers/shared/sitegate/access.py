@@ -11,7 +11,7 @@ from sitegate.jobs import JobContext, writable
 from sitegate.models.events import AccessGranted
 from sitegate.models.requests import AccessGrant
 from sitegate.models.responses import AccessEntry, AccessList
-from sitegate.models.stored import Account, AccountKind, AccountStatus, JobGrant
+from sitegate.models.stored import AccessEnded, Account, AccountKind, AccountStatus, JobGrant
 from sitegate.policy import Caller
 
 PANELS = {"customer": "customers", "inspection_firm": "inspection_firms", "project_owner": "project_owners",
@@ -19,8 +19,14 @@ PANELS = {"customer": "customers", "inspection_firm": "inspection_firms", "proje
 
 
 def access_list(caller: Caller, ctx: JobContext) -> AccessList:
+    """The job's access list: all of it for staff with job.edit and GC leads; an account administrator's
+    own entry and its guests' for that administrator (`policy.decide_access_list`)."""
     job = ctx.job
+    reach = policy.require(policy.decide_access_list(caller, ctx.facts))
     grants = store.job_access_list(job)
+    if reach.scope is policy.Scope.SPONSORED:
+        mine = caller.account.account_id
+        grants = [g for g in grants if g.account_id == mine or g.sponsor_account_id == mine]
     names = {a.account_id: a.name for a in store.get_accounts(job.tenant_id, [g.account_id for g in grants])}
     panels: dict[str, list[AccessEntry]] = {panel: [] for panel in PANELS.values()}
     for g in sorted(grants, key=lambda g: names.get(g.account_id, "").lower()):
@@ -79,7 +85,8 @@ def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
     event = events.new_event("access.granted", job.tenant_id, AccessGranted(
         job_id=job.job_id, job_name=job.name, account_id=account.account_id, account_name=account.name,
         granted_by=caller.user.user_id))
-    store.create_once([put, events.outbox_entry(event)], out, idempotency)
+    store.create_once([put, events.outbox_entry(event)], out, idempotency,
+                      removes=[store.forget_access_ended(job.tenant_id, job.job_id, account.account_id)])
     events.publish([event])
     return out
 
@@ -91,4 +98,7 @@ def revoke_access(caller: Caller, ctx: JobContext, account_id: str) -> None:
     writable(ctx.job)
     if entry is None:
         raise NotFound(f"account {account_id} is not on this job's access list")
-    store.write(removes=[store.remove_grant(entry)])
+    # The removal stands: a booking that names the account later does not put it back.
+    ended = AccessEnded(tenant_id=entry.tenant_id, job_id=entry.job_id, account_id=entry.account_id,
+                        ended_by=caller.user.user_id, ended_at=clock.now_iso())
+    store.write(creates=[store.Upsert(store.access_ended_item(ended))], removes=[store.remove_grant(entry)])

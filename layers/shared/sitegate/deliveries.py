@@ -40,6 +40,7 @@ from sitegate.models.stored import (
     Location,
     Tenant,
 )
+from sitegate.names import comparable
 from sitegate.policy import Caller
 
 MAX_WINDOW = timedelta(hours=24)
@@ -210,25 +211,31 @@ def _company(caller: Caller, read: store.BookingRead, request: DeliveryCreate, b
 
 def _vendor(caller: Caller, ctx: JobContext, read: store.BookingRead, request: DeliveryCreate, vendor_id: str | None
             ) -> tuple[str | None, list[store.Create], DomainEvent | None]:
-    """The vendor named on the request, and what puts it in the job's directory: an unknown vendor
-    becomes a vendor account (its id made from its name, so racing bookings naming it make one),
-    and a vendor never on the job's access list gets an entry, announced like any grant
-    (`access.granted`, written with it). A vendor whose entry expired or was ended is only named:
-    naming it on a delivery does not give its access back."""
+    """The vendor named on the request, and what puts it in the job's directory. By `vendor_account_id`
+    it must be a vendor on the job's access list; by `vendor_name` an unknown vendor becomes a vendor
+    account (its id made from its name, so racing bookings naming it make one). The policy decides
+    whether the vendor joins the directory: only one never on the job does, announced like any grant
+    (`access.granted`, written with it); a removed or expired vendor is only named."""
     if vendor_id is None:
         return None, [], None
     job = ctx.job
     now = clock.now_iso()
     writes: list[store.Create] = []
     vendor, entry = read.vendor, read.vendor_grant
-    field = "vendor_account_id" if request.vendor_account_id is not None else "vendor_name"
+    by_id = request.vendor_account_id is not None
+    field = "vendor_account_id" if by_id else "vendor_name"
     if vendor is None and request.vendor_name is not None:  # an unknown vendor joins the directory
         vendor = Account(tenant_id=job.tenant_id, account_id=vendor_id, kind=AccountKind.VENDOR,
                          name=request.vendor_name, created_at=now)
         writes.append(store.Create(store.account_item(vendor), "vendor added meanwhile"))
-    if vendor is None or vendor.kind != AccountKind.VENDOR.value or vendor.status != AccountStatus.ACTIVE.value:
-        raise invalid(field, "must name an active vendor account")
-    if entry is not None or not policy.decide_vendor_entry(caller, ctx.facts):
+    if vendor is None or vendor.kind != AccountKind.VENDOR.value:
+        raise invalid(field, "must name a vendor account")
+    if vendor.status != AccountStatus.ACTIVE.value:
+        raise invalid(field, f"vendor {vendor.name} is archived")
+    if by_id and entry is None:
+        raise invalid(field, "must name a vendor on this job's access list (name a new vendor with vendor_name)")
+    history = policy.vendor_history(entry, removed=read.vendor_ended is not None)
+    if not policy.decide_vendor_entry(caller, ctx.facts, history):
         return vendor.account_id, writes, None
     grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number,
                      account_id=vendor.account_id, account_kind=AccountKind.VENDOR, source="manual",
@@ -256,8 +263,7 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
     vendor_id = request.vendor_account_id
     if request.vendor_name is not None:  # a vendor of that name, else the one a booking makes for the name
         named = store.vendor_by_name(job.tenant_id, request.vendor_name)
-        vendor_id = named.account_id if named else ids.derived_id(job.tenant_id, "vendor", " ".join(
-            request.vendor_name.lower().split()))
+        vendor_id = named.account_id if named else ids.derived_id(job.tenant_id, "vendor", comparable(request.vendor_name))
     approvals = policy.requested_approvals(caller, ctx.facts, booked_for_gc=booked_for_gc)
     delivery_id = ids.new_id()
     for attempt in range(ATTEMPTS):
@@ -429,6 +435,25 @@ def reject(caller: Caller, ctx: JobContext, delivery_id: str, reason: str) -> De
         return new, "delivery.rejected", reason, _release(ctx.job, delivery)
 
     return _change(caller, ctx, delivery_id, decide, reject, (DeliveryStatus.PENDING.value,))
+
+
+ARCHIVED_REASON = "job archived"
+
+
+def cancelled_with_job(job: Job, by: str) -> list[tuple[store.Replace, events.DomainEvent]]:
+    """The pending deliveries of a job being archived, each cancelled (reason `job archived`) under the
+    version read, with its event. Their slots stay as they were: an archived job takes no bookings."""
+    pending = store.pending_deliveries_of_job(job)
+    if not pending:
+        return []
+    zone = zone_of(store.get_tenant(job.tenant_id))
+    cancelled = []
+    for delivery in pending:
+        new = delivery.changed(status=DeliveryStatus.CANCELLED.value, reason=ARCHIVED_REASON, decided_by=by,
+                               decided_at=clock.now_iso(), version=delivery.version + 1)
+        cancelled.append((store.Replace(store.delivery_item(new)),
+                          _event("delivery.cancelled", job, new, zone, by=by, reason=ARCHIVED_REASON)))
+    return cancelled
 
 
 def cancel(caller: Caller, ctx: JobContext, delivery_id: str) -> DeliveryOut:

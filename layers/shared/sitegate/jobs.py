@@ -2,8 +2,9 @@
 
 A request against a job is authorized from one read (`sitegate.http.current_caller_on_job`):
 the caller, the job, the caller's account's entry on its access list and the caller's
-project role. `job_context` turns that read into a `JobContext`, or 404 when the caller may
-not see the job; every job-scoped function takes that context instead of reading again.
+project role. `job_context` turns that read into a `JobContext`, or 404 when the caller does
+not reach the job at all (is not in its directory); every job-scoped function takes that
+context instead of reading again, and asks the policy for its own action.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def job_context(caller: Caller, job: Job | None, grant: JobGrant | None, role: P
             sponsor, sponsor_grant = store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id)
     facts = JobFacts(job_id=job.job_id, grant=grant, project_role=role.role if role else None, sponsor=sponsor,
                      sponsor_grant=sponsor_grant)
-    if not policy.decide(caller, "job.view", job=facts):
+    if not policy.decide(caller, "job.reach", job=facts):  # in its directory at least; each route decides the rest
         raise NotFound(f"job {job_id} not found")
     return JobContext(job, facts)
 
@@ -93,6 +94,7 @@ def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotenc
 
 
 def get_job(caller: Caller, ctx: JobContext) -> JobOut:
+    require_on_job(caller, "job.view", ctx)  # a trade's or vendor's user without a role sees the portal only
     return _out(caller, ctx.job)
 
 
@@ -121,8 +123,9 @@ def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int,
     wanted_prefix = job_number_key(prefix)
     jobs = sorted(store.get_jobs(tenant_id, job_ids), key=lambda j: job_number_key(j.job_number))
     sponsor = _sponsor_on_jobs(caller, job_ids)
+    roles = store.get_roles(tenant_id, me.user_id, job_ids)  # a trade's or vendor's users see jobs by role
     visible = [j for j in jobs if job_number_key(j.job_number).startswith(wanted_prefix)
-               and wanted in (None, j.status) and _sees(caller, j, grants, sponsor)]
+               and wanted in (None, j.status) and _sees(caller, j, grants, sponsor, roles.get(j.job_id))]
     if reach.scope is not policy.Scope.ACCOUNT:  # a short list of its own: page it by job number
         after = store.decode_position(cursor)
         visible = [j for j in visible if job_number_key(j.job_number) > after]
@@ -142,11 +145,12 @@ def _sponsor_on_jobs(caller: Caller, job_ids: list[str]) -> tuple[Account | None
 
 
 def _sees(caller: Caller, job: Job, grants: Iterable[JobGrant],
-          sponsor: tuple[Account | None, list[JobGrant]]) -> bool:
+          sponsor: tuple[Account | None, list[JobGrant]], role: ProjectRole | None) -> bool:
     grant = next((g for g in grants if g.job_id == job.job_id), None)
     sponsor_account, sponsor_grants = sponsor
     sponsor_grant = next((g for g in sponsor_grants if g.job_id == job.job_id), None)
-    facts = JobFacts(job.job_id, grant, sponsor=sponsor_account, sponsor_grant=sponsor_grant)
+    facts = JobFacts(job.job_id, grant, project_role=role.role if role else None, sponsor=sponsor_account,
+                     sponsor_grant=sponsor_grant)
     return bool(policy.decide(caller, "job.view", job=facts))
 
 
@@ -178,12 +182,24 @@ def update_job(caller: Caller, ctx: JobContext, request: JobUpdate) -> JobOut:
 
 
 def archive_job(caller: Caller, ctx: JobContext) -> JobOut:
+    """Archive the job and cancel its pending deliveries in the same operation (each with its event), so
+    nothing stays pending on a job that takes no more writes. The job and the first cancellations are one
+    transaction; a job with more pending deliveries than fit in it gets the rest in further ones, and
+    archiving it again (safe to repeat) finishes what a failure left."""
+    from sitegate import deliveries  # deliveries builds on this module
+
     require_on_job(caller, "job.archive", ctx)
     job = ctx.job
-    if job.status == JobStatus.ARCHIVED.value:
-        return _out(caller, job)
-    new = job.changed(status=JobStatus.ARCHIVED.value, version=job.version + 1)
-    store.write(replaces=[store.Replace(store.job_item(new))])
+    new = job if job.status == JobStatus.ARCHIVED.value else job.changed(status=JobStatus.ARCHIVED.value,
+                                                                          version=job.version + 1)
+    cancelled = deliveries.cancelled_with_job(new, caller.user.user_id)
+    first = [] if new is job else [store.Replace(store.job_item(new))]
+    per_write = (store.TRANSACTION_ITEMS - 1) // 2  # each cancellation is the delivery and its event
+    for start in range(0, max(len(cancelled), 1 if first else 0), per_write):
+        chunk = cancelled[start:start + per_write]
+        store.write(creates=[events.outbox_entry(event) for _, event in chunk],
+                    replaces=[*(first if start == 0 else []), *(replace for replace, _ in chunk)])
+        events.publish([event for _, event in chunk])
     return _out(caller, new)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sitegate.errors import NotFound
 from sitegate.models.stored import job_number_key
+from sitegate.names import comparable
 
 PLATFORM_TENANT = "platform"  # the platform operators' own tenant
 
@@ -53,7 +54,12 @@ def accounts_of_kind(kind: str) -> str:
 
 
 def account_gsi1(tenant_id: str, kind: str, name: str, account_id: str) -> dict[str, str]:
-    return {"GSI1PK": tenant_accounts(tenant_id), "GSI1SK": f"{accounts_of_kind(kind)}{name.lower()}#{account_id}"}
+    return {"GSI1PK": tenant_accounts(tenant_id), "GSI1SK": f"{accounts_of_kind(kind)}{comparable(name)}#{account_id}"}
+
+
+def accounts_named(kind: str, name: str) -> str:
+    """GSI1 sort prefix of the accounts of a kind with this name (in its comparable form)."""
+    return f"{accounts_of_kind(kind)}{comparable(name)}#"
 
 
 def sponsored_guests(tenant_id: str, sponsor_account_id: str) -> str:
@@ -184,6 +190,12 @@ def job_grant(tenant_id: str, job_id: str, account_id: str) -> dict[str, str]:
     return {"PK": job_partition(tenant_id, job_id), "SK": f"{ACCESS_PREFIX}{_id(account_id)}"}
 
 
+def access_ended(tenant_id: str, job_id: str, account_id: str) -> dict[str, str]:
+    """Marker item: the account's entry on the job was removed (a removal stands: a booking naming
+    the account does not bring it back). Outside the `ACCESS#` prefix, so the access list skips it."""
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"ACCESSENDED#{_id(account_id)}"}
+
+
 def job_grant_gsi1(tenant_id: str, account_id: str, job_number_: str) -> dict[str, str]:
     """The same entry, listed under the account by job number (its job search)."""
     return {"GSI1PK": account_jobs(tenant_id, account_id), "GSI1SK": job_number_key(job_number_)}
@@ -285,8 +297,9 @@ def equipment(tenant_id: str, job_id: str, equipment_id: str) -> dict[str, str]:
 
 
 def place_name(tenant_id: str, job_id: str, kind: str, name: str) -> dict[str, str]:
-    """Marker item: a location's (or a piece of equipment's) name is unique on its job, whatever its case."""
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"{kind.upper()}NAME#{' '.join(name.lower().split())}"}
+    """Marker item: a location's (or a piece of equipment's) name is unique on its job, however it is
+    spaced, cased or composed."""
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{kind.upper()}NAME#{comparable(name)}"}
 
 
 def delivery(tenant_id: str, job_id: str, delivery_id: str) -> dict[str, str]:

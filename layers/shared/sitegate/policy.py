@@ -118,7 +118,7 @@ ACCESS_TYPES = [t for t in ACCESS_FEATURES if t != "customer"]
 KINDS_NEEDING_ACCESS_TYPE = {AccountKind.INSPECTION_FIRM.value, AccountKind.PROJECT_OWNER.value}
 # Staff who can view a job see its tickets, truck ETAs and records; creating, changing and
 # unloading tickets needs job.edit on the job. (Project pages: `_staff_project_pages`.)
-STAFF_FEATURE_CAPABILITY = {"tickets.view": "job.view", "tickets.etas": "job.view",
+STAFF_FEATURE_CAPABILITY = {"job.reach": "job.view", "tickets.view": "job.view", "tickets.etas": "job.view",
                             "records.view": "job.view", "tickets.edit": "job.edit", "tickets.unload": "job.edit"}
 
 # Project roles on a job (docs/DOMAIN.md): who sees project pages.
@@ -128,6 +128,24 @@ project.view   yes  yes    -           -
 alerts.receive yes  yes    yes         -
 """
 PROJECT_ROLES = _parse(ROLE_TABLE, {"yes": Scope.ALL})
+
+# Which world a company lives in (docs/DOMAIN.md). `portal` companies (SOP and the Customer Portal)
+# get the job from their entry and their account level; `plot` companies' entry only lists their
+# users in the job's directory, and the job and its project pages come from a lead or member role.
+# Records and job requests are the customers' (requests also the guests a customer sponsors:
+# `sponsor`). "-" is no.
+COMPANY_TABLE = """
+kind              world   records.view  requests
+customer          portal  yes           yes
+inspection_firm   portal  -             -
+project_owner     portal  -             -
+guest_contractor  portal  -             sponsor
+trade_contractor  plot    -             -
+vendor            plot    -             -
+"""
+COMPANY_WORLDS = {row[0]: dict(zip(("world", "records.view", "requests"), row[1:], strict=True))
+                  for row in (line.split() for line in COMPANY_TABLE.strip().splitlines()[1:])}
+REQUEST_ACTIONS = frozenset({"request.create", "request.view_all"})
 
 SENSITIVE_SETTINGS = frozenset({"system_settings", "vehicle_check_items", "hazard_register_items",
                                 "daily_check_list_items"})
@@ -276,12 +294,14 @@ def _staff_project_pages(user: User, job: JobFacts) -> Decision:
 def _account_user(user: User, account: Account, action: str, job: JobFacts | None, now: datetime) -> Decision:
     if job is not None:
         reach = _job_reach(user, account, job, now)
-        if not reach.allowed:
+        if not reach.allowed or action == "job.reach":
             return reach
-        if action in ACCESS_FEATURES["ticket_taker"]:
-            return _access_feature(account, action, job)
-        if action in PROJECT_ROLES["lead"]:
-            return project_role_allows(job.project_role or "not_on_jobsite", action)
+        world = COMPANY_WORLDS.get(account.kind, {}).get("world")
+        if world is None:
+            return _deny("no-world", f"{account.kind} accounts reach no job")
+        on_job = (_plot_company if world == "plot" else _portal_company)(account, action, job)
+        if on_job is not None:
+            return on_job
     scope = ACCOUNT_LEVELS[user.level].get(action)
     if scope is None:
         return _deny("account-lacks", f"{user.level} lacks {action}")
@@ -289,6 +309,49 @@ def _account_user(user: User, account: Account, action: str, job: JobFacts | Non
     if flag and not getattr(user, flag):
         return _deny("account-flag", f"{user.level} needs {flag} for {action}")
     return _allow("account-allows", f"{user.level} has {action} ({scope.value})", scope)
+
+
+def _portal_company(account: Account, action: str, job: JobFacts) -> Decision | None:
+    """A customer, inspection firm, project owner or guest on a job it reaches: tickets by access type,
+    project pages by role, records and requests by COMPANY_TABLE; None leaves it to the account level."""
+    if action in ACCESS_FEATURES["ticket_taker"]:
+        return _access_feature(account, action, job)
+    if action in PROJECT_ROLES["lead"]:
+        return project_role_allows(job.project_role or "not_on_jobsite", action)
+    return _customers_only(account, action, job)
+
+
+def _plot_company(account: Account, action: str, job: JobFacts) -> Decision | None:
+    """A trade contractor or vendor on a job: its entry lists its users in the directory; the job itself
+    and its project pages need a lead or member role (alerts follow the roles table); never tickets,
+    records or job requests. None leaves the rest (its own users, its guests) to the account level."""
+    role = job.project_role or "not_on_jobsite"
+    if action in PROJECT_ROLES["lead"]:
+        return project_role_allows(role, action)
+    if "project.view" not in PROJECT_ROLES.get(role, {}):
+        return _deny("plot-needs-role", f"{role} users of a {account.kind.replace('_', ' ')} see only the job's "
+                                        "public portal until a GC lead makes them a lead or member")
+    if action == "job.view":
+        return _allow("plot-role", f"a {role} of a {account.kind.replace('_', ' ')} sees the job", Scope.ASSIGNED)
+    if action in ACCESS_FEATURES["ticket_taker"]:
+        return _access_feature(account, action, job)
+    return _customers_only(account, action, job)
+
+
+def _customers_only(account: Account, action: str, job: JobFacts) -> Decision | None:
+    """Records and job requests by COMPANY_TABLE; None for any other action."""
+    if action == "records.view" and COMPANY_WORLDS[account.kind]["records.view"] != "yes":
+        return _deny("records-customers-only", "records are read by the customers' administrators and managers")
+    if action in REQUEST_ACTIONS and not _makes_requests(account, job):
+        return _deny("requests-customers-only", "job requests are made by customers and the guests they sponsor")
+    return None
+
+
+def _makes_requests(account: Account, job: JobFacts) -> bool:
+    cell = COMPANY_WORLDS[account.kind]["requests"]
+    if cell == "sponsor":  # a guest, through its sponsor (read with the job: JobFacts.sponsor)
+        return job.sponsor is not None and COMPANY_WORLDS.get(job.sponsor.kind, {}).get("requests") == "yes"
+    return cell == "yes"
 
 
 def _expired(grant: JobGrant, now: datetime) -> bool:
@@ -508,17 +571,46 @@ def decide_account_list(caller: Caller) -> Decision:
 
 
 def decide_on_grant(caller: Caller, job: JobFacts, target: Account) -> Decision:
-    """May `caller` add or remove `target` on the job's access list? Staff need job.edit on
-    the job; account administrators may grant (and always remove) the guest contractors their
-    account sponsors, on jobs their account reaches. Guests grant nothing."""
+    """May `caller` add or remove `target` on the job's access list? Staff with job.edit on the job;
+    GC leads for trades and vendors; account administrators for the guest contractors their account
+    sponsors, on jobs their account reaches (they may always remove them). Guests grant nothing."""
     me = caller.user
     if level_family(me.level) == "staff":
-        return decide(caller, "job.edit", job=job)
+        edit = decide(caller, "job.edit", job=job)
+        if not edit and target.kind in GC_LEAD_GRANTS and _is_gc_lead(caller, job):
+            return _allow("grant-gc-lead", f"GC leads put {target.kind.replace('_', ' ')}s on their job", Scope.ALL)
+        return edit
     if caller.account.kind == AccountKind.GUEST_CONTRACTOR.value:
         return _deny("guests-grant-nothing", "guest contractors do not sponsor guests")
     if target.kind != AccountKind.GUEST_CONTRACTOR.value or target.sponsor_account_id != me.account_id:
         return _deny("grant-own-guests-only", "account administrators grant only the guest contractors they created")
     return decide(caller, "guest.grant", job=job)
+
+
+# The kinds a GC lead puts on (and takes off) its job's access list: the companies of the project directory.
+GC_LEAD_GRANTS = frozenset({AccountKind.TRADE_CONTRACTOR.value, AccountKind.VENDOR.value})
+
+
+def _is_gc_lead(caller: Caller, job: JobFacts) -> bool:
+    """A lead of the GC on this job: an owner-account user whose role is lead and who sees its project pages."""
+    return (caller.account.kind == AccountKind.OWNER.value and job.project_role == "lead"
+            and bool(decide(caller, "project.view", job=job)))
+
+
+def decide_access_list(caller: Caller, job: JobFacts) -> Decision:
+    """How far `GET /jobs/{id}/access` reaches for `caller`: the whole list for staff with job.edit and
+    GC leads (Scope.ALL); an account administrator who sees the job reads its own account's entry and
+    those of the guests it sponsors (Scope.SPONSORED); nobody else reads it."""
+    if decide(caller, "job.edit", job=job):
+        return _allow("access-list-job-edit", "staff with job.edit read the access list", Scope.ALL)
+    if _is_gc_lead(caller, job):
+        return _allow("access-list-gc-lead", "GC leads read the access list", Scope.ALL)
+    if (level_family(caller.user.level) == "account" and caller.user.level == "administrator"
+            and decide(caller, "job.view", job=job)):
+        return _allow("access-list-own-entry", "an account administrator reads its own entry and its guests'",
+                      Scope.SPONSORED)
+    return _deny("access-list-hidden", "the access list is read by staff with job.edit, GC leads and, for their "
+                                       "own entry, account administrators")
 
 
 def decide_on_role(caller: Caller, job: JobFacts, target: User) -> Decision:
@@ -555,7 +647,7 @@ def decide_directory_member(person: Caller, job: JobFacts) -> Decision:
     """Is `person` listed in the job's directory (and may it be given a role)? Only people who can
     reach the job: staff who can view it, users of accounts with a live entry narrowed by level,
     guests while their sponsor's entry is live."""
-    reach = decide(person, "job.view", job=job)
+    reach = decide(person, "job.reach", job=job)
     if reach:
         return _allow("directory-reach", f"{person.user.name} can reach this job", Scope.ALL)
     return reach
@@ -598,7 +690,7 @@ def decide_on_alerts(caller: Caller, job: JobFacts, action: str, recipients: fro
     if (cells["gc_lead"] == "yes" and caller.account.kind == AccountKind.OWNER.value and job.project_role == "lead"
             and decide(caller, "job.view", job=job)):
         return _allow("alert-gc-lead", f"GC leads may {action}", Scope.ALL)
-    if cells["recipient"] == "yes" and caller.user.user_id in recipients and decide(caller, "job.view", job=job):
+    if cells["recipient"] == "yes" and caller.user.user_id in recipients and decide(caller, "job.reach", job=job):
         return _allow("alert-recipient", "each recipient acknowledges its own alert", Scope.SELF)
     who = {"alert.ack": "recipients of the alert"}.get(action, "GC leads and staff with job.edit")
     return _deny("alert-not-allowed", f"only {who} may {action}")
@@ -712,13 +804,38 @@ def _leads_for(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> list[s
     return [approval for approval in given if approval in delivery.approvals]
 
 
-def decide_vendor_entry(caller: Caller, job: JobFacts) -> Decision:
-    """May `caller` put a vendor it names on a delivery into the job's directory (an access-list entry,
-    for a vendor never on the job)? Whoever may request deliveries on the job (docs/DOMAIN.md
-    "Deliveries": a vendor can be named on a request)."""
+# A vendor named on a booking, by what the job's access list holds of it (docs/DOMAIN.md "Deliveries"):
+# a vendor never on the job joins its directory; one whose entry is live stays as it is; one whose
+# entry expired or was removed is only named (a removal stands). "-" is no.
+VENDOR_ENTRY_TABLE = """
+history   added
+never     yes
+live      -
+expired   -
+removed   -
+"""
+VENDOR_ENTRY = {row.split()[0]: row.split()[1] == "yes" for row in VENDOR_ENTRY_TABLE.strip().splitlines()[1:]}
+
+
+def vendor_history(entry: JobGrant | None, removed: bool, now: datetime | None = None) -> str:
+    """What the job's access list holds of a vendor: never, live, expired or removed."""
+    if entry is not None:
+        return "expired" if _expired(entry, now or clock.now()) else "live"
+    return "removed" if removed else "never"
+
+
+def decide_vendor_entry(caller: Caller, job: JobFacts, history: str) -> Decision:
+    """May the vendor `caller` names on a delivery be put into the job's directory? Only a vendor never
+    on the job (VENDOR_ENTRY_TABLE), and only by someone who may request deliveries on the job."""
     if delivery_party(caller, job) is None:
         return _deny("vendor-entry-requesters", "only delivery requesters add the vendors they name")
-    return _allow("vendor-entry-requester", "a delivery requester adds the vendor it names to the directory", Scope.ALL)
+    if not VENDOR_ENTRY.get(history, False):
+        return _deny(f"vendor-entry-{history}", {
+            "live": "the vendor is on this job already", "expired": "the vendor's entry expired: a booking does not "
+            "renew it", "removed": "the vendor was removed from this job: a booking does not bring it back"}.get(
+            history, f"no such vendor history {history}"))
+    return _allow("vendor-entry-requester", "a delivery requester adds a vendor new to the job to its directory",
+                  Scope.ALL)
 
 
 def decide_approval(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> ApprovalDecision:

@@ -20,6 +20,7 @@ from sitegate import clock, keys
 from sitegate.data.aws import dynamodb_client, table
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.models.stored import (
+    AccessEnded,
     Account,
     Alert,
     BookingDay,
@@ -42,6 +43,7 @@ from sitegate.models.stored import (
     UserHistory,
     Vehicle,
 )
+from sitegate.names import comparable
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -104,6 +106,15 @@ def job_number_item(job: Job) -> dict[str, Any]:
 def grant_item(grant: JobGrant) -> dict[str, Any]:
     return _item(grant, keys.job_grant(grant.tenant_id, grant.job_id, grant.account_id),
                  keys.job_grant_gsi1(grant.tenant_id, grant.account_id, grant.job_number))
+
+
+def access_ended_item(ended: AccessEnded) -> dict[str, Any]:
+    return _item(ended, keys.access_ended(ended.tenant_id, ended.job_id, ended.account_id))
+
+
+def forget_access_ended(tenant_id: str, job_id: str, account_id: str) -> Remove:
+    """A grant by someone who may put the account on the job lifts an earlier removal."""
+    return Remove(keys.access_ended(tenant_id, job_id, account_id))
 
 
 def ticket_item(ticket: Ticket) -> dict[str, Any]:
@@ -213,6 +224,13 @@ def get_grants(tenant_id: str, account_id: str, job_ids: Sequence[str]) -> list[
     found = _batch_get([keys.job_grant(tenant_id, j, account_id) for j in job_ids])
     grants = (_pick(JobGrant, found, keys.job_grant(tenant_id, j, account_id)) for j in job_ids)
     return [g for g in grants if g is not None]
+
+
+def get_roles(tenant_id: str, user_id: str, job_ids: Sequence[str]) -> dict[str, ProjectRole]:
+    """A user's project roles on these jobs, by job id, in one BatchGetItem (per 100 jobs)."""
+    found = _batch_get([keys.project_role(tenant_id, j, user_id) for j in job_ids])
+    roles = (_pick(ProjectRole, found, keys.project_role(tenant_id, j, user_id)) for j in job_ids)
+    return {r.job_id: r for r in roles if r is not None}
 
 
 def customer_with_code(tenant_id: str, code: str) -> str | None:
@@ -512,6 +530,14 @@ class ReplaceExpired:
 
 
 @dataclass(frozen=True)
+class Upsert:
+    """An item put whatever was there: a marker whose latest state is all that counts."""
+
+    item: dict[str, Any]
+    conflict: str = "conflict"
+
+
+@dataclass(frozen=True)
 class Remove:
     key: dict[str, str]
 
@@ -524,7 +550,9 @@ TRANSACTION_ITEMS = 100  # DynamoDB's limit on one TransactWriteItems
 _CONFLICT_RETRIES = 4  # transactions cancelled by a concurrent transaction on the same items are retried
 
 
-def _transact_item(name: str, op: Create | ReplaceExpired | Replace | Remove) -> dict[str, Any]:
+def _transact_item(name: str, op: Create | ReplaceExpired | Replace | Upsert | Remove) -> dict[str, Any]:
+    if isinstance(op, Upsert):
+        return {"Put": {"TableName": name, "Item": op.item}}
     if isinstance(op, Create):
         return {"Put": {"TableName": name, "Item": op.item, "ConditionExpression": "attribute_not_exists(PK)"}}
     if isinstance(op, ReplaceExpired):
@@ -538,7 +566,7 @@ def _transact_item(name: str, op: Create | ReplaceExpired | Replace | Remove) ->
     return {"Delete": {"TableName": name, "Key": op.key}}
 
 
-def write(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Replace] = (),
+def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Sequence[Replace] = (),
           removes: Sequence[Remove] = ()) -> None:
     """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged.
 
@@ -546,7 +574,7 @@ def write(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Re
     what can be split). A transaction cancelled only because a concurrent one held the
     same items is retried; conditions, not timing, decide who wins."""
     name = table().name
-    operations: list[Create | ReplaceExpired | Replace | Remove] = [*creates, *replaces, *removes]
+    operations: list[Create | ReplaceExpired | Replace | Upsert | Remove] = [*creates, *replaces, *removes]
     if not operations:
         return
     if len(operations) > TRANSACTION_ITEMS:
@@ -1023,8 +1051,9 @@ def job_equipment_page(job: Job, limit: int, cursor: str | None) -> Page[Equipme
 @dataclass(frozen=True)
 class BookingRead:
     """What booking a delivery reads, in one BatchGetItem: the tenant (its time zone), the company
-    booked for and its entry on the job, the location, the equipment, the vendor named (and its
-    entry), and the day items of every resource for the days the window touches."""
+    booked for and its entry on the job, the location, the equipment, the vendor named (its entry,
+    and whether an entry of it was removed), and the day items of every resource for the days the
+    window touches."""
 
     tenant: Tenant | None
     company: Account | None
@@ -1033,6 +1062,7 @@ class BookingRead:
     equipment: dict[str, Equipment]
     vendor: Account | None
     vendor_grant: JobGrant | None
+    vendor_ended: AccessEnded | None
     days: dict[tuple[str, str, str], BookingDay | None]  # (resource, id, day) -> its item, None if new
 
 
@@ -1043,7 +1073,8 @@ def read_booking(job: Job, for_account_id: str | None, location_id: str, equipme
     tenant_key, location_key = keys.tenant(t), keys.location(t, j, location_id)
     company_keys = [keys.account(t, for_account_id), keys.job_grant(t, j, for_account_id)] if for_account_id else []
     equipment_keys = {e: keys.equipment(t, j, e) for e in equipment_ids}
-    vendor_keys = [keys.account(t, vendor_account_id), keys.job_grant(t, j, vendor_account_id)] if vendor_account_id else []
+    vendor_keys = [keys.account(t, vendor_account_id), keys.job_grant(t, j, vendor_account_id),
+                   keys.access_ended(t, j, vendor_account_id)] if vendor_account_id else []
     day_keys = {d: keys.booking_day(t, j, *d) for d in days}
     found = _batch_get([tenant_key, *company_keys, location_key, *equipment_keys.values(), *vendor_keys,
                         *day_keys.values()])
@@ -1055,6 +1086,7 @@ def read_booking(job: Job, for_account_id: str | None, location_id: str, equipme
         location=_pick(Location, found, location_key),
         equipment=equipment, vendor=_pick(Account, found, vendor_keys[0]) if vendor_keys else None,
         vendor_grant=_pick(JobGrant, found, vendor_keys[1]) if vendor_keys else None,
+        vendor_ended=_pick(AccessEnded, found, vendor_keys[2]) if vendor_keys else None,
         days={d: _pick(BookingDay, found, key) for d, key in day_keys.items()})
 
 
@@ -1077,10 +1109,13 @@ def booking_day_write(job: Job, day: tuple[str, str, str], read: BookingDay | No
 
 
 def vendor_by_name(tenant_id: str, name: str) -> Account | None:
-    """An active vendor account with this name (any case): GSI1 `T#t#ACCOUNTS`, sort prefix `vendor#{name}#`."""
+    """The vendor account with this name (however spaced, cased or composed), the active one first:
+    GSI1 `T#t#ACCOUNTS`, sort prefix `vendor#{comparable name}#`. An archived one is returned only
+    when no active one carries the name, so the caller can refuse it."""
     found = query_page(Account, keys.tenant_accounts(tenant_id), index="GSI1",
-                       sort_prefix=f"{keys.accounts_of_kind('vendor')}{name.lower()}#", limit=10, cursor=None).items
-    return next((a for a in found if a.status == "active" and a.name.lower() == name.lower()), None)
+                       sort_prefix=keys.accounts_named("vendor", name), limit=10, cursor=None).items
+    same = [a for a in found if comparable(a.name) == comparable(name)]  # not a longer name sharing the prefix
+    return min(same, key=lambda a: a.status != "active", default=None)
 
 
 def get_delivery_and_tenant(job: Job, delivery_id: str) -> tuple[Delivery | None, Tenant | None]:
@@ -1157,6 +1192,16 @@ def count_open_requests(tenant_id: str, job_ids: Sequence[str] | None = None) ->
     if job_ids is None:
         return count(keys.open_requests(tenant_id), index="GSI2")
     return sum(count(keys.open_requests(tenant_id), index="GSI2", sort_prefix=keys.by_job(j)) for j in job_ids)
+
+
+def pending_deliveries_of_job(job: Job) -> list[Delivery]:
+    """A job's pending deliveries as they stand: the sparse GSI2 `T#t#PENDINGDELIVERIES` (sort prefix
+    `{job}#`) finds them, one consistent BatchGetItem per 100 reads them, and only those still pending count."""
+    found = query_all(Delivery, keys.pending_deliveries(job.tenant_id), keys.by_job(job.job_id), index="GSI2")
+    wanted = [keys.delivery(d.tenant_id, d.job_id, d.delivery_id) for d in found]
+    items = _batch_get(wanted)
+    current = (_pick(Delivery, items, key) for key in wanted)
+    return [d for d in current if d is not None and d.status == DeliveryStatus.PENDING.value]
 
 
 def job_counted_items(job: Job) -> list[Remove]:

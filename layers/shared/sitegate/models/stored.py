@@ -141,6 +141,17 @@ class JobGrant(Stored):
     sponsor_account_id: str | None = None
 
 
+class AccessEnded(Stored):
+    """An account's entry on a job was removed: who removed it and when. It stands until one of the
+    people who put accounts on the job grants it again (a booking naming a vendor does not)."""
+
+    tenant_id: str
+    job_id: str
+    account_id: str
+    ended_by: str
+    ended_at: str
+
+
 def job_number_key(number: str) -> str:
     """A job number as it is compared and indexed: case and spaces do not count (`abc 520` is `ABC520`)."""
     return "".join(number.split()).upper()
