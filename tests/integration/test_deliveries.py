@@ -521,7 +521,10 @@ ROUTES = [  # event, extra path params, body
 def test_other_tenants_and_invisible_jobs_are_404_on_every_route(site, operator, event, extra, body):
     # Given: a delivery and a request on the job; another tenant's Super Admin; a staff user not allocated to it
     delivery = _ok(site.book(site.gc_member), 201)["delivery_id"]
-    request = _ok(call(FN, "post_job_requests.json", site.trade_member, path=site.path(),
+    customer, customer_admin = _account(site.admin, "customer")  # job requests are the customers'
+    _ok(call(JOB, "post_job_access.json", site.admin, path=site.path(), body={"account_id": customer["account_id"]},
+             headers=NO_KEY), 201)
+    request = _ok(call(FN, "post_job_requests.json", customer_admin, path=site.path(),
                        body={"title": "Sweep", "description": "Road"}), 201)["request_id"]
     other = _ok(call("user_levels", "post_tenants.json", operator, headers=NO_KEY,
                      body={"name": "Other", "admin_email": f"{uuid.uuid4().hex[:6]}@o.example", "admin_name": "O"}), 201)

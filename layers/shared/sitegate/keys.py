@@ -147,6 +147,7 @@ def user_email(tenant_id: str, email: str) -> dict[str, str]:
 # Job numbers are compared case- and space-insensitively (`job_number_key`): the
 # marker and every index sort on the normalized number; the job keeps it as typed.
 ACCESS_PREFIX = "ACCESS#"  # sort-key prefix of the access list in a job's partition
+ACCESS_ENDED_PREFIX = "ACCESSENDED#"  # ... of the markers of removed entries
 TICKET_PREFIX = "TICKET#"  # ... of its tickets
 RECORD_PREFIX = "RECORD#"  # ... of its time and equipment records
 ROLE_PREFIX = "ROLE#"  # ... of its project roles
@@ -193,7 +194,7 @@ def job_grant(tenant_id: str, job_id: str, account_id: str) -> dict[str, str]:
 def access_ended(tenant_id: str, job_id: str, account_id: str) -> dict[str, str]:
     """Marker item: the account's entry on the job was removed (a removal stands: a booking naming
     the account does not bring it back). Outside the `ACCESS#` prefix, so the access list skips it."""
-    return {"PK": job_partition(tenant_id, job_id), "SK": f"ACCESSENDED#{_id(account_id)}"}
+    return {"PK": job_partition(tenant_id, job_id), "SK": f"{ACCESS_ENDED_PREFIX}{_id(account_id)}"}
 
 
 def job_grant_gsi1(tenant_id: str, account_id: str, job_number_: str) -> dict[str, str]:

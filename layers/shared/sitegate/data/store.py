@@ -252,6 +252,9 @@ def delete_job(job: Job, users: Sequence[User] = ()) -> None:
     removes = [Remove(keys.job(job.tenant_id, job.job_id)), Remove(keys.job_number(job.tenant_id, job.job_number))]
     removes += [remove_grant(e) for e in job_access_list(job)]
     removes += [Remove(keys.project_role(r.tenant_id, r.job_id, r.user_id)) for r in job_roles(job)]
+    removes += [Remove(keys.access_ended(e.tenant_id, e.job_id, e.account_id))
+                for e in query_all(AccessEnded, keys.job_partition(job.tenant_id, job.job_id),
+                                                    keys.ACCESS_ENDED_PREFIX)]
     removes += [remove_portal(job), *job_counted_items(job)]  # the portal forgets it; the dashboard stops counting
     replaces = [Replace(user_item(u)) for u in users]
     for start in range(0, len(replaces), TRANSACTION_ITEMS):
