@@ -90,7 +90,8 @@ def test_the_worked_example_through_the_api(api, operator_token, clock):
     assert api.request("GET", "/invoices", None).status_code == 401
 
 
-@pytest.mark.parametrize("body", [{"period": "2026-13"}, {"period": "abc"}, {"period": 202609}, {"period": ""}])
+@pytest.mark.parametrize("body", [{"period": "2026-13"}, {"period": "abc"}, {"period": 202609}, {"period": ""},
+                                  {"period": "9999-12"}, {"period": "0000-01"}, {"period": "0001-01"}])
 def test_a_billing_run_with_a_bad_period_is_422(api, body):
     reply = api.request("POST", "/local/billing/run", json=body)
     assert reply.status_code == 422, reply.text

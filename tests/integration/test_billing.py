@@ -339,7 +339,8 @@ def test_another_tenants_invoice_is_not_found(tenant, operator):
 
 
 @pytest.mark.parametrize("period", [
-    "2026-13", "2026-00", "abc", "2026-9", "26-09", "2026-09-01", "1999-12", "\uff12\uff10\uff12\uff16-09"])
+    "2026-13", "2026-00", "abc", "2026-9", "26-09", "2026-09-01", "1999-12", "\uff12\uff10\uff12\uff16-09",
+    "9999-12", "0000-01", "0001-01"])  # 9999-12 would end in year 10000; 0001-01 starts before year 1 east of UTC
 def test_a_bad_period_is_422(tenant, period):
     # When
     reply = call("billing", "get_invoice.json", tenant, path={"period": period})
@@ -348,6 +349,17 @@ def test_a_bad_period_is_422(tenant, period):
     assert reply.status == 422, reply.body
     assert reply.body["errors"][0]["field"] == "period"
     assert status == 422
+
+
+@pytest.mark.parametrize("now", ["9999-12-15T00:00:00+00:00", "9999-12-31T23:00:00+00:00"])
+def test_the_preview_in_a_month_outside_the_calendar_is_422_not_a_crash(tenant, now):
+    # Given: the test clock in the last month `datetime` has (Auckland is already in year 10000 at 23:00 UTC)
+    clock.freeze(datetime.fromisoformat(now))
+    # When
+    reply = call("billing", "get_invoice_preview.json", tenant)
+    # Then
+    assert reply.status == 422, reply.body
+    assert reply.body["errors"][0]["field"] == "period"
 
 
 def test_a_period_without_an_invoice_is_404(tenant):
