@@ -28,6 +28,7 @@ NOT_BILLED = "-"  # a day without a level in a user's stored day codes
 # month boundary `datetime` has (9999-12 ends on 10000-01-01). Every time zone's bounds of these months
 # are UTC datetimes too (UTC-12 to UTC+14 stay inside years 1999 to 9999).
 FIRST_PERIOD, LAST_PERIOD = (2000, 1), (9999, 11)
+EXTREME_ZONES = ("Etc/GMT+12", "Pacific/Kiritimati")  # UTC-12 and UTC+14: every zone's date lies between theirs
 CALENDAR = "a month as YYYY-MM (e.g. 2026-09), from 2000-01 to 9999-11"
 
 
