@@ -33,7 +33,8 @@ from sitegate.settings import get_settings
 
 logger = Logger(child=True)
 # Tenant items per Query page of the fan-out (GSI1 `T#platform#TENANTS`, items of well under 1 KB: a page
-# stays far below Query's 1 MB). 1,000 tenants: 10 Queries and 100 SendMessageBatch calls.
+# stays far below Query's 1 MB). 1,000 tenants: 11 Queries (a full last page still has a cursor) and
+# 100 SendMessageBatch calls.
 TENANTS_PAGE = 100
 
 
