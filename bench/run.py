@@ -5,7 +5,8 @@
    machine is shared and noisy.
 2. DynamoDB calls per request, counted with botocore's before-call events.
 3. DynamoDB Local's Query and TransactWriteItems time with 10 and with 20,000 items in the table.
-4. Booking a delivery: DynamoDB calls and time per booking with 10 and with 10,000 deliveries
+4. The billing fan-out: DynamoDB and SQS calls to queue 1,000 tenants, and the calls per tenant billed.
+5. Booking a delivery: DynamoDB calls and time per booking with 10 and with 10,000 deliveries
    already on the job (`python -m bench.run --booking` runs this part alone).
 """
 
@@ -297,6 +298,70 @@ def billing_scale() -> None:
         clock.unfreeze()
 
 
+# ------------------------------------------------------------------ billing fan-out
+FAN_OUT_TENANTS = 1_000
+FAN_OUT_BILLED = 20  # of those, billed one message per invocation as the queue's event source would
+
+
+def billing_fan_out() -> None:
+    """The monthly run over 1,000 tenants (tenant items written straight to the table): the DynamoDB and
+    SQS calls of the fan-out, then the calls to bill one tenant from its message (botocore before-call)."""
+    import json
+    from datetime import UTC, datetime
+
+    import boto3
+    from moto import mock_aws
+
+    from local.template import provision
+
+    with mock_aws():
+        resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"bench-{uuid.uuid4().hex[:6]}")
+        os.environ.update(resources.environment())
+        from local.gateway import LambdaContext, load_handler
+        from sitegate import clock
+        from sitegate.data import aws, store
+        from sitegate.models.stored import Tenant
+        from sitegate.settings import get_settings
+        from tests.events import load_event
+
+        for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses, aws.sqs):
+            cached.cache_clear()
+        made = "2026-01-05T00:00:00+00:00"
+        with aws.table().batch_writer() as batch:
+            for n in range(FAN_OUT_TENANTS):
+                batch.put_item(Item=store.tenant_item(Tenant(tenant_id=f"t-bench{n:05d}", name=f"Bench {n}",
+                                                             owner_account_id="owner", created_at=made)))
+        calls: Counter[str] = Counter()
+        for client in (aws.dynamodb_client(), aws.sqs(), aws.sns()):
+            client.meta.events.register("before-call", lambda model, **_: calls.update(
+                [f"{model.service_model.service_name}.{model.name}"]))
+        function = load_handler("functions/billing/", "app.lambda_handler", "bench_billing")
+        clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+        event = load_event("billing/scheduled_monthly.json")
+        report = function(event, LambdaContext("billing"))  # its time on moto's SQS says nothing of AWS's: calls only
+        detail = ", ".join(f"{name} {n}" for name, n in sorted(calls.items()))
+        print(f"billing fan-out: {report['tenants']} tenants queued with {sum(calls.values())} calls ({detail}; "
+              f"one Query per {report['tenants'] // max(report['pages'] - 1, 1)} tenants, "
+              "one SendMessageBatch per 10)")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        record = load_event("billing/sqs_bill_tenant.json")["Records"][0]
+        per_tenant: list[Counter[str]] = []
+        for _ in range(FAN_OUT_BILLED):
+            message = sqs.receive_message(QueueUrl=resources.billing_queue_url, MaxNumberOfMessages=1)["Messages"][0]
+            calls.clear()
+            reply = function({"Records": [{**record, "messageId": message["MessageId"], "body": message["Body"]}]},
+                             LambdaContext("billing"))
+            assert reply == {"batchItemFailures": []}, reply
+            per_tenant.append(Counter(calls))
+            assert json.loads(message["Body"])["period"] == "2026-09"
+        shapes = Counter(", ".join(f"{k} {v}" for k, v in sorted(c.items())) for c in per_tenant)
+        for shape, times in shapes.most_common():
+            print(f"  calls per tenant billed (a tenant of no staff users, $0 invoice issued; {times} of "
+                  f"{FAN_OUT_BILLED}): {sum(per_tenant[0].values())} ({shape}); the user and history Queries "
+                  "grow with pages of a tenant's users, see 'billing: one tenant' below")
+        clock.unfreeze()
+
+
 # ------------------------------------------------------------ deliveries: booking
 BOOKINGS = 30  # timed bookings per job size
 BOOKED_ALREADY = (10, 10_000)
@@ -391,6 +456,7 @@ if __name__ == "__main__":
             dynamodb_calls()
             alert_calls()
             engine_scale()
+            billing_fan_out()
             billing_scale()
         booking()
     finally:

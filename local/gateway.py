@@ -138,6 +138,10 @@ class Gateway:
         self._openapi: str | None = None
         self._sent_at: dict[str, str] = {}  # outbox message -> when the local stack first saw it sent
         self._outbox_lock = threading.Lock()
+        self._billing_lock = threading.Lock()
+        self._billing_runs: dict[str, dict[str, tuple[str, bool]]] = {}  # run id -> message id -> (tenant, billed)
+        self._billing_sqs = self.session.client("sqs")  # made once: boto3 makes clients unsafely across threads
+        self._billing_queue_arn: str | None = None
         self._openapi_lock = threading.Lock()
 
     # ------------------------------------------------------------------ WSGI
@@ -288,10 +292,39 @@ class Gateway:
                 self._sent_at.setdefault(f"sms:{message_id}", now)
             return dict(self._sent_at)
 
+    # ------------------------------------------------------- the billing queue
+    BILLING_RUN_WAIT_SECONDS = 120
+
+    def drain_billing(self, wait_seconds: int = 1) -> None:
+        """One receive of the billing queue into the billing function (BatchSize 1, as the template's
+        event source), noting each message's first outcome under its run id for `local_billing_run`."""
+        from local.stack import drain_once
+
+        sqs = self._billing_sqs
+        url = self.resources.billing_queue_url
+        if self._billing_queue_arn is None:
+            self._billing_queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+        drain_once(sqs, url, self._billing_queue_arn, lambda event: self.invoke("BillingFunction", event),
+                   wait_seconds=wait_seconds, max_messages=1, settled=self._billing_settled)
+
+    def _billing_settled(self, messages: list[dict[str, Any]], failed: set[str]) -> None:
+        with self._billing_lock:
+            for m in messages:
+                try:
+                    body = json.loads(m["Body"])
+                    run_id, tenant_id = str(body.get("run_id", "")), str(body.get("tenant_id", ""))
+                except (ValueError, AttributeError):
+                    continue
+                self._billing_runs.setdefault(run_id, {}).setdefault(m["MessageId"], (tenant_id, m["MessageId"] not in failed))
+
     def local_billing_run(self, request: Request) -> Response:
-        """Invoke the billing function with the scheduled event, as EventBridge Scheduler would; with
-        `period` (YYYY-MM) for that month, without it for the month before. Answers the run's report:
-        how many tenants were billed, already billed, not over yet, failed (500 when any failed)."""
+        """Fire the schedule as EventBridge Scheduler would (its scheduled time: the test clock's now), with
+        `period` (YYYY-MM) for that month, without it for the month before; then wait until every tenant
+        message of this run has been billed once (the poller and this request drain the billing queue).
+        Answers `{run_id, period, tenants, billed, failed, failed_tenants}`: 500 when some tenant failed
+        (its message stays on the queue: retried, then the dead-letter queue)."""
+        from sitegate import clock
         from sitegate.billing import parse_period
         from sitegate.errors import InvalidInput
 
@@ -305,16 +338,26 @@ class Gateway:
                 detail["period"] = parse_period(body["period"] if isinstance(body["period"], str) else "").name
             except InvalidInput as exc:
                 return _json_response(422, {"message": exc.message, **exc.details})
-        event = {"source": "aws.scheduler", "detail-type": "Scheduled Event", "time": time.strftime(
-            "%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "detail": detail}
-        try:
-            result = self.invoke("BillingFunction", event)
-        except Exception as exc:  # the run raises after billing the others when some tenants failed
-            report = getattr(exc, "report", None)
-            if report is None:
-                raise
-            return _json_response(500, {"message": str(exc), **report})
-        return _json_response(200, result)
+        run_id = str(uuid.uuid4())
+        event = {"source": "aws.scheduler", "detail-type": "Scheduled Event", "time": clock.now_iso(), "id": run_id,
+                 "detail": detail}
+        queued = self.invoke("BillingFunction", event)
+        if "refused" in queued:  # the month before the test clock's is outside the calendar
+            return _json_response(422, {"message": "invalid input: period", "errors": [
+                {"field": "period", "message": "; ".join(queued["refused"])}]})
+        deadline = time.monotonic() + self.BILLING_RUN_WAIT_SECONDS
+        while True:
+            with self._billing_lock:
+                settled = list(self._billing_runs.get(run_id, {}).values())
+            if len(settled) >= queued["tenants"] or time.monotonic() > deadline:
+                break
+            self.drain_billing(wait_seconds=0)
+        with self._billing_lock:
+            self._billing_runs.pop(run_id, None)
+        failed = sorted(tenant for tenant, billed in settled if not billed)
+        report = {**queued, "billed": sum(billed for _, billed in settled), "failed": len(failed),
+                  "failed_tenants": failed, "pending": queued["tenants"] - len(settled)}
+        return _json_response(500 if failed or report["pending"] else 200, report)
 
 
 def http_event(route: Route, params: dict[str, str], claims: dict[str, Any] | None,

@@ -85,12 +85,13 @@ RELAY_EVERY_SECONDS = 30  # the deployed schedule is rate(5 minutes)
 
 
 def drain_once(sqs: Any, queue_url: str, queue_arn: str, invoke: Any, retry_after: int = LOCAL_RETRY_SECONDS,
-               wait_seconds: int = 1) -> tuple[int, int]:
+               wait_seconds: int = 1, max_messages: int = 10, settled: Any = None) -> tuple[int, int]:
     """One receive of the notifications queue into its function, as Lambda's SQS event source
     mapping does it: a batch of up to 10, the records the function reports as failed (or the whole
     batch if it crashed) left on the queue to come back after `retry_after` seconds, the rest deleted.
-    Returns (succeeded, failed)."""
-    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+    `max_messages` is the event source's BatchSize; `settled(messages, failed_ids)`, if given, hears each
+    receive's outcome. Returns (succeeded, failed)."""
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=wait_seconds,
                                    AttributeNames=["All"]).get("Messages", [])
     if not messages:
         return 0, 0
@@ -103,7 +104,7 @@ def drain_once(sqs: Any, queue_url: str, queue_arn: str, invoke: Any, retry_afte
         result = invoke({"Records": records}) or {}
         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
     except Exception:
-        logging.exception("notifications function failed; the batch will be redelivered")
+        logging.exception("function failed on an SQS batch; the batch will be redelivered")
         failed = {m["MessageId"] for m in messages}
     for m in messages:
         if m["MessageId"] in failed:
@@ -111,6 +112,8 @@ def drain_once(sqs: Any, queue_url: str, queue_arn: str, invoke: Any, retry_afte
                                           VisibilityTimeout=retry_after)
         else:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    if settled is not None:
+        settled(messages, failed)
     return len(messages) - len(failed), len(failed)
 
 
@@ -139,6 +142,22 @@ def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
             time.sleep(1)
 
 
+# ---------------------------------------------------------------- the billing queue (billing fan-out)
+def poll_billing(gateway: Any, stop: threading.Event) -> None:
+    """Feed the billing queue to the billing function, one message per invocation, as its event source
+    mapping does (BatchSize 1); `POST /local/billing/run` waits on the same drains (Gateway.drain_billing)."""
+    import time
+
+    while not stop.is_set():
+        try:
+            gateway.drain_billing()
+        except Exception:  # the services are shutting down
+            if stop.is_set():
+                return
+            logging.exception("local billing poller: retrying")
+            time.sleep(1)
+
+
 def main() -> None:
     from werkzeug.serving import make_server
 
@@ -158,6 +177,8 @@ def main() -> None:
         stop = threading.Event()
         poller = threading.Thread(target=poll_domain_events, args=(gateway, stop), daemon=True)
         poller.start()
+        billing_poller = threading.Thread(target=poll_billing, args=(gateway, stop), daemon=True)
+        billing_poller.start()
         # threaded: requests are served concurrently; each function's instances serve one at a time.
         server = make_server("127.0.0.1", port, gateway, threaded=True)
 
@@ -173,6 +194,7 @@ def main() -> None:
         server.serve_forever()
         stop.set()
         poller.join(timeout=5)
+        billing_poller.join(timeout=5)
     finally:
         services.stop()
         print("SiteGate local stack stopped", flush=True)

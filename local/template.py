@@ -98,6 +98,8 @@ class LocalResources:
     dead_letter_queue_url: str
     sender_email: str
     functions: dict[str, dict[str, str]]  # logical id -> {"code_uri", "handler"}
+    billing_queue_url: str = ""  # BillingQueue: one message per tenant, fed to the billing function
+    billing_dead_letter_queue_url: str = ""
 
     def environment(self) -> dict[str, str]:
         """The functions' environment, as the template's Globals would set it."""
@@ -107,6 +109,7 @@ class LocalResources:
             "USER_POOL_CLIENT_ID": self.user_pool_client_id,
             "EVENTS_TOPIC_ARN": self.topic_arn,
             "SENDER_EMAIL": self.sender_email,
+            "BILLING_QUEUE_URL": self.billing_queue_url,  # the billing function's own variable in the template
             "POWERTOOLS_SERVICE_NAME": "sitegate",
             "POWERTOOLS_METRICS_NAMESPACE": "SiteGate",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -174,6 +177,9 @@ def provision(session: boto3.session.Session, prefix: str = "sitegate-local") ->
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
+    billing_queue_url, billing_dlq_url = _queue_with_dead_letter_queue(
+        sqs, template, "BillingQueue", f"{prefix}-billing")
+
     sns = session.client("sns")
     topic_arn = sns.create_topic(Name=f"{prefix}-events")["TopicArn"]
     raw = template["Resources"]["NotificationsSubscription"]["Properties"].get("RawMessageDelivery", False)
@@ -187,4 +193,15 @@ def provision(session: boto3.session.Session, prefix: str = "sitegate-local") ->
         for name, res in resources_of(template, "AWS::Serverless::Function").items()
     }
     return LocalResources(table_name, pool["Id"], client["ClientId"], topic_arn, queue_url, dlq_url, sender,
-                          functions)
+                          functions, billing_queue_url, billing_dlq_url)
+
+
+def _queue_with_dead_letter_queue(sqs: Any, template: dict[str, Any], logical_id: str, name: str) -> tuple[str, str]:
+    """A queue of the template and the dead-letter queue its RedrivePolicy names: (queue URL, DLQ URL)."""
+    props = template["Resources"][logical_id]["Properties"]
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(props["RedrivePolicy"]["maxReceiveCount"])}
+    queue_url = sqs.create_queue(QueueName=name, Attributes={
+        "VisibilityTimeout": str(props["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
+    return queue_url, dlq_url

@@ -1,8 +1,11 @@
-"""billing: the monthly per-user-day invoice (scheduled) and the invoice routes.
+"""billing: the monthly per-user-day invoice (scheduled, then per tenant) and the invoice routes.
 
-The schedule (EventBridge Scheduler, the 1st at 12:00 UTC) bills every tenant for the month
-before, or for `detail.period` when the event names one (`POST /local/billing/run`). HTTP
-events are served by the resolver.
+One handler, three kinds of invocation:
+- the schedule (EventBridge Scheduler, the 1st at 12:00 UTC, its scheduled time in the event's
+  `time`): fans out one billing-queue message per tenant naming the month to bill (the month before
+  the scheduled time's, or `detail.period` when the event names one: `POST /local/billing/run`);
+- an SQS batch of the billing queue (`Records`): each record bills one tenant for its month;
+- an HTTP API request: the resolver.
 """
 
 from typing import Annotated, Any
@@ -12,15 +15,22 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
-from sitegate import invoices
+from sitegate import billing, invoices
+from sitegate.errors import InvalidInput
 from sitegate.http import build_resolver, current_caller
+from sitegate.models.billing import BillingRun, BillTenant
 from sitegate.models.responses import InvoiceOut, InvoicePage
 
 logger = Logger()
 metrics = Metrics()
 app = build_resolver()
+# Every record failing is still a partial response (all items listed), not an error of the whole invocation.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
@@ -28,15 +38,6 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 Period = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{2}$", description="a month, YYYY-MM")]
 CSV = {200: {"description": "one row per billed user-day: date,user_id,name,level,tier",
              "content": {"text/csv": {"schema": {"type": "string"}}}}}
-
-
-class BillingIncomplete(Exception):
-    """Some tenants could not be billed: the run fails after billing all the others, so the
-    scheduler's retries (then the dead-letter queue) take it up; a retry bills only those left."""
-
-    def __init__(self, report: dict[str, Any]) -> None:
-        super().__init__(f"billing failed for {report['failed']} tenant(s)")
-        self.report = report
 
 
 # Literal paths first: /invoices/preview is not the invoice of a period called "preview".
@@ -62,21 +63,60 @@ def invoice_days_csv(period: Period) -> Response[str]:
                     headers={"Content-Disposition": f'attachment; filename="invoice-{period}-days.csv"'})
 
 
+# ---------------------------------------------------------------- the monthly run
+def _errors(exc: Exception) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]]
+    return [f"{e['field']}: {e['message']}" for e in getattr(exc, "details", {}).get("errors", [])]
+
+
 def scheduled_run(event: dict[str, Any]) -> dict[str, Any]:
-    detail = event.get("detail")
-    period = detail.get("period") if isinstance(detail, dict) else None
-    report = invoices.run(str(period) if period is not None else None).as_dict()
-    metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=int(report["issued"]))
-    metrics.add_metric(name="BillingTenantsFailed", unit=MetricUnit.Count, value=int(report["failed"]))
-    logger.info("billing run finished", extra=report)
-    if report["failed"]:
-        raise BillingIncomplete(report)
+    """Fan out. An event no retry can fix (no scheduled time, a month outside the calendar) is logged,
+    counted and dropped: raising would only have Lambda retry it into the dead-letter queue."""
+    try:
+        report = invoices.fan_out(BillingRun.model_validate(event)).as_dict()
+    except (ValidationError, InvalidInput) as exc:
+        logger.error("billing run refused, not retried: its event names no month SiteGate bills",
+                     extra={"errors": _errors(exc), "event_time": str(event.get("time"))[:64]})
+        metrics.add_metric(name="BillingRunsRefused", unit=MetricUnit.Count, value=1)
+        return {"refused": _errors(exc)}
+    metrics.add_metric(name="BillingTenantsQueued", unit=MetricUnit.Count, value=int(report["tenants"]))
+    logger.info("billing run queued every tenant", extra=report)
     return report
+
+
+def bill_record(record: SQSRecord) -> str:
+    """One tenant's month. A message that names no tenant and month we bill is dropped (counted); a
+    failure to bill raises, so the queue retries it, then parks it in its dead-letter queue."""
+    try:
+        message = BillTenant.model_validate_json(record.body)
+        billing.parse_period(message.period)
+    except (ValidationError, InvalidInput) as exc:
+        logger.error("billing message refused, not retried: not a tenant and month SiteGate bills",
+                     extra={"message_id": record.message_id, "errors": _errors(exc)})
+        metrics.add_metric(name="BillingMessagesRefused", unit=MetricUnit.Count, value=1)
+        return "refused"
+    context = {"tenant_id": message.tenant_id, "period": message.period, "run_id": message.run_id,
+               "receive_count": record.attributes.approximate_receive_count}
+    try:
+        outcome = invoices.bill(message)
+    except Exception:
+        logger.exception("billing a tenant failed: the queue retries it, then parks it in its dead-letter queue",
+                         extra=context)
+        metrics.add_metric(name="BillingTenantsFailed", unit=MetricUnit.Count, value=1)
+        raise
+    if outcome == "issued":
+        metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=1)
+    logger.info("tenant billed", extra={**context, "outcome": outcome})
+    return outcome
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:  # the billing queue
+        return process_partial_response(event=event, record_handler=bill_record, processor=processor,
+                                        context=context)
     if "requestContext" not in event:  # the monthly schedule (EventBridge Scheduler)
         return scheduled_run(event)
     return app.resolve(event, context)

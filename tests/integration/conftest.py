@@ -33,7 +33,7 @@ def handler(function: str) -> Any:
 
 def _clear_process_caches() -> None:
     """Clients and settings are made once per process; each test gets fresh ones."""
-    for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses):
+    for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses, aws.sqs):
         cached.cache_clear()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections import Counter
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ import pytest
 from local.gateway import LambdaContext
 from sitegate import billing, clock, invoices
 from sitegate.data import aws, store
+from sitegate.models.billing import BillTenant
 from sitegate.models.stored import Tenant
 from tests.billing_data import write_billing_users
 from tests.events import load_event
@@ -28,11 +30,54 @@ def local(day: int, hour: int = 9, month: int = 9, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=AUCKLAND)
 
 
-def run_billing(period: str | None = None) -> dict:
+def schedule_event(period: str | None = None, scheduled: str | None = None) -> dict:
+    """The schedule's event as EventBridge Scheduler fills it in: its scheduled time (the test clock's now
+    unless given) and, for the local run's kind, a named month."""
     event = load_event("billing/scheduled_period.json" if period else "billing/scheduled_monthly.json")
+    event["time"] = scheduled or clock.now_iso()
     if period:
         event["detail"]["period"] = period
-    return handler("billing")(event, LambdaContext("billing"))
+    return event
+
+
+def bill_event(*bodies: str, message_ids: list[str] | None = None) -> dict:
+    """A billing-queue batch as the event source delivers it, one record per body."""
+    record = load_event("billing/sqs_bill_tenant.json")["Records"][0]
+    ids = message_ids or [f"m-{n}" for n in range(len(bodies))]
+    return {"Records": [{**record, "messageId": i, "body": b} for i, b in zip(ids, bodies, strict=True)]}
+
+
+def queued() -> list[dict]:
+    """Every message on the billing queue, taken off it (bodies parsed)."""
+    sqs, url, found = boto3.client("sqs"), os.environ["BILLING_QUEUE_URL"], []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        found += [json.loads(m["Body"]) for m in got]
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for n, m in enumerate(got)])
+    return found
+
+
+def drain_billing_queue() -> list[str]:
+    """Deliver every queued billing message to the billing function, one per invocation (BatchSize 1);
+    the ones it reports failed go back on the queue. Returns their tenant ids."""
+    sqs, url, failed = boto3.client("sqs"), os.environ["BILLING_QUEUE_URL"], []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60).get("Messages", []):
+        message = got[0]
+        result = handler("billing")(bill_event(message["Body"], message_ids=[message["MessageId"]]),
+                                    LambdaContext("billing"))
+        if result["batchItemFailures"]:
+            failed.append(message)
+        else:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    for message in failed:  # back for the next drain (SQS would after the visibility timeout)
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    return [json.loads(m["Body"])["tenant_id"] for m in failed]
+
+
+def run_billing(period: str | None = None) -> dict:
+    """The monthly run end to end: the schedule's fan-out, then each tenant's message billed."""
+    report = handler("billing")(schedule_event(period), LambdaContext("billing"))
+    return {**report, "failed_tenants": drain_billing_queue()}
 
 
 _emails = Counter[str]()
@@ -110,7 +155,7 @@ def test_ten_field_and_three_office_users_all_month_cost_480(tenant):
     report = run_billing()
     invoice = call("billing", "get_invoice.json", tenant, path={"period": "2026-09"})
     # Then
-    assert report["issued"] == 1
+    assert report["failed_tenants"] == []
     assert invoice.status == 200, invoice.body
     assert [(ln["tier"], ln["user_days"], ln["quantity"], ln["unit_price"], ln["amount"]) for ln in invoice.body["lines"]] \
         == [("field", 300, "10.00", "30.00", "300.00"), ("office", 90, "3.00", "60.00", "180.00")]
@@ -159,8 +204,7 @@ def test_running_the_schedule_twice_issues_one_invoice_and_one_event(tenant, res
     # When
     first, second = run_billing(), run_billing()
     # Then
-    assert (first["issued"], first["already_issued"]) == (1, 0)
-    assert (second["issued"], second["already_issued"]) == (0, 1)
+    assert first["failed_tenants"] == second["failed_tenants"] == []
     invoices = [i for i in table_items() if i["entity"] == "Invoice"]
     assert [i["period"] for i in invoices] == ["2026-09"]
     events = [json.loads(m["Message"]) if "Message" in m else m for m in sns_messages(resources)]
@@ -171,6 +215,101 @@ def test_running_the_schedule_twice_issues_one_invoice_and_one_event(tenant, res
     assert not [i for i in table_items() if i["entity"] == "OutboxEvent"]
 
 
+def test_the_same_tenant_message_delivered_twice_makes_one_invoice(tenant):
+    # Given: one tenant's message for September, as SQS may deliver it more than once
+    seed_staff(tenant, field=1, office=1)
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    body = json.dumps({"tenant_id": tenant.tenant_id, "period": "2026-09", "run_id": "r1"})
+    # When
+    replies = [handler("billing")(bill_event(body), LambdaContext("billing")) for _ in range(2)]
+    outcome = invoices.bill(BillTenant.model_validate_json(body))
+    # Then
+    assert replies == [{"batchItemFailures": []}] * 2
+    assert [i["period"] for i in table_items() if i["entity"] == "Invoice"] == ["2026-09"]
+    assert outcome == "already_issued"
+
+
+def test_the_fan_out_queues_one_message_per_tenant_and_bills_none_itself(tenant, operator):
+    # Given: a second tenant, in New York
+    other = new_tenant(operator, "Other", "America/New_York").body["tenant_id"]
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    # When
+    report = handler("billing")(schedule_event(), LambdaContext("billing"))
+    # Then: a message per tenant naming its month (September in both zones) and the run; no invoice yet
+    messages = queued()
+    by_tenant = {m["tenant_id"]: m for m in messages}
+    assert len(messages) == len(by_tenant) == report["tenants"]
+    assert {tenant.tenant_id, other} <= set(by_tenant)
+    assert {m["period"] for m in messages} == {"2026-09"}
+    assert {m["run_id"] for m in messages} == {load_event("billing/scheduled_monthly.json")["id"]}
+    assert not [i for i in table_items() if i["entity"] == "Invoice"]
+
+
+def test_a_run_redriven_in_a_later_month_bills_the_month_it_was_scheduled_for(tenant):
+    # Given: October 1st's run, failed and redriven from the dead-letter queue on December 3rd
+    seed_staff(tenant, field=1, office=1)
+    clock.freeze(datetime(2026, 12, 3, 9, tzinfo=UTC))
+    # When
+    report = handler("billing")(schedule_event(scheduled="2026-10-01T12:00:00Z"), LambdaContext("billing"))
+    failed = drain_billing_queue()
+    # Then: September is billed, not November
+    assert (report["period"], failed) == ("2026-09", [])
+    assert [i["period"] for i in table_items() if i["entity"] == "Invoice"] == ["2026-09"]
+
+
+def test_the_month_is_the_one_before_the_scheduled_time_in_each_tenants_zone(operator):
+    # Given: a tenant in Auckland, where 2026-10-31T12:00Z is already November 1st, and one in New York
+    clock.freeze(datetime(2026, 8, 20, tzinfo=UTC))
+    auckland = new_tenant(operator, "Kiwi").body["tenant_id"]
+    new_york = new_tenant(operator, "Yank", "America/New_York").body["tenant_id"]
+    # When
+    handler("billing")(schedule_event(scheduled="2026-10-31T12:00:00Z"), LambdaContext("billing"))
+    # Then
+    periods = {m["tenant_id"]: m["period"] for m in queued()}
+    assert (periods[auckland], periods[new_york]) == ("2026-10", "2026-09")
+
+
+@pytest.mark.parametrize(("detail", "scheduled"), [
+    ({"period": "9999-12"}, "2026-10-01T12:00:00Z"),  # ends in year 10000
+    ({"period": "0001-01"}, "2026-10-01T12:00:00Z"),
+    ({"period": "2026-13"}, "2026-10-01T12:00:00Z"),
+    ({"period": 202609}, "2026-10-01T12:00:00Z"),
+    ({}, "2000-01-01T05:00:00Z"),  # the month before is 1999-12
+    ({}, "<aws.scheduler.scheduled-time>"),  # not filled in: invoked by hand with the template's Input
+    ({}, "2026-10-01T12:00:00"),  # no offset
+])
+def test_a_scheduled_event_naming_no_billable_month_is_dropped_not_retried(tenant, detail, scheduled):
+    # Given
+    event = schedule_event(scheduled=scheduled)
+    event["detail"] = detail
+    # When: the handler returns (raising would have Lambda retry it twice, then park it in the DLQ)
+    result = handler("billing")(event, LambdaContext("billing"))
+    # Then: refused, saying why; nothing queued, nothing billed
+    assert result["refused"], result
+    assert queued() == []
+    assert not [i for i in table_items() if i["entity"] == "Invoice"]
+
+
+@pytest.mark.parametrize("body", [
+    '{"tenant_id": "TENANT", "period": "9999-12"}', '{"tenant_id": "TENANT", "period": "2026-13"}',
+    '{"tenant_id": "TENANT"}', '{"tenant_id": "", "period": "2026-09"}', "not json", "[]"])
+def test_a_billing_message_naming_no_billable_month_is_dropped_not_retried(tenant, body):
+    # Given
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    # When
+    result = handler("billing")(bill_event(body.replace("TENANT", tenant.tenant_id)), LambdaContext("billing"))
+    # Then: not a batch item failure (no retries into the dead-letter queue), and no invoice
+    assert result == {"batchItemFailures": []}
+    assert not [i for i in table_items() if i["entity"] == "Invoice"]
+
+
+def test_a_message_for_a_tenant_that_no_longer_exists_bills_nothing(tenant):
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    body = json.dumps({"tenant_id": "t-gone", "period": "2026-09"})
+    assert handler("billing")(bill_event(body), LambdaContext("billing")) == {"batchItemFailures": []}
+    assert invoices.bill(BillTenant.model_validate_json(body)) == "no_such_tenant"
+
+
 def test_a_named_period_is_billed_and_an_unfinished_month_is_not(tenant):
     # Given
     seed_staff(tenant, field=1, office=1)
@@ -178,14 +317,16 @@ def test_a_named_period_is_billed_and_an_unfinished_month_is_not(tenant):
     # When
     september, october = run_billing("2026-09"), run_billing("2026-10")
     # Then
-    assert september["issued"] == 1
-    assert (october["issued"], october["not_ended"]) == (0, 1)
+    assert september["failed_tenants"] == october["failed_tenants"] == []
+    assert call("billing", "get_invoice.json", tenant, path={"period": "2026-09"}).status == 200
     assert call("billing", "get_invoice.json", tenant, path={"period": "2026-10"}).status == 404
+    body = json.dumps({"tenant_id": tenant.tenant_id, "period": "2026-10"})
+    assert invoices.bill(BillTenant.model_validate_json(body)) == "not_ended"
 
 
 def test_one_tenant_failing_does_not_stop_the_others(tenant, operator, monkeypatch):
     # Given: a second tenant, and billing that breaks for the first one
-    new_tenant(operator, "Other", "America/New_York")
+    other = new_tenant(operator, "Other", "America/New_York").body
     real = invoices.compute
 
     def broken(t, period, until=None):
@@ -196,14 +337,39 @@ def test_one_tenant_failing_does_not_stop_the_others(tenant, operator, monkeypat
     monkeypatch.setattr(invoices, "compute", broken)
     clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
     # When
-    with pytest.raises(Exception, match="billing failed for 1 tenant") as failure:
-        run_billing()
-    # Then: the other tenant is billed; a retry bills only the one left
-    assert failure.value.report["issued"] == 1
-    assert failure.value.report["failed_tenants"] == [tenant.tenant_id]
+    report = run_billing()
+    # Then: the other tenant is billed; its message is reported failed (the queue retries it), and the
+    # retry, once billing works again, bills it
+    assert report["failed_tenants"] == [tenant.tenant_id]
+    other_admin = Identity(other["tenant_id"], other["admin_user_id"], other["owner_account_id"])
+    assert call("billing", "get_invoice.json", other_admin, path={"period": "2026-09"}).status == 200
     monkeypatch.setattr(invoices, "compute", real)
-    retry = run_billing()
-    assert (retry["issued"], retry["already_issued"]) == (1, 1)
+    assert drain_billing_queue() == []
+    assert call("billing", "get_invoice.json", tenant, path={"period": "2026-09"}).status == 200
+
+
+def test_the_fan_out_reads_a_page_per_page_of_tenants_and_sends_ten_per_call(operator, monkeypatch):
+    # Given: 7 tenants besides the platform's, pages of 3 tenants
+    monkeypatch.setattr(invoices, "TENANTS_PAGE", 3)
+    for n in range(7):
+        new_tenant(operator, f"T{n}")
+    calls: Counter[str] = Counter()
+
+    def count(model, **_kwargs):
+        calls[model.name] += 1
+
+    for client in (aws.dynamodb_client(), aws.sqs()):
+        client.meta.events.register("before-call", count)
+    clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+    # When
+    report = handler("billing")(schedule_event(), LambdaContext("billing"))
+    # Then: one Query per page (and one past a full last page at most), one send per page of <= 10,
+    # nothing read per tenant
+    tenants = report["tenants"]
+    assert tenants == len(queued()) >= 7
+    assert calls["Query"] == report["pages"] <= tenants // 3 + 1
+    assert calls["SendMessageBatch"] == report["send_calls"] == -(-tenants // 3)
+    assert set(calls) == {"Query", "SendMessageBatch"}
 
 
 def _tenant_with_bulk_staff(operator: Identity, name: str, count: int) -> Tenant:
@@ -263,7 +429,7 @@ def test_a_bulk_month_is_billed_day_by_day(operator):
 # ------------------------------------------------------------------ routes
 def issued_september(tenant: Identity) -> None:
     clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
-    assert run_billing()["issued"] >= 1
+    assert run_billing()["failed_tenants"] == []
 
 
 @pytest.mark.parametrize("level", ["view_user", "basic_user", "basic_user_plus", "tmp_designer", "tmp_designer_plus",
@@ -339,7 +505,8 @@ def test_another_tenants_invoice_is_not_found(tenant, operator):
 
 
 @pytest.mark.parametrize("period", [
-    "2026-13", "2026-00", "abc", "2026-9", "26-09", "2026-09-01", "1999-12", "\uff12\uff10\uff12\uff16-09"])
+    "2026-13", "2026-00", "abc", "2026-9", "26-09", "2026-09-01", "1999-12", "\uff12\uff10\uff12\uff16-09",
+    "9999-12", "0000-01", "0001-01"])  # 9999-12 would end in year 10000; 0001-01 starts before year 1 east of UTC
 def test_a_bad_period_is_422(tenant, period):
     # When
     reply = call("billing", "get_invoice.json", tenant, path={"period": period})
@@ -348,6 +515,17 @@ def test_a_bad_period_is_422(tenant, period):
     assert reply.status == 422, reply.body
     assert reply.body["errors"][0]["field"] == "period"
     assert status == 422
+
+
+@pytest.mark.parametrize("now", ["9999-12-15T00:00:00+00:00", "9999-12-31T23:00:00+00:00"])
+def test_the_preview_in_a_month_outside_the_calendar_is_422_not_a_crash(tenant, now):
+    # Given: the test clock in the last month `datetime` has (Auckland is already in year 10000 at 23:00 UTC)
+    clock.freeze(datetime.fromisoformat(now))
+    # When
+    reply = call("billing", "get_invoice_preview.json", tenant)
+    # Then
+    assert reply.status == 422, reply.body
+    assert reply.body["errors"][0]["field"] == "period"
 
 
 def test_a_period_without_an_invoice_is_404(tenant):
@@ -360,7 +538,7 @@ def test_invoices_are_listed_newest_first_in_pages(tenant):
     # Given: August, September and October billed (the tenant exists since August 20th)
     clock.freeze(datetime(2026, 11, 1, 12, tzinfo=UTC))
     for period in ("2026-08", "2026-09", "2026-10"):
-        assert run_billing(period)["issued"] == 1
+        assert run_billing(period)["failed_tenants"] == []
     # When
     first = call("billing", "get_invoices.json", tenant, query={"limit": "2"}).body
     second = call("billing", "get_invoices.json", tenant, query={"limit": "2", "cursor": first["next_cursor"]}).body
@@ -372,7 +550,9 @@ def test_invoices_are_listed_newest_first_in_pages(tenant):
 
 def test_a_month_before_the_tenant_existed_is_not_billed(tenant):
     clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
-    assert run_billing("2026-07")["not_a_tenant_yet"] == 1
+    assert run_billing("2026-07")["failed_tenants"] == []
+    july = BillTenant(tenant_id=tenant.tenant_id, period="2026-07")
+    assert invoices.bill(july) == "not_a_tenant_yet"
     assert call("billing", "get_invoices.json", tenant).body["items"] == []
 
 
@@ -470,10 +650,14 @@ def test_the_billing_function_may_do_exactly_what_it_does(tenant, resources, mon
         else:
             used.add(f"dynamodb:{model.name}")
 
+    def record_sqs(model, **_kwargs) -> None:  # SendMessageBatch is authorized as sqs:SendMessage
+        used.add(f"sqs:{model.name.removesuffix('Batch')}")
+
     events = aws.dynamodb_client().meta.events
     seed_staff(tenant, field=1, office=1)
     clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
     events.register("before-parameter-build.dynamodb", record)
+    aws.sqs().meta.events.register("before-parameter-build.sqs", record_sqs)
     try:
         # When: the schedule and every route
         run_billing()
@@ -483,21 +667,24 @@ def test_the_billing_function_may_do_exactly_what_it_does(tenant, resources, mon
         assert get_csv(tenant, "2026-09")[0] == 200
     finally:
         events.unregister("before-parameter-build.dynamodb", record)
-    # Then: the template grants exactly those, and SNS publication
+        aws.sqs().meta.events.unregister("before-parameter-build.sqs", record_sqs)
+    # Then: the template grants exactly those, SNS publication, and sending to the billing queue only
     from local.template import load_template
 
     statements = load_template()["Resources"]["BillingFunction"]["Properties"]["Policies"][0]["Statement"]
     granted = {action for s in statements for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert {a for a in granted if a.startswith("dynamodb:")} == used
-    assert {a for a in granted if not a.startswith("dynamodb:")} == {"sns:Publish"}
+    assert {a for a in granted if a.startswith("dynamodb:")} == {a for a in used if a.startswith("dynamodb:")}
+    assert {a for a in granted if a.startswith("sqs:")} == {a for a in used if a.startswith("sqs:")} == {"sqs:SendMessage"}
+    assert {a for a in granted if a.startswith("sns:")} == {"sns:Publish"}
+    sends = [s for s in statements if s["Action"] == "sqs:SendMessage"]
+    assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": ["BillingQueue", "Arn"]}]
 
 
 def test_a_scheduled_event_with_a_bad_period_bills_nobody(tenant):
     # Given
     clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
-    # When / Then: the run fails before any tenant (the scheduler retries it, then parks it in the DLQ)
-    with pytest.raises(Exception, match="period"):
-        run_billing("2026-13")
+    # When / Then: refused before any tenant, and not raised (a retry could not fix it)
+    assert "refused" in run_billing("2026-13")
     assert not [i for i in table_items() if i["entity"] == "Invoice"]
 
 
@@ -509,7 +696,8 @@ def test_a_scheduled_event_without_detail_bills_the_month_before(tenant):
     # When
     report = handler("billing")(event, LambdaContext("billing"))
     # Then
-    assert (report["period"], report["issued"]) == ("2026-09", 1)
+    assert (report["period"], drain_billing_queue()) == ("2026-09", [])
+    assert [i["period"] for i in table_items() if i["entity"] == "Invoice"] == ["2026-09"]
 
 
 def test_history_made_with_the_clock_set_back_is_billed_even_for_a_tenant_made_later(operator):
@@ -524,7 +712,7 @@ def test_history_made_with_the_clock_set_back_is_billed_even_for_a_tenant_made_l
     report = run_billing("2026-09")
     invoice = call("billing", "get_invoice.json", admin, path={"period": "2026-09"})
     # Then: the field user's 30 days; the admin (made in November) is not billed for September
-    assert report["issued"] == 1
+    assert report["failed_tenants"] == []
     assert [(ln["tier"], ln["user_days"]) for ln in invoice.body["lines"]] == [("field", 30), ("office", 0)]
 
 

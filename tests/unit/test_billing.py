@@ -107,6 +107,37 @@ def test_bad_periods_are_refused(text):
         parse_period(text)
 
 
+@pytest.mark.parametrize("text", ["9999-12", "0000-01", "0001-01", "1999-12", "2026-13"])
+def test_periods_outside_the_calendar_are_refused_naming_period(text):
+    # 9999-12 ends on 10000-01-01, which `datetime` cannot hold; 0001-01 starts before year 1 east of UTC
+    with pytest.raises(InvalidInput) as refused:
+        parse_period(text, "Pacific/Kiritimati")
+    assert refused.value.details["errors"][0]["field"] == "period"
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "UTC", "Pacific/Kiritimati"])  # UTC-12, UTC, UTC+14
+@pytest.mark.parametrize("text", ["2000-01", "9999-11"])
+def test_the_first_and_last_months_have_bounds_in_every_time_zone(text, zone):
+    period = parse_period(text, zone)
+    assert period.start < period.end
+    assert len(period.days) == period.days_in_month
+
+
+def test_the_month_after_the_last_and_before_the_first_are_refused():
+    with pytest.raises(InvalidInput):
+        Period(2000, 1, "UTC").previous()
+    with pytest.raises(InvalidInput):
+        Period(9999, 12, "UTC")
+
+
+@pytest.mark.parametrize("instant", ["9999-12-15T00:00:00+00:00", "9999-12-31T20:00:00+00:00",
+                                     "1999-12-31T09:00:00+00:00"])
+def test_a_month_of_an_instant_outside_the_calendar_is_refused(instant):
+    # 9999-12-31T20:00Z is already year 10000 in Kiritimati (UTC+14)
+    with pytest.raises(InvalidInput):
+        month_of(datetime.fromisoformat(instant), "Pacific/Kiritimati")
+
+
 def test_the_month_before_january_is_last_december():
     assert month_of(at(AUCKLAND, 2027, 1, 1, 0, 30), AUCKLAND).previous().name == "2026-12"
 

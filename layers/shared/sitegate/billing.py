@@ -24,6 +24,12 @@ TIERS = ("field", "office")
 CENT = Decimal("0.01")
 PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only: \d would take any script's digits
 NOT_BILLED = "-"  # a day without a level in a user's stored day codes
+# The months SiteGate bills: none before 2000, and none past 9999-11, whose end (9999-12-01) is the last
+# month boundary `datetime` has (9999-12 ends on 10000-01-01). Every time zone's bounds of these months
+# are UTC datetimes too (UTC-12 to UTC+14 stay inside years 1999 to 9999).
+FIRST_PERIOD, LAST_PERIOD = (2000, 1), (9999, 11)
+EXTREME_ZONES = ("Etc/GMT+12", "Pacific/Kiritimati")  # UTC-12 and UTC+14: every zone's date lies between theirs
+CALENDAR = "a month as YYYY-MM (e.g. 2026-09), from 2000-01 to 9999-11"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,10 @@ class Period:
     year: int
     month: int
     timezone: str
+
+    def __post_init__(self) -> None:
+        if not in_calendar(self.year, self.month):  # e.g. the month after 9999-11, or before 2000-01
+            raise invalid("period", CALENDAR)
 
     @property
     def name(self) -> str:
@@ -91,17 +101,24 @@ class Period:
         return Period(year, month, self.timezone)
 
 
+def in_calendar(year: int, month: int) -> bool:
+    return 1 <= month <= 12 and FIRST_PERIOD <= (year, month) <= LAST_PERIOD
+
+
 def parse_period(text: str, timezone: str = "UTC", field_name: str = "period") -> Period:
-    """`YYYY-MM` (422 naming `field_name` otherwise)."""
+    """`YYYY-MM` of a month SiteGate bills (422 naming `field_name` otherwise)."""
     match = PERIOD.fullmatch(text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        raise invalid(field_name, "a month as YYYY-MM (e.g. 2026-09)")
+    if not match or not in_calendar(int(match.group(1)), int(match.group(2))):
+        raise invalid(field_name, CALENDAR)
     return Period(int(match.group(1)), int(match.group(2)), timezone)
 
 
 def month_of(instant: datetime, timezone: str) -> Period:
-    """The month `instant` falls in, in the tenant's time zone."""
-    local = instant.astimezone(ZoneInfo(timezone))
+    """The month `instant` falls in, in the tenant's time zone (422 `period` outside the calendar)."""
+    try:
+        local = instant.astimezone(ZoneInfo(timezone))
+    except OverflowError:  # 9999-12-31 late in UTC is year 10000 east of it
+        raise invalid("period", CALENDAR) from None
     return Period(local.year, local.month, timezone)
 
 

@@ -1,4 +1,5 @@
-"""Invoices (docs/DOMAIN.md "Billing"): the monthly run over every tenant, the invoice reads,
+"""Invoices (docs/DOMAIN.md "Billing"): the monthly fan-out (one queue message per tenant), billing
+one tenant for the month its message names, the invoice reads,
 its CSV of billed user-days and the month-to-date preview. The arithmetic is `sitegate.billing`'s.
 
 A month is read with two Queries whatever its length: the owner account's users (their current
@@ -21,14 +22,19 @@ from aws_lambda_powertools import Logger
 
 from sitegate import billing, clock, policy
 from sitegate.billing import BilledUser, Change, Draft, Period, Rates, State, Timeline
-from sitegate.data import events, store
+from sitegate.data import events, queues, store
 from sitegate.errors import Conflict, NotFound
+from sitegate.models.billing import BillingRun, BillTenant
 from sitegate.models.events import InvoiceIssued
 from sitegate.models.responses import InvoiceLineOut, InvoiceOut, InvoicePage, InvoiceSummary, InvoiceUserOut
 from sitegate.models.stored import Invoice, InvoiceLineStored, InvoiceUser, Tenant, UserHistory
 from sitegate.policy import Caller
+from sitegate.settings import get_settings
 
 logger = Logger(child=True)
+# Tenant items per Query page of the fan-out (GSI1 `T#platform#TENANTS`, items of well under 1 KB: a page
+# stays far below Query's 1 MB). 1,000 tenants: 11 Queries (a full last page still has a cursor) and
+# 100 SendMessageBatch calls.
 TENANTS_PAGE = 100
 
 
@@ -113,50 +119,59 @@ def issue(tenant: Tenant, period: Period) -> str:
     return "issued"
 
 
+# ------------------------------------------------------------------ the monthly fan-out
 @dataclass
-class RunReport:
-    """What a billing run did, tenant by tenant (failed tenants by id)."""
+class FanOut:
+    """What a scheduled run queued: one message per tenant, each naming the month to bill."""
 
-    period: str | None
-    issued: int = 0
-    already_issued: int = 0
-    not_ended: int = 0
-    not_a_tenant_yet: int = 0
-    failed: list[str] = field(default_factory=list)
-    periods: set[str] = field(default_factory=set)  # the months billed (without a named period: per time zone)
+    run_id: str
+    period: str | None  # the month named by the event; None: the month before the scheduled time's
+    tenants: int = 0
+    pages: int = 0  # tenant Query pages read
+    send_calls: int = 0  # SendMessageBatch calls
+    periods: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, object]:
-        return {"period": self.period or ",".join(sorted(self.periods)) or None, "issued": self.issued,
-                "already_issued": self.already_issued, "not_ended": self.not_ended,
-                "not_a_tenant_yet": self.not_a_tenant_yet, "failed": len(self.failed), "failed_tenants": self.failed}
+        return {"run_id": self.run_id, "period": self.period or ",".join(sorted(self.periods)) or None,
+                "tenants": self.tenants, "pages": self.pages, "send_calls": self.send_calls}
 
 
-def run(period_text: str | None) -> RunReport:
-    """Bill every tenant, page by page: `period_text` (YYYY-MM) or, without it, the month before
-    the current one in each tenant's time zone. A tenant that fails is logged and reported; the
-    others are billed all the same."""
-    if period_text is not None:
-        billing.parse_period(period_text)  # a bad period stops the run before any tenant
-    report = RunReport(period=period_text)
+def fan_out(run: BillingRun) -> FanOut:
+    """Queue one billing message per tenant: the month `run` names, or the month before the one its
+    scheduled time falls in, in each tenant's time zone. Its only loop over tenants is this paging of
+    their ids: one Query per TENANTS_PAGE tenants and one SendMessageBatch per 10; the billing itself
+    happens per tenant, in its own invocation (`bill`). A bad month (outside the calendar) is refused
+    before any message is sent (InvalidInput: the handler drops the event). Repeating a run (a retry of
+    a fan-out that failed part-way) sends the same messages again: billing them is idempotent."""
+    named = billing.parse_period(run.detail.period) if run.detail.period else None
+    if named is None:  # every time zone's month is in the calendar, or no message goes out
+        for zone in billing.EXTREME_ZONES:
+            billing.month_of(run.scheduled_at, zone).previous()
+    report = FanOut(run.run_id, named.name if named else None)
+    queue_url = get_settings().billing_queue_url
     cursor = None
     while True:
         page = store.tenants_page(TENANTS_PAGE, cursor)
-        for tenant in page.items:
-            try:
-                period = (billing.parse_period(period_text, tenant.timezone) if period_text
-                          else billing.month_of(clock.now(), tenant.timezone).previous())
-                report.periods.add(period.name)
-                outcome = issue(tenant, period)
-            except Exception:
-                logger.exception("billing a tenant failed", extra={"tenant_id": tenant.tenant_id})
-                report.failed.append(tenant.tenant_id)
-                continue
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            logger.info("tenant billed", extra={"tenant_id": tenant.tenant_id, "period": period.name,
-                                                "outcome": outcome})
+        report.pages += 1
+        messages = [BillTenant(tenant_id=t.tenant_id, run_id=run.run_id,
+                               period=named.name if named else billing.month_of(run.scheduled_at, t.timezone).previous().name)
+                    for t in page.items]
+        report.send_calls += queues.send_all(queue_url, [m.model_dump_json() for m in messages])
+        report.tenants += len(messages)
+        report.periods.update(m.period for m in messages)
         cursor = page.next_cursor
         if cursor is None:
             return report
+
+
+def bill(message: BillTenant) -> str:
+    """Bill one tenant for the month its message names (`issue`'s outcome), or `no_such_tenant`.
+    Delivered twice (SQS is at-least-once, a fan-out may repeat), it issues one invoice: `issue`
+    checks first and writes with a condition."""
+    tenant = store.get_tenant(message.tenant_id)
+    if tenant is None:
+        return "no_such_tenant"
+    return issue(tenant, billing.parse_period(message.period, tenant.timezone))
 
 
 # ------------------------------------------------------------------ reads

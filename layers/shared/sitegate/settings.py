@@ -16,6 +16,7 @@ class Settings(BaseModel):
     user_pool_client_id: str
     events_topic_arn: str = ""
     sender_email: str = "no-reply@sitegate.example"
+    billing_queue_url: str = ""  # the billing function's only: one message per tenant to bill
 
 
 @functools.cache
@@ -26,4 +27,5 @@ def get_settings() -> Settings:
         user_pool_client_id=os.environ["USER_POOL_CLIENT_ID"],
         events_topic_arn=os.environ.get("EVENTS_TOPIC_ARN", ""),
         sender_email=os.environ.get("SENDER_EMAIL", "no-reply@sitegate.example"),
+        billing_queue_url=os.environ.get("BILLING_QUEUE_URL", ""),
     )

@@ -40,3 +40,8 @@ def sns() -> Any:
 @functools.cache
 def ses() -> Any:
     return boto3.client("ses", config=_CONFIG)
+
+
+@functools.cache
+def sqs() -> Any:
+    return boto3.client("sqs", config=_CONFIG)
