@@ -8,10 +8,14 @@
 4. The billing fan-out: DynamoDB and SQS calls to queue 1,000 tenants, and the calls per tenant billed.
 5. Booking a delivery: DynamoDB calls and time per booking with 10 and with 10,000 deliveries
    already on the job (`python -m bench.run --booking` runs this part alone).
+5. Commit-to-SNS latency of a domain event, both ways: the fast path (published right after the
+   commit) and the table's stream (the fast path refused; DynamoDB Local's stream read as the
+   mapping reads it) (`python -m bench.run --outbox` runs this part alone).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import subprocess
@@ -19,6 +23,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +65,9 @@ def import_times() -> None:
         seconds = import_seconds(LOAD_FUNCTION.format(function))
         kind = "API" if function in API_FUNCTIONS else "event"
         print(f"  {function:28} {seconds * 1000:7.1f} ms  {seconds / floor:5.2f}x  ({kind})")
+    # A second entry point, deployed as its own function (OutboxPublisherFunction): the table's stream.
+    seconds = import_seconds(LOAD_FUNCTION.format("notifications").replace("app.py", "outbox.py"))
+    print(f"  {'notifications/outbox.py':28} {seconds * 1000:7.1f} ms  {seconds / floor:5.2f}x  (stream)")
 
 
 def _local_aws() -> Any:
@@ -445,19 +453,112 @@ def booking() -> None:
                   f"{statistics.median(samples):6.2f} ms per booking")
 
 
+# ------------------------------------------------------------ the outbox: commit to SNS
+OUTBOX_EVENTS = 15  # timed events per path
+
+
+def outbox_latency() -> None:
+    """Commit to SNS of one domain event at a time: from the change's transaction returning to SNS
+    answering the publish. The fast path publishes in the request, right after the commit. The
+    stream path is what carries an event the fast path could not publish: the table's stream read as
+    the deployed mapping reads it (local/streams.py: polled POLL_SECONDS apart, as Lambda polls a
+    shard 4 times a second), with the template's batching window and without one."""
+    import threading
+
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    from local.streams import POLL_SECONDS, StreamMapping
+    from local.template import provision, stream_mapping
+
+    with mock_aws():
+        resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"bench-outbox-{uuid.uuid4().hex[:6]}")
+        os.environ.update(resources.environment())
+        from sitegate.data import aws, events, store
+        from sitegate.models.events import InvoiceIssued
+        from sitegate.settings import get_settings
+        from tests.integration.conftest import handler  # noqa: F401 - the same handler loading as the tests
+        from tests.integration.notify import outbox_handler
+
+        for cached in (get_settings, aws.table, aws.cognito, aws.sns):
+            cached.cache_clear()
+        client = aws.sns()
+        real_publish, taken, refuse = client.publish, {}, [False]
+
+        def publish(**kwargs: Any) -> Any:
+            if refuse[0] and threading.current_thread() is threading.main_thread():  # the request's fast path
+                raise ClientError({"Error": {"Code": "InternalError", "Message": "refused"}}, "Publish")
+            answer = real_publish(**kwargs)
+            taken.setdefault(kwargs["Message"].split('"event_id":"', 1)[1].split('"', 1)[0], time.perf_counter())
+            return answer
+
+        client.publish = publish
+
+        def commit() -> tuple[Any, float]:
+            event = events.new_event("invoice.issued", "bench-tenant", InvoiceIssued(period="2026-09", total="1.00",
+                                                                                      currency="NZD"))
+            store.write(creates=[events.outbox_entry(event)])
+            return event, time.perf_counter()
+
+        fast, in_request = [], []
+        for _ in range(OUTBOX_EVENTS + 1):  # the first warms the clients up, unprinted
+            event, committed = commit()
+            events.publish([event])
+            fast.append((taken[event.event_id] - committed) * 1000)
+            in_request.append((time.perf_counter() - committed) * 1000)
+        config = stream_mapping()
+        print(f"commit to SNS, one event at a time, median of {OUTBOX_EVENTS} (DynamoDB Local; SNS on moto in-process)")
+        print(f"  fast path (in the request, after the commit)  {statistics.median(fast[1:]):8.1f} ms   "
+              f"(the request waits {statistics.median(in_request[1:]):.1f} ms: publish + the outbox DeleteItem)")
+        refuse[0] = True
+        logging.disable(logging.ERROR)  # each refused fast path logs its exception: noise here
+        invoke = outbox_handler()
+        for window in (config.batching_window_seconds, 0.0):
+            mapping = StreamMapping(resources.table_name, invoke, resources.outbox_failure_queue_url,
+                                    replace(config, batching_window_seconds=window))
+            mapping.drain()  # past what is already in the stream
+            stop = threading.Event()
+
+            def follow(mapping: StreamMapping = mapping, stop: threading.Event = stop) -> None:
+                while not stop.is_set():
+                    mapping.poll()
+                    stop.wait(POLL_SECONDS)
+
+            reader = threading.Thread(target=follow, daemon=True)
+            reader.start()
+            samples = []
+            for _ in range(OUTBOX_EVENTS):
+                event, committed = commit()
+                events.publish([event])  # refused: the event waits for the stream
+                while event.event_id not in taken:
+                    time.sleep(0.002)
+                samples.append((taken[event.event_id] - committed) * 1000)
+            stop.set()
+            reader.join()
+            label = f"stream, {window:.0f} s batching window" + (" (template)" if window else " (the stream alone)")
+            print(f"  {label:46} {statistics.median(samples):8.1f} ms   (min {min(samples):.0f}, max {max(samples):.0f}; "
+                  f"polled every {POLL_SECONDS * 1000:.0f} ms)")
+        logging.disable(logging.NOTSET)
+
+
 if __name__ == "__main__":
     only_booking = "--booking" in sys.argv  # `python -m bench.run --booking`: this part alone
-    if not only_booking:
+    only_outbox = "--outbox" in sys.argv  # `python -m bench.run --outbox`: this part alone
+    if not (only_booking or only_outbox):
         import_times()
     sys.path[:0] = [str(ROOT / "layers/shared"), str(ROOT)]
     engine = _local_aws()
     try:
-        if not only_booking:
+        if not (only_booking or only_outbox):
             dynamodb_calls()
             alert_calls()
             engine_scale()
             billing_fan_out()
             billing_scale()
-        booking()
+        if not only_outbox:
+            booking()
+        if not only_booking:
+            outbox_latency()
     finally:
         engine.stop()

@@ -131,6 +131,9 @@ class Gateway:
             ("DELETE", "/local/clock"): self.local_clock_clear,
             ("GET", "/local/outbox"): self.local_outbox,
             ("POST", "/local/billing/run"): self.local_billing_run,
+            ("POST", "/local/faults"): self.local_faults_set,
+            ("DELETE", "/local/faults"): self.local_faults_clear,
+            ("GET", "/local/events"): self.local_events,
             ("GET", "/openapi.json"): self.openapi_json,
             ("GET", "/docs"): self.swagger_ui,
             **{("GET", path): self.swagger_file for path in SWAGGER_FILES},
@@ -143,6 +146,9 @@ class Gateway:
         self._billing_sqs = self.session.client("sqs")  # made once: boto3 makes clients unsafely across threads
         self._billing_queue_arn: str | None = None
         self._openapi_lock = threading.Lock()
+        self._refusals: dict[str, int] = {}  # tenant -> event publishes SNS still refuses (-1: all of them)
+        self._refusals_lock = threading.Lock()
+        self._refusing = False
 
     # ------------------------------------------------------------------ WSGI
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -317,6 +323,63 @@ class Gateway:
                 except (ValueError, AttributeError):
                     continue
                 self._billing_runs.setdefault(run_id, {}).setdefault(m["MessageId"], (tenant_id, m["MessageId"] not in failed))
+    # ------------------------------------------------- /local/ routes: the outbox
+    def local_faults_set(self, request: Request) -> Response:
+        """SNS refuses the next `refuse_event_publishes` publishes of one tenant's events to the events
+        topic (-1: every one until DELETE /local/faults), whichever path publishes them."""
+        body = request.get_json(force=True, silent=True) or {}
+        count, tenant_id = body.get("refuse_event_publishes"), body.get("tenant_id")
+        if not isinstance(count, int) or count < -1 or not isinstance(tenant_id, str) or not tenant_id:
+            return _json_response(422, {"message": "invalid input: refuse_event_publishes (an integer, -1 for all) "
+                                                   "and tenant_id", "errors": [{"field": "refuse_event_publishes",
+                                                                                "message": "integer >= -1"}]})
+        with self._refusals_lock:
+            self._refusals[tenant_id] = count
+            if not self._refusing:
+                from sitegate.data import aws
+
+                aws.sns().meta.events.register("provide-client-params.sns.Publish", self._refuse_event_publish)
+                self._refusing = True
+        return _json_response(200, {"refusing": dict(self._refusals)})
+
+    def local_faults_clear(self, request: Request) -> Response:
+        with self._refusals_lock:
+            self._refusals.clear()
+        return _json_response(200, {"refusing": {}})
+
+    def _refuse_event_publish(self, params: dict[str, Any], **_: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        if params.get("TopicArn") != self.resources.topic_arn:
+            return  # SMS to a phone number, not an event
+        try:
+            tenant_id = json.loads(params.get("Message", "{}")).get("tenant_id")
+        except ValueError:
+            return
+        with self._refusals_lock:
+            left = self._refusals.get(tenant_id, 0)
+            if left == 0:
+                return
+            if left > 0:
+                self._refusals[tenant_id] = left - 1
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "refused by POST /local/faults"}}, "Publish")
+
+    def local_events(self, request: Request) -> Response:
+        """The outbox items not yet published (all tenants: a scan, local only) and what the outbox stream's
+        mapping gave up on (its on-failure queue, peeked)."""
+        table = self.session.resource("dynamodb").Table(self.resources.table_name)
+        scan: dict[str, Any] = {"FilterExpression": "entity = :e", "ExpressionAttributeValues": {":e": "OutboxEvent"}}
+        waiting: list[Any] = []
+        while True:
+            page = table.scan(**scan)
+            waiting += [json.loads(str(item["event"])) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        sqs = self.session.client("sqs")
+        messages = sqs.receive_message(QueueUrl=self.resources.outbox_failure_queue_url, MaxNumberOfMessages=10,
+                                       VisibilityTimeout=0).get("Messages", [])
+        return _json_response(200, {"waiting": waiting, "failures": [json.loads(m["Body"]) for m in messages]})
 
     def local_billing_run(self, request: Request) -> Response:
         """Fire the schedule as EventBridge Scheduler would (its scheduled time: the test clock's now), with

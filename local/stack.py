@@ -81,7 +81,6 @@ def build(endpoint: str, instances: int) -> Any:
 # (180 s), so retries and the redrive to the dead-letter queue show in seconds; moto's SQS applies the
 # template's RedrivePolicy (maxReceiveCount) on receive, as SQS does.
 LOCAL_RETRY_SECONDS = int(os.environ.get("LOCAL_RETRY_SECONDS", "2"))
-RELAY_EVERY_SECONDS = 30  # the deployed schedule is rate(5 minutes)
 
 
 def drain_once(sqs: Any, queue_url: str, queue_arn: str, invoke: Any, retry_after: int = LOCAL_RETRY_SECONDS,
@@ -118,8 +117,8 @@ def drain_once(sqs: Any, queue_url: str, queue_arn: str, invoke: Any, retry_afte
 
 
 def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
-    """Feed the notifications queue to its function (`drain_once`, over and over) and run the outbox
-    relay every RELAY_EVERY_SECONDS, as the deployed event-source mapping and schedule would."""
+    """Feed the notifications queue to its function (`drain_once`, over and over), as the deployed
+    event-source mapping would."""
     import time
 
     from local.gateway import REGION
@@ -127,14 +126,10 @@ def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = gateway.resources.queue_url
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    next_relay = time.monotonic() + RELAY_EVERY_SECONDS
     while not stop.is_set():
         try:
             drain_once(sqs, queue_url, queue_arn, lambda event: gateway.invoke("NotificationsFunction", event))
             gateway.stamp_outbox()
-            if time.monotonic() >= next_relay:
-                next_relay = time.monotonic() + RELAY_EVERY_SECONDS
-                gateway.invoke("NotificationsFunction", {"action": "relay_outbox"})
         except Exception:  # the services are shutting down
             if stop.is_set():
                 return
@@ -179,6 +174,10 @@ def main() -> None:
         poller.start()
         billing_poller = threading.Thread(target=poll_billing, args=(gateway, stop), daemon=True)
         billing_poller.start()
+        # The outbox stream: DynamoDB Local's stream of the table into OutboxPublisherFunction (local/streams.py).
+        from local.streams import follow_outbox_stream
+
+        threading.Thread(target=follow_outbox_stream, args=(gateway, stop), daemon=True).start()
         # threaded: requests are served concurrently; each function's instances serve one at a time.
         server = make_server("127.0.0.1", port, gateway, threaded=True)
 

@@ -100,6 +100,7 @@ class LocalResources:
     functions: dict[str, dict[str, str]]  # logical id -> {"code_uri", "handler"}
     billing_queue_url: str = ""  # BillingQueue: one message per tenant, fed to the billing function
     billing_dead_letter_queue_url: str = ""
+    outbox_failure_queue_url: str = ""  # the outbox stream mapping's on-failure destination
 
     def environment(self) -> dict[str, str]:
         """The functions' environment, as the template's Globals would set it."""
@@ -126,6 +127,8 @@ def _table_kwargs(props: dict[str, Any], name: str) -> dict[str, Any]:
     kwargs = {key: props[key] for key in ("AttributeDefinitions", "KeySchema", "BillingMode") if key in props}
     if "GlobalSecondaryIndexes" in props:
         kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in props:  # CloudFormation's form has no StreamEnabled; the API's needs it
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return {"TableName": name, **kwargs}
 
 
@@ -192,8 +195,9 @@ def provision(session: boto3.session.Session, prefix: str = "sitegate-local") ->
         name: {"code_uri": res["Properties"]["CodeUri"], "handler": res["Properties"]["Handler"]}
         for name, res in resources_of(template, "AWS::Serverless::Function").items()
     }
+    outbox_failures = sqs.create_queue(QueueName=f"{prefix}-outbox-failures")["QueueUrl"]
     return LocalResources(table_name, pool["Id"], client["ClientId"], topic_arn, queue_url, dlq_url, sender,
-                          functions, billing_queue_url, billing_dlq_url)
+                          functions, billing_queue_url, billing_dlq_url, outbox_failures)
 
 
 def _queue_with_dead_letter_queue(sqs: Any, template: dict[str, Any], logical_id: str, name: str) -> tuple[str, str]:
@@ -205,3 +209,30 @@ def _queue_with_dead_letter_queue(sqs: Any, template: dict[str, Any], logical_id
     queue_url = sqs.create_queue(QueueName=name, Attributes={
         "VisibilityTimeout": str(props["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
     return queue_url, dlq_url
+
+
+@dataclass(frozen=True)
+class StreamMappingConfig:
+    """The table stream's event-source mapping, as template.yaml declares it."""
+
+    function: str  # logical id of the function it invokes
+    batch_size: int
+    batching_window_seconds: float
+    bisect: bool
+    maximum_retry_attempts: int
+    starting_position: str
+    filters: list[dict[str, Any]]  # the FilterCriteria patterns, parsed
+
+
+def stream_mapping(template: dict[str, Any] | None = None) -> StreamMappingConfig:
+    """The one AWS::Lambda::EventSourceMapping on the table's stream."""
+    template = template or load_template()
+    [props] = [res["Properties"] for res in resources_of(template, "AWS::Lambda::EventSourceMapping").values()
+               if res["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["Table", "StreamArn"]}]
+    return StreamMappingConfig(
+        function=props["FunctionName"]["Ref"].split(".")[0], batch_size=int(props.get("BatchSize", 100)),
+        batching_window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+        maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+        starting_position=props["StartingPosition"],
+        filters=[json.loads(f["Pattern"]) for f in (props.get("FilterCriteria") or {}).get("Filters", [])])

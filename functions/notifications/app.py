@@ -1,8 +1,8 @@
-"""notifications: jobsite alerts (HTTP), the domain-event queue (SQS: email and SMS, exactly once
-per person and channel), and the scheduled relay of events left in the outbox.
+"""notifications: jobsite alerts (HTTP) and the domain-event queue (SQS: email and SMS, exactly once
+per person and channel).
 
-One handler, three kinds of invocation: an SQS batch (`Records`), the scheduler's relay event
-(`{"action": "relay_outbox"}`), or an HTTP API request.
+One handler, two kinds of invocation: an SQS batch (`Records`) or an HTTP API request. The outbox's
+stream is read by `outbox.py` in this folder, deployed as its own function (OutboxPublisherFunction).
 """
 
 import json
@@ -29,7 +29,6 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
-RELAY = "relay_outbox"
 
 
 # ---------------------------------------------------------------- jobsite alerts
@@ -99,11 +98,6 @@ def _sqs_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return _sqs_batch(event, context)
-    if event.get("action") == RELAY:
-        relayed = notifications.relay_outboxes()
-        if relayed:
-            logger.info("outbox relay published events SNS had not taken", extra={"relayed": relayed})
-        return {"relayed": relayed}
     if "requestContext" in event:
         return app.resolve(event, context)
     raise ValueError(f"not an event this function takes: {sorted(event)[:5]}")

@@ -120,3 +120,60 @@ def test_an_issued_invoice_reaches_the_invoicing_and_super_admin_users_once(api,
     sent = Counter(i["to"] for i in api.request("GET", "/local/outbox").json()["items"]
                    if i["to"] in (admin_email, invoicing["email"]))
     assert set(sent.values()) == {1}
+
+
+# ------------------------------------------------------------ the outbox stream
+def _tenant_with_vendor(api, operator_token) -> tuple[Site, str, dict, str]:
+    """A tenant (its id), a vendor account and the vendor's administrator's email, and a job."""
+    site = Site(api, operator_token)
+    tenant_id = api.request("GET", "/me", site.admin).json()["tenant_id"]
+    vendor_email = _email("vendor-admin")
+    vendor = site.ok("POST", "/accounts", json={"kind": "vendor", "name": "Quay Supplies",
+                                                "admin": {"email": vendor_email, "name": "Val Vendor"}})
+    return site, tenant_id, vendor, vendor_email
+
+
+def _events_of(api, tenant_id: str) -> tuple[list[dict], list[dict]]:
+    found = api.request("GET", "/local/events").json()
+    return [e for e in found["waiting"] if e["tenant_id"] == tenant_id], found["failures"]
+
+
+def test_an_event_sns_refused_at_first_reaches_its_people_through_the_table_stream(api, operator_token):
+    # Given: SNS refuses the grant's first publication (the fast path, right after the commit)
+    site, tenant_id, vendor, vendor_email = _tenant_with_vendor(api, operator_token)
+    job = site.job(uuid.uuid4().hex[:8].upper())
+    assert api.request("POST", "/local/faults", json={"tenant_id": tenant_id, "refuse_event_publishes": 1}).ok
+    try:
+        # When
+        site.ok("POST", f"/jobs/{job['job_id']}/access", json={"account_id": vendor["account_id"]})
+        # Then: the stream publishes it; the administrator is told once, and the outbox is empty
+        mails = _mail_to(api, vendor_email, 1)
+    finally:
+        api.request("DELETE", "/local/faults")
+    assert len(mails) == 1 and job["name"] in mails[0]["body"], mails
+    assert _events_of(api, tenant_id)[0] == []
+    time.sleep(2)
+    assert len(_mail_to(api, vendor_email, 1)) == 1
+
+
+def test_an_event_sns_keeps_refusing_goes_to_the_on_failure_queue_and_stays_in_the_outbox(api, operator_token):
+    # Given: SNS refuses every publication of this tenant's events
+    site, tenant_id, vendor, vendor_email = _tenant_with_vendor(api, operator_token)
+    job = site.job(uuid.uuid4().hex[:8].upper())
+    assert api.request("POST", "/local/faults", json={"tenant_id": tenant_id, "refuse_event_publishes": -1}).ok
+    try:
+        # When
+        site.ok("POST", f"/jobs/{job['job_id']}/access", json={"account_id": vendor["account_id"]})
+        deadline = time.monotonic() + 25
+        while True:  # the mapping retries it, then reports the batch to its on-failure queue
+            waiting, failures = _events_of(api, tenant_id)
+            if failures or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        api.request("DELETE", "/local/faults")
+    # Then: reported, with the batch's place in the stream; nobody told; the event still waits, unexpired
+    assert failures and failures[-1]["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failures[-1]["DDBStreamBatchInfo"]["batchSize"] >= 1
+    assert [e["type"] for e in waiting] == ["access.granted"]
+    assert _mail_to(api, vendor_email, 1, timeout=1) == []

@@ -165,3 +165,21 @@ def event_json(kind: str, tenant_id: str, data: dict) -> str:
                        "occurred_at": "2026-11-23T09:00:00+00:00", "data": data})
 
 
+
+
+# ------------------------------------------------------------------ the outbox stream
+def outbox_handler():
+    """The outbox publisher (OutboxPublisherFunction: functions/notifications/outbox.py), in-process."""
+    from local.gateway import LambdaContext, load_handler
+    from tests.integration.conftest import HANDLERS
+
+    if "outbox" not in HANDLERS:
+        HANDLERS["outbox"] = load_handler("functions/notifications/", "outbox.lambda_handler", "outbox")
+    return lambda event: HANDLERS["outbox"](event, LambdaContext("outbox"))
+
+
+def outbox_stream(resources: LocalResources, invoke=None):
+    """The table's stream (DynamoDB Local) into the outbox publisher, as the event-source mapping does."""
+    from local.streams import StreamMapping
+
+    return StreamMapping(resources.table_name, invoke or outbox_handler(), resources.outbox_failure_queue_url)

@@ -1,16 +1,15 @@
 """Domain events leave through the tenant's outbox: published once committed, kept when SNS
-fails, published again by the relay; tenants are listed for jobs that run per tenant."""
+fails (the table's stream publishes them then: test_outbox_stream.py); tenants are listed for jobs
+that run per tenant."""
 
 import json
 import os
-from datetime import timedelta
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from sitegate import clock
 from sitegate.data import events, store
 from sitegate.data.aws import sns
 from sitegate.models.events import AccessGranted, DomainEvent, InvoiceIssued
@@ -45,45 +44,23 @@ def test_a_published_event_reaches_the_queue_and_leaves_the_outbox(resources):
     assert [m["event_id"] for m in _queued(resources)] == [event.event_id]
 
 
-def test_an_event_sns_refuses_stays_in_the_outbox_and_the_relay_publishes_it_later(resources, monkeypatch):
+def test_an_event_sns_refuses_stays_in_the_outbox_with_no_expiry(resources, monkeypatch):
     # Given SNS failing at the moment of the change
     event = _invoice_event()
     store.write(creates=[events.outbox_entry(event)])
 
-    client = sns()
-    real_publish, down = client.publish, [True]
+    def refuse(**_):
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "Publish")
 
-    def publish_unless_down(**kwargs):
-        if down[0]:
-            raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "Publish")
-        return real_publish(**kwargs)
-
-    monkeypatch.setattr(client, "publish", publish_unless_down)
+    monkeypatch.setattr(sns(), "publish", refuse)
     # When
     taken = events.publish([event])
-    # Then nothing is lost: the event waits in the outbox
+    # Then nothing is lost: the event waits in the outbox, nothing expires it, and the table's stream
+    # publishes it (test_outbox_stream.py)
     assert taken == 0
-    assert len(_outbox()) == 1
+    [left] = _outbox()
+    assert "ttl" not in left
     assert _queued(resources) == []
-    # When SNS is back and the relay runs after the grace period
-    down[0] = False
-    assert events.relay("tenant-a") == 0  # too young: may still be in its first publication
-    clock.freeze(clock.now() + events.RELAY_AFTER + timedelta(seconds=1))
-    assert events.relay("tenant-a") == 1
-    # Then it is published once, with its own id, and the outbox is empty
-    assert [m["event_id"] for m in _queued(resources)] == [event.event_id]
-    assert _outbox() == []
-
-
-def test_the_relay_reads_only_its_own_tenants_outbox(resources):
-    # Given events of two tenants left in their outboxes
-    mine, theirs = _invoice_event("tenant-a"), _invoice_event("tenant-b")
-    store.write(creates=[events.outbox_entry(mine), events.outbox_entry(theirs)])
-    clock.freeze(clock.now() + events.RELAY_AFTER + timedelta(seconds=1))
-    # When
-    pending = events.pending("tenant-a")
-    # Then
-    assert [e.event_id for e in pending] == [mine.event_id]
 
 
 def test_an_event_must_carry_its_kinds_data():

@@ -5,11 +5,9 @@ Who hears of what for each kind, preferences, exactly once, failures retried, po
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 
-from sitegate import clock
 from sitegate.data import events
 from sitegate.models.events import DeliveryEvent, InvoiceIssued
 from tests.integration.conftest import Identity, call, table_items
@@ -314,14 +312,14 @@ def test_a_send_in_doubt_is_not_sent_again_and_the_event_is_parked(site, resourc
     assert len(dead_letters(resources)) == 1
 
 
-def test_an_event_sns_did_not_take_is_relayed_from_the_outbox(super_admin, resources):
+def test_an_event_sns_did_not_take_reaches_people_through_the_stream(super_admin, resources):
     # Given: SNS refuses the access.granted publication of a grant
     from botocore.exceptions import ClientError
 
     from sitegate.data import aws
-    from tests.integration.conftest import handler
-    from tests.integration.notify import _context
+    from tests.integration.notify import outbox_stream
 
+    stream = outbox_stream(resources)
     vendor_id, master = account(super_admin, "vendor")
     job_id = job(super_admin, "East dock")
 
@@ -335,13 +333,38 @@ def test_an_event_sns_did_not_take_is_relayed_from_the_outbox(super_admin, resou
         aws.sns().meta.events.unregister("before-call.sns.Publish", refuse)
     drain(resources)
     assert emailed() == []
-    # When: the scheduled relay runs once the entry is old enough
-    clock.freeze(clock.now() + timedelta(minutes=2))
-    result = handler("notifications")({"action": "relay_outbox"}, _context())
+    # When: the table's stream reaches the outbox publisher
+    stream.drain()
     drain(resources)
     # Then
-    assert result == {"relayed": 1}
     assert emailed() == [master.email]
+    assert not [i for i in table_items() if i.get("entity") == "OutboxEvent"]
+
+
+def test_an_event_published_by_both_paths_reaches_each_person_once(super_admin, resources):
+    # Given: an access grant published right after its commit, and the same event again from the
+    # stream (the fast path's removal had not landed when the publisher looked)
+    from sitegate.data import store
+    from tests.integration.notify import outbox_handler, outbox_stream
+
+    records: list[dict] = []
+    stream = outbox_stream(resources, invoke=lambda e: records.extend(e["Records"]))
+    vendor_id, master = account(super_admin, "vendor")
+    grant(super_admin, job(super_admin, "West dock"), vendor_id)
+    stream.drain()
+    [granted] = [r for r in records if '"access.granted"' in r["dynamodb"]["NewImage"]["event"]["S"]]
+    store.write(creates=[store.Create(_item_of(granted), "event already recorded")])  # back in the outbox
+    assert outbox_handler()({"Records": [granted]})["published"] == 1
+    # When
+    drain_all(resources)
+    # Then
+    assert emailed() == [master.email]
+
+
+def _item_of(record: dict) -> dict:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return {k: TypeDeserializer().deserialize(v) for k, v in record["dynamodb"]["NewImage"].items()}
 
 
 def test_the_same_event_delivered_concurrently_sends_once(site, resources):
@@ -394,16 +417,6 @@ def test_the_notifications_function_may_make_the_calls_it_makes():
 
 def test_job_access_may_publish_its_events():
     assert {"sns:Publish", "dynamodb:DeleteItem", "dynamodb:PutItem"} <= _allowed("JobAccessFunction")
-
-
-def test_the_relay_runs_on_a_schedule_with_a_dead_letter_queue():
-    from local.template import load_template
-
-    function = load_template()["Resources"]["NotificationsFunction"]["Properties"]
-    relay = function["Events"]["OutboxRelay"]["Properties"]
-    assert function["Events"]["OutboxRelay"]["Type"] == "ScheduleV2"
-    assert relay["Input"] == '{"action": "relay_outbox"}'
-    assert relay["DeadLetterConfig"] and function["DeadLetterQueue"]["Type"] == "SQS"
 
 
 def test_names_with_line_breaks_make_a_one_line_subject(site, resources):

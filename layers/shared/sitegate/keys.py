@@ -26,7 +26,7 @@ def _t(tenant_id: str) -> str:
     return f"T#{tenant_id}"
 
 
-# --- tenant: listed on the platform's own partition (GSI1), for jobs that run per tenant (billing, relay)
+# --- tenant: listed on the platform's own partition (GSI1), for jobs that run per tenant (billing)
 def tenant(tenant_id: str) -> dict[str, str]:
     return {"PK": f"{_t(tenant_id)}#TENANT", "SK": "TENANT"}
 

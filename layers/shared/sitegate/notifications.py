@@ -35,7 +35,6 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from sitegate import policy
-from sitegate.data import events as domain_events
 from sitegate.data import messaging, store
 from sitegate.models.events import AccessGranted, AlertSent, DeliveryEvent, DomainEvent, InvoiceIssued
 from sitegate.models.stored import Account, AccountKind, User, UserStatus
@@ -370,17 +369,3 @@ def _deliver_chunk(event: DomainEvent, targets: list[tuple[str, str]], by_id: di
     finally:
         store.complete_sends(event.tenant_id, event.event_id, sent)  # whatever else happened, record what went out
     return Outcome(sent=len(sent), duplicates=duplicates, failed=failed)
-
-
-def relay_outboxes(page_size: int = 100) -> int:
-    """Publish again every tenant's leftover outbox events (the scheduled run); returns how many."""
-    relayed, cursor = 0, None
-    while True:
-        page = store.tenants_page(page_size, cursor)
-        for tenant in page.items:
-            relayed += domain_events.relay(tenant.tenant_id)
-        cursor = page.next_cursor
-        if cursor is None:
-            return relayed
-
-

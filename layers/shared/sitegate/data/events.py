@@ -1,16 +1,26 @@
 """Publishing domain events, with nothing lost when SNS fails.
 
 An event is written to its tenant's outbox in the same transaction as the change that raised
-it (`outbox_entry`), published to the SNS topic once that transaction has committed
-(`publish`), and removed from the outbox when SNS has taken it. An event SNS did not take stays
-in the outbox; `relay` publishes it again later. A repeat publication keeps the event id, and
-the consumer sends once per (event, person, channel), so a repeat never reaches anyone twice.
+it (`outbox_entry`). Two paths then take it to the SNS topic, and whichever publishes first
+removes the item:
+
+- the fast path, `publish`, right after the transaction committed, in the request that made
+  the change (commit to SNS in milliseconds);
+- the table's DynamoDB Stream: every new outbox item reaches `publish_from_stream` (the outbox
+  publisher function, through an event-source mapping that filters on new outbox items), which
+  publishes it if it is still in the outbox. That is what carries an event the fast path could
+  not publish (SNS refused, the function died between commit and publish), with the mapping's
+  retries, bisection and on-failure queue; no loop walks the tenants.
+
+Outbox items have no TTL: one leaves the outbox only once SNS took it. A repeat publication keeps
+the event id, and the consumer sends once per (event, person, channel), so a repeat (both paths
+at once, a replayed stream record) never reaches anyone twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from typing import Literal
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,8 +33,7 @@ from sitegate.models.events import EVENT_DATA, DomainEvent
 from sitegate.settings import get_settings
 
 logger = Logger(child=True)
-OUTBOX_TTL = timedelta(days=14)  # as long as the dead-letter queue keeps messages
-RELAY_AFTER = timedelta(minutes=1)  # younger entries may still be in their first publication
+ENTITY = "OutboxEvent"  # the outbox items' `entity`: the stream's filter matches on it
 
 
 def new_event(kind: str, tenant_id: str, data: BaseModel) -> DomainEvent:
@@ -35,34 +44,44 @@ def new_event(kind: str, tenant_id: str, data: BaseModel) -> DomainEvent:
 
 
 def outbox_entry(event: DomainEvent) -> store.Create:
-    """The event's outbox item, to write in the transaction of the change that raised it."""
-    item = {**keys.outbox_event(event.tenant_id, event.occurred_at, event.event_id), "entity": "OutboxEvent",
-            "event": event.model_dump_json(), "ttl": int((clock.now() + OUTBOX_TTL).timestamp())}
+    """The event's outbox item, to write in the transaction of the change that raised it. No `ttl`:
+    it stays until SNS took the event, however long that takes (its INSERT is in the stream)."""
+    item = {**keys.outbox_event(event.tenant_id, event.occurred_at, event.event_id), "entity": ENTITY,
+            "event": event.model_dump_json()}
     return store.Create(item, "event already recorded")
 
 
+def _publish(event: DomainEvent) -> None:
+    sns().publish(TopicArn=get_settings().events_topic_arn, Message=event.model_dump_json(),
+                  MessageAttributes={"type": {"DataType": "String", "StringValue": event.type}})
+
+
 def publish(events: Iterable[DomainEvent]) -> int:
-    """Publish committed events; each one SNS took leaves the outbox. Returns how many were taken.
-    A failure is logged, not raised: the change stands, and `relay` publishes the event later."""
+    """The fast path: publish committed events; each one SNS took leaves the outbox. Returns how many
+    were taken. A failure is logged, not raised: the change stands, and the stream publishes the event."""
     taken = 0
     for event in events:
         try:
-            sns().publish(TopicArn=get_settings().events_topic_arn, Message=event.model_dump_json(),
-                          MessageAttributes={"type": {"DataType": "String", "StringValue": event.type}})
+            _publish(event)
             store.remove_outbox_event(event.tenant_id, event.occurred_at, event.event_id)
             taken += 1
         except (ClientError, BotoCoreError):
-            logger.exception("domain event left in the outbox for the relay",
+            logger.exception("domain event left in the outbox: the stream publishes it",
                              extra={"event_id": event.event_id, "event_type": event.type})
     return taken
 
 
-def pending(tenant_id: str) -> list[DomainEvent]:
-    """Events of a tenant still in its outbox and older than RELAY_AFTER (store.outbox_events)."""
-    before = (clock.now() - RELAY_AFTER).isoformat(timespec="seconds")
-    return [DomainEvent.model_validate_json(text) for text in store.outbox_events(tenant_id, before)]
+StreamOutcome = Literal["published", "already published"]
 
 
-def relay(tenant_id: str) -> int:
-    """Publish again what a tenant's outbox still holds. Returns how many SNS took."""
-    return publish(pending(tenant_id))
+def publish_from_stream(event_json: str) -> StreamOutcome:
+    """One new outbox item from the table's stream (its `event` attribute): published unless it has
+    left the outbox already (the fast path took it, or an earlier delivery of this record did), then
+    removed. Raises when SNS or DynamoDB fails, so the mapping retries the record; a retry of a record
+    that was published but not removed publishes it again, which the consumer's send markers absorb."""
+    event = DomainEvent.model_validate_json(event_json)
+    if not store.outbox_event_waiting(event.tenant_id, event.occurred_at, event.event_id):
+        return "already published"
+    _publish(event)
+    store.remove_outbox_event(event.tenant_id, event.occurred_at, event.event_id)
+    return "published"

@@ -445,17 +445,24 @@ def users_of_account(tenant_id: str, account_id: str) -> list[User]:
     return query_all(User, keys.account_users(tenant_id, account_id), index="GSI1")
 
 
-def remove_outbox_event(tenant_id: str, occurred_at: str, event_id: str) -> None:
-    """An event SNS took leaves the outbox: DeleteItem `T#t#OUTBOX` / `EVENT#{occurred_at}#{event_id}`."""
-    table().delete_item(Key=keys.outbox_event(tenant_id, occurred_at, event_id))
+def remove_outbox_event(tenant_id: str, occurred_at: str, event_id: str) -> bool:
+    """An event SNS took leaves the outbox: DeleteItem `T#t#OUTBOX` / `EVENT#{occurred_at}#{event_id}`, on
+    condition that it is still there. False when it was already gone (the other path removed it first)."""
+    try:
+        table().delete_item(Key=keys.outbox_event(tenant_id, occurred_at, event_id),
+                            ConditionExpression=Attr("PK").exists())
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
-def outbox_events(tenant_id: str, before_iso: str) -> list[str]:
-    """The domain events (JSON) a tenant's outbox still holds, written before `before_iso`, oldest first:
-    table partition `T#t#OUTBOX`, sort key between `EVENT#` and `EVENT#{before}~`."""
-    items = _query_all_items(keys.outbox(tenant_id), consistent=True,
-                             sort_between=(keys.OUTBOX_PREFIX, f"{keys.OUTBOX_PREFIX}{before_iso}~"))
-    return [str(item["event"]) for item in items]
+def outbox_event_waiting(tenant_id: str, occurred_at: str, event_id: str) -> bool:
+    """Is the event still in its tenant's outbox (not yet taken by SNS)? A consistent GetItem of
+    `T#t#OUTBOX` / `EVENT#{occurred_at}#{event_id}`, its key only."""
+    return "Item" in table().get_item(Key=keys.outbox_event(tenant_id, occurred_at, event_id), ConsistentRead=True,
+                                      ProjectionExpression="PK")
 
 
 # --------------------------------------------------------------- idempotency
