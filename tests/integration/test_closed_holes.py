@@ -245,3 +245,45 @@ def test_archiving_a_job_with_more_pending_deliveries_than_one_transaction_holds
     listed = _ok(call(FN, "get_job_deliveries.json", super_admin, path=site.path(), query={"limit": "200"}))["items"]
     assert len(listed) == 55
     assert {d["status"] for d in listed} == {"cancelled"}
+
+
+def test_a_guest_a_trade_sponsors_gets_no_more_of_the_job_than_the_trade(site, super_admin):
+    # Given: the trade's lead sponsors a guest onto the job; the trade's administrator (no role) gives it a user
+    guest = _ok(call("user_levels", "post_accounts.json", site.trade_lead, headers=NO_KEY,
+                     body={"kind": "guest_contractor", "name": "Trade Guest", "admin": {"email": "tg@co.example",
+                                                                                         "name": "TG"}}), 201)
+    _put_on_job_by(site, site.trade_lead, guest["account_id"])
+    guest_user = _user(site.trade_admin, "administrator", guest["account_id"])
+    # When
+    seen = _job_data_statuses(guest_user, site)
+    found = _ok(call(JOB, "get_jobs.json", guest_user, query={"q": ""}))["items"]
+    # Then: like its sponsor's users without a role, the guest sees only the portal
+    assert _refused(seen), seen
+    assert found == []
+
+
+def _put_on_job_by(site: Site, who: Identity, account_id: str) -> None:
+    _ok(call(JOB, "post_job_access.json", who, path=site.path(), body={"account_id": account_id}, headers=NO_KEY), 201)
+
+
+def test_archiving_reads_again_and_retries_when_a_delivery_changed_meanwhile(site, super_admin, monkeypatch):
+    # Given: a pending delivery, and a first archive transaction that loses a race
+    from sitegate.data import store
+    from sitegate.errors import Conflict
+
+    pending = _ok(site.book(site.gc_member), 201)["delivery_id"]
+    real_write, calls = store.write, []
+
+    def lose_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Conflict("changed by someone else meanwhile; read it again")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(store, "write", lose_once)
+    # When
+    reply = call(JOB, "post_job_archive.json", super_admin, path=site.path())
+    # Then
+    assert _ok(reply)["status"] == "archived"
+    assert _ok(site.get(super_admin, pending))["status"] == "cancelled"
+    assert len(calls) == 2

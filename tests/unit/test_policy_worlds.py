@@ -39,6 +39,10 @@ WORLDS = {
     ("guest_of_customer", "administrator", None): (ALLOW, ALLOW, DENY,  DENY,   DENY,   ALLOW, ALLOW,   DENY),
     ("guest_of_customer", "basic", None):         (ALLOW, ALLOW, DENY,  DENY,   DENY,   ALLOW, DENY,    DENY),
     ("guest_of_owner", "administrator", None):    (ALLOW, ALLOW, DENY,  DENY,   DENY,   DENY,  DENY,    DENY),
+    # A guest of a trade or a vendor lives in its sponsor's world: no more of the job than its sponsor.
+    ("guest_of_trade_contractor", "administrator", None): (ALLOW, DENY, DENY, DENY, DENY, DENY, DENY,     DENY),
+    ("guest_of_vendor", "administrator", "alerts_only"): (ALLOW, DENY, DENY,  DENY, DENY, DENY, DENY,     ALLOW),
+    ("guest_of_trade_contractor", "basic", "member"): (ALLOW, ALLOW, ALLOW, DENY,  DENY,   DENY,  DENY,    ALLOW),
     ("trade_contractor", "administrator", None):  (ALLOW, DENY,  DENY,  DENY,   DENY,   DENY,  DENY,    DENY),
     ("trade_contractor", "manager", "alerts_only"): (ALLOW, DENY, DENY, DENY,   DENY,   DENY,  DENY,    ALLOW),
     ("trade_contractor", "manager", "member"):    (ALLOW, ALLOW, ALLOW, DENY,   DENY,   DENY,  DENY,    ALLOW),

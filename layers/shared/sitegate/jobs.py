@@ -9,6 +9,7 @@ context instead of reading again, and asks the policy for its own action.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -186,13 +187,31 @@ def archive_job(caller: Caller, ctx: JobContext) -> JobOut:
     nothing stays pending on a job that takes no more writes. The job and the first cancellations are one
     transaction; a job with more pending deliveries than fit in it gets the rest in further ones, and
     archiving it again (safe to repeat) finishes what a failure left."""
-    from sitegate import deliveries  # deliveries builds on this module
-
     require_on_job(caller, "job.archive", ctx)
     job = ctx.job
+    for attempt in range(ARCHIVE_ATTEMPTS):
+        try:
+            return _out(caller, _archive(job, caller.user.user_id))
+        except Conflict:  # a delivery (or the job) changed meanwhile: read again and try again
+            if attempt == ARCHIVE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+            found = store.get_jobs(job.tenant_id, [job.job_id])
+            if not found:  # deleted meanwhile
+                raise NotFound(f"job {job.job_id} not found") from None
+            job = found[0]
+    raise AssertionError("the last attempt returns or raises")
+
+
+ARCHIVE_ATTEMPTS = 5  # archiving while deliveries are approved and booked: each lost race reads again
+
+
+def _archive(job: Job, by: str) -> Job:
+    from sitegate import deliveries  # deliveries builds on this module
+
     new = job if job.status == JobStatus.ARCHIVED.value else job.changed(status=JobStatus.ARCHIVED.value,
                                                                           version=job.version + 1)
-    cancelled = deliveries.cancelled_with_job(new, caller.user.user_id)
+    cancelled = deliveries.cancelled_with_job(new, by)
     first = [] if new is job else [store.Replace(store.job_item(new))]
     per_write = (store.TRANSACTION_ITEMS - 1) // 2  # each cancellation is the delivery and its event
     for start in range(0, max(len(cancelled), 1 if first else 0), per_write):
@@ -200,7 +219,7 @@ def archive_job(caller: Caller, ctx: JobContext) -> JobOut:
         store.write(creates=[events.outbox_entry(event) for _, event in chunk],
                     replaces=[*(first if start == 0 else []), *(replace for replace, _ in chunk)])
         events.publish([event for _, event in chunk])
-    return _out(caller, new)
+    return new
 
 
 def delete_job(caller: Caller, ctx: JobContext) -> None:

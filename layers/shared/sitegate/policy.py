@@ -296,7 +296,7 @@ def _account_user(user: User, account: Account, action: str, job: JobFacts | Non
         reach = _job_reach(user, account, job, now)
         if not reach.allowed or action == "job.reach":
             return reach
-        world = COMPANY_WORLDS.get(account.kind, {}).get("world")
+        world = _world(account, job)
         if world is None:
             return _deny("no-world", f"{account.kind} accounts reach no job")
         on_job = (_plot_company if world == "plot" else _portal_company)(account, action, job)
@@ -309,6 +309,16 @@ def _account_user(user: User, account: Account, action: str, job: JobFacts | Non
     if flag and not getattr(user, flag):
         return _deny("account-flag", f"{user.level} needs {flag} for {action}")
     return _allow("account-allows", f"{user.level} has {action} ({scope.value})", scope)
+
+
+def _world(account: Account, job: JobFacts) -> str | None:
+    """The world a company lives in on a job (COMPANY_TABLE); a guest lives in its sponsor's when that
+    is a trade's or a vendor's, so a guest never gets more of the job than its sponsor could."""
+    world = COMPANY_WORLDS.get(account.kind, {}).get("world")
+    if account.kind == AccountKind.GUEST_CONTRACTOR.value and job.sponsor is not None:
+        sponsor_world = COMPANY_WORLDS.get(job.sponsor.kind, {}).get("world")
+        return "plot" if sponsor_world == "plot" else world
+    return world
 
 
 def _portal_company(account: Account, action: str, job: JobFacts) -> Decision | None:
