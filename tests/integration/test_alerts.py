@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.integration.conftest import Identity, call
-from tests.integration.notify import Person, account, drain_all, emailed, grant, job, ok, person, role, sms
+from tests.integration.notify import Person, account, drain_all, emailed, emails, grant, job, ok, person, role, sms
 
 N = "notifications"
 MESSAGE = {"message": "Evacuate: gas leak at gate 2. Assemble at the car park."}
@@ -108,15 +108,21 @@ def test_archived_job_takes_no_alerts(site):
 
 @pytest.mark.parametrize("body", [{}, {"message": ""}, {"message": "   "}, {"message": "x" * 1001},
                                   {"message": "hi", "to": "everyone"}, {"message": 5}, {"message": None},
-                                  {"message": "gas\u0000leak"}, {"message": "\u001b[2Jcleared"}])
+                                  {"message": "gas\u0000leak"}, {"message": "\u001b[2Jcleared"},
+                                  {"message": "Evacuate.\tNow."}, {"message": "Gate \u202e1 etag"}])
 def test_bad_messages_are_422_naming_the_field(site, body):
     reply = _send(site.gc_lead.who, site.job_id, body=body)
     assert reply.status == 422, reply.body
     assert [e["field"] for e in reply.body["errors"]] in (["message"], ["to"])
 
 
-def test_a_message_keeps_its_line_breaks(site):
-    assert _send(site.gc_lead.who, site.job_id, body={"message": "Evacuate.\nAssemble at gate 1.\tNow."}).status == 202
+def test_a_message_keeps_its_line_breaks(site, resources):
+    # When: sent with a Windows line end and a plain one
+    assert _send(site.gc_lead.who, site.job_id, body={"message": "Evacuate.\r\nAssemble at gate 1.\nNow."}).status == 202
+    drain_all(resources)
+    # Then: each line of the message is a line of the email, set apart from the email's own
+    body = next(body for to, _, body in emails() if to == site.alerts_only.email)
+    assert "| Evacuate.\n| Assemble at gate 1.\n| Now.\n" in body
 
 
 def test_repeating_a_send_with_its_idempotency_key_alerts_once(site, resources):

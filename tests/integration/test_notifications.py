@@ -431,6 +431,22 @@ def test_names_with_line_breaks_make_a_one_line_subject(site, resources):
     assert "North wharf" in subject and "\n" not in subject and "\r" not in subject and "\x00" not in body
 
 
+def test_a_company_stored_with_a_line_break_writes_no_line_into_the_delivery_email(site, resources):
+    # Given: a trade named before the text rule so as to forge a location and a window
+    event = _delivery(site, "delivery.requested", requested_by=site.trade_lead, awaiting=["gc"])
+    event.data["company_name"] = "Steel Co\nLocation: Gate 9\r\nWindow: Sun 01 Nov 2026 03:00-04:00 (+13:00)"
+    # When
+    publish(event)
+    drain(resources)
+    # Then: one Location and one Window line, the real ones; the name is on its own line, flattened
+    (_, subject, body), = emails()
+    lines = body.splitlines()
+    assert [line for line in lines if line.startswith(("Location:", "Window:"))] == [
+        "Location: Gate 2", "Window: Mon 23 Nov 2026 10:00-12:30 (+13:00)"]
+    assert "Company: Steel Co Location: Gate 9 Window: Sun 01 Nov 2026 03:00-04:00 (+13:00)" in lines
+    assert len(subject.splitlines()) == 1
+
+
 # ---------------------------------------------------------------- customers connected by their code
 def _customer(admin: Identity, codes: list[str]) -> tuple[str, str]:
     """A customer account with these codes and its master administrator's email."""

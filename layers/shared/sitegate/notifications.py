@@ -37,6 +37,7 @@ from aws_lambda_powertools import Logger
 from sitegate import policy
 from sitegate.data import messaging, store
 from sitegate.models.events import AccessGranted, AlertSent, DeliveryEvent, DomainEvent, InvoiceIssued
+from sitegate.models.requests import refused_character
 from sitegate.models.stored import Account, AccountKind, User, UserStatus
 from sitegate.policy import Caller, JobFacts
 
@@ -194,6 +195,24 @@ def channels(user: User) -> list[str]:
 
 
 # ---------------------------------------------------------------- messages
+# What a user typed never changes a message's structure (docs/DOMAIN.md "Text"): every name, reason
+# or other typed value goes into its one-line slot through `one_line`, and multi-line text (an alert's
+# message) through `block`, each of whose lines starts with "| ". Requests refuse such characters
+# already; this is for what was stored before that rule, or written by a path it does not cover.
+def one_line(text: str, limit: int | None = None) -> str:
+    """Text for a one-line slot (a subject, a `Company:` line, an SMS): line breaks, control characters
+    and bidirectional controls (a job called "North\nwharf") become single spaces, so they can add no
+    line or header; cut at `limit` characters with an ellipsis."""
+    line = " ".join("".join(" " if refused_character(c) else c for c in text).split())
+    return line if limit is None or len(line) <= limit else line[:limit - 1] + "…"
+
+
+def block(text: str) -> str:
+    """Multi-line text a user wrote, set apart: each of its lines starts with "| ", so none of them
+    can pass for a line of the message's own."""
+    return "\n".join(f"| {one_line(line)}".rstrip() for line in text.splitlines() or [""])
+
+
 def window(start: str, end: str) -> str:
     """`Mon 23 Nov 2026 10:00-12:30 (+13:00)`; a window over midnight names both days."""
     try:
@@ -226,28 +245,28 @@ DELIVERY_WORDS = {"delivery.requested": ("needs your approval", "Delivery to app
 def _delivery_message(event: DomainEvent) -> Message:
     data: DeliveryEvent = event.payload()
     state, title = DELIVERY_WORDS[event.type]
-    when = window(data.start, data.end)
-    lines = [f"Job: {data.job_name}", f"Company: {data.company_name}", f"Location: {data.location_name}",
-             f"Window: {when}"]
+    job, company, place = (one_line(name) for name in (data.job_name, data.company_name, data.location_name))
+    when, reason = one_line(window(data.start, data.end)), one_line(data.reason or "")
+    lines = [f"Job: {job}", f"Company: {company}", f"Location: {place}", f"Window: {when}"]
     if data.awaiting:
         lines.append("Still awaiting approval of: " + ", ".join(APPROVALS[a] for a in data.awaiting))
-    if data.reason:
-        lines.append(f"Reason: {data.reason}")
-    body = f"The delivery for {data.company_name} on {data.job_name} {state}.\n\n" + "\n".join(lines) + "\n"
+    if reason:
+        lines.append(f"Reason: {reason}")
+    body = f"The delivery for {company} on {job} {state}.\n\n" + "\n".join(lines) + "\n"
     # Names are shortened so that what happened and when always fit in the SMS, however long they are.
-    job, company, place = (one_line(name, SMS_NAME) for name in (data.job_name, data.company_name, data.location_name))
-    sms = f"SiteGate {job}: delivery for {company} at {place}, {when} {state}."
-    if data.reason:
-        sms += f" Reason: {data.reason}"
-    return Message(f"{title}: {data.company_name}, {data.job_name}, {when}", body, sms_text(sms))
+    short_job, short_company, short_place = (one_line(name, SMS_NAME) for name in (job, company, place))
+    sms = f"SiteGate {short_job}: delivery for {short_company} at {short_place}, {when} {state}."
+    if reason:
+        sms += f" Reason: {reason}"
+    return Message(f"{title}: {company}, {job}, {when}", body, sms_text(sms))
 
 
 def _access_message(event: DomainEvent) -> Message:
     data: AccessGranted = event.payload()
-    body = (f"{data.account_name} now has access to the job {data.job_name}.\n\n"
-            f"Job: {data.job_name}\nCompany: {data.account_name}\n")
-    return Message(f"Job access granted: {data.job_name}", body,
-                   sms_text(f"SiteGate {data.job_name}: {data.account_name} now has access to this job."))
+    job, company = one_line(data.job_name), one_line(data.account_name)
+    body = f"{company} now has access to the job {job}.\n\nJob: {job}\nCompany: {company}\n"
+    return Message(f"Job access granted: {job}", body,
+                   sms_text(f"SiteGate {job}: {company} now has access to this job."))
 
 
 def _invoice_message(event: DomainEvent) -> Message:
@@ -259,10 +278,11 @@ def _invoice_message(event: DomainEvent) -> Message:
 
 def _alert_message(event: DomainEvent) -> Message:
     data: AlertSent = event.payload()
-    body = (f"{data.message}\n\nJobsite alert on {data.job_name} from {data.sender_name}, {event.occurred_at}.\n"
+    job, sender = one_line(data.job_name), one_line(data.sender_name)
+    body = (f"Jobsite alert on {job} from {sender}, {event.occurred_at}:\n\n{block(data.message)}\n\n"
             "Please acknowledge it in SiteGate.\n")
-    return Message(f"Jobsite alert: {data.job_name}", body,
-                   sms_text(f"SiteGate ALERT {data.job_name}: {data.message} ({data.sender_name})"))
+    return Message(f"Jobsite alert: {job}", body,
+                   sms_text(f"SiteGate ALERT {job}: {one_line(data.message)} ({sender})"))
 
 
 MESSAGES: dict[str, Callable[[DomainEvent], Message]] = {
@@ -277,20 +297,14 @@ SUBJECT_LIMIT = 200
 SMS_NAME = 60  # characters of a job, company or location name in an SMS
 
 
-def one_line(text: str, limit: int) -> str:
-    """A header-safe line: names typed with line breaks or control characters (a job called
-    "North\nwharf") collapse to single spaces, so SES never refuses a subject for them."""
-    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    return line if len(line) <= limit else line[:limit - 1] + "…"
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() or c in "\n\t" else " " for c in text)
+def _body_text(text: str) -> str:
+    """The last guard of an email's body: no character the text rule refuses but the body's own "\n"."""
+    return "".join(c if c == "\n" or refused_character(c) is None else " " for c in text)
 
 
 def _send(channel: str, user: User, message: Message) -> None:
-    if channel == EMAIL:
-        messaging.send_email(user.email, one_line(message.subject, SUBJECT_LIMIT), _printable(message.body))
+    if channel == EMAIL:  # a subject is one line whatever made it: SES refuses CR and LF in a header
+        messaging.send_email(user.email, one_line(message.subject, SUBJECT_LIMIT), _body_text(message.body))
     else:
         messaging.send_sms(str(user.phone), sms_text(one_line(message.sms, 10 * messaging.SMS_LIMIT)))
 

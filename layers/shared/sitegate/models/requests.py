@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import UTC, datetime
 from datetime import date as date_
 from decimal import Decimal
@@ -15,14 +16,75 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
+# ------------------------------------------------------------ the text rule (docs/DOMAIN.md "Text")
+# Free text a person types (names, titles, addresses, reasons, notes, descriptions, messages) ends up
+# in emails, SMS, lists and screens: it may not carry characters that change how those are laid out.
+# Refused everywhere: control characters (Unicode category Cc: C0, DEL, C1, so the tab too), the line
+# and paragraph separators U+2028 and U+2029, the bidirectional embeddings, overrides and isolates
+# (U+202A-U+202E, U+2066-U+2069: "Trojan Source" reordering), and unpaired surrogates (JSON's
+# "\ud800", which no UTF-8 store or email can carry). Prose (descriptions, notes, alert messages)
+# takes line breaks: "\n", and "\r\n" as sent by Windows clients, kept as "\n"; a lone "\r" is refused.
+# Other format characters (category Cf) are allowed: the zero-width joiner and non-joiner belong to
+# emoji sequences and to Indic and Persian spelling, and the marks U+200E, U+200F and U+061C set the
+# direction of text written right-to-left without reordering anything beyond themselves.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")  # what str.splitlines() breaks on
+
+
+def refused_character(c: str) -> str | None:
+    """What `c` is, if the text rule refuses it anywhere in free text (a line break is refused too:
+    prose lets "\n" through before asking); None for every character the rule allows."""
+    if c in LINE_BREAKS:
+        return "a line break"
+    category = unicodedata.category(c)
+    if category == "Cc":
+        return "a control character"
+    if c in BIDI_CONTROLS:
+        return "a bidirectional override or isolate"
+    if category == "Cs":
+        return "an unpaired surrogate"
+    return None
+
+
+def _check_text(value: str, *, newlines: bool) -> str:
+    for position, c in enumerate(value, start=1):
+        if newlines and c == "\n":
+            continue
+        what = refused_character(c)
+        if what is None:
+            continue
+        if what != "a line break":
+            why = "not allowed in text"
+        elif newlines:
+            why = "break lines with \\n only"
+        else:
+            why = "this text is one line (only descriptions, notes and messages take line breaks)"
+        raise ValueError(f"{what} (U+{ord(c):04X}, character {position}): {why}")
+    return value
+
+
+def _one_line(value: str) -> str:
+    return _check_text(value, newlines=False)
+
+
+def _prose(value: str) -> str:
+    return _check_text(value.replace("\r\n", "\n"), newlines=True)
+
+
+# Every free-text field of a request is one of these two (lengths are the field's own):
+Name = Annotated[str, AfterValidator(_one_line)]  # one line: names, titles, addresses, reasons, ticket fields
+Prose = Annotated[str, AfterValidator(_prose)]  # line breaks allowed: descriptions, notes, alert messages
+Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254), AfterValidator(_one_line)]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class TenantCreate(Body):
-    name: str = Field(min_length=1, max_length=200)
-    admin_email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
-    admin_name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
+    admin_email: Email
+    admin_name: Name = Field(min_length=1, max_length=200)
     timezone: str = "Pacific/Auckland"
     currency: str = Field(default="NZD", pattern=r"^[A-Z]{3}$")
 
@@ -47,8 +109,8 @@ PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # E.164, as SNS SMS needs
 
 
 class UserCreate(Body):
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
-    name: str = Field(min_length=1, max_length=200)
+    email: Email
+    name: Name = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     account_id: str | None = Field(default=None, min_length=1, max_length=64)
     level: str = Field(min_length=1, max_length=40)
@@ -64,7 +126,7 @@ class UserCreate(Body):
 class UserUpdate(Body):
     """Absent fields stay as they are; only `phone` may be cleared with null."""
 
-    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     level: str = Field(default=None, min_length=1, max_length=40)  # type: ignore[assignment]
     job_ids: list[JobId] = Field(default=None, max_length=500)  # type: ignore[assignment]
@@ -75,7 +137,7 @@ class MeUpdate(Body):
     """A user's own name and phone (`PATCH /me`). Absent fields stay as they are; `phone` may be
     cleared with null, which also turns SMS notifications off."""
 
-    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
 
 
@@ -85,8 +147,8 @@ class NotificationPreferencesUpdate(Body):
 
 
 class AccountAdmin(Body):
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
-    name: str = Field(min_length=1, max_length=200)
+    email: Email
+    name: Name = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
 
     @field_validator("email")
@@ -101,7 +163,7 @@ ConnectedKind = Literal["customer", "inspection_firm", "project_owner", "trade_c
 
 class AccountCreate(Body):
     kind: ConnectedKind
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     customer_codes: list[CustomerCode] = Field(default_factory=list, max_length=50)
     admin: AccountAdmin | None = None
 
@@ -109,7 +171,7 @@ class AccountCreate(Body):
 class AccountUpdate(Body):
     """Absent fields stay as they are; null is refused."""
 
-    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
     customer_codes: list[CustomerCode] = Field(default=None, max_length=50)  # type: ignore[assignment]
 
 
@@ -140,7 +202,7 @@ def _registration(value: str) -> str:
 
 
 class VehicleCreate(Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     registration: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{1,20}$"), AfterValidator(_registration)]
 
 
@@ -161,9 +223,9 @@ JOB_NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,20}$"
 
 class JobCreate(Body):
     job_number: str = Field(pattern=JOB_NUMBER_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     customer_code: CustomerCode | None = None
-    address: str | None = Field(default=None, max_length=500)
+    address: Name | None = Field(default=None, max_length=500)
     cost_price: Money | None = None
     charge_price: Money | None = None
 
@@ -172,9 +234,9 @@ class JobUpdate(Body):
     """The job number is the job's public name and never changes. Absent fields stay as
     they are; `customer_code`, `address` and the prices may be cleared with null."""
 
-    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
     customer_code: CustomerCode | None = None
-    address: str | None = Field(default=None, max_length=500)
+    address: Name | None = Field(default=None, max_length=500)
     cost_price: Money | None = None
     charge_price: Money | None = None
 
@@ -249,10 +311,10 @@ class TicketCreate(Body):
     string with three decimals (`6.5` -> `"6.500"`)."""
 
     ticket_number: str = Field(pattern=r"^[A-Za-z0-9-]{1,40}$")
-    material: str = Field(min_length=1, max_length=200)
+    material: Name = Field(min_length=1, max_length=200)
     quantity: Quantity
-    unit: str = Field(min_length=1, max_length=20)
-    truck: str = Field(min_length=1, max_length=40)
+    unit: Name = Field(min_length=1, max_length=20)
+    truck: Name = Field(min_length=1, max_length=40)
     status: Literal["loaded", "en_route"] = "loaded"
     eta: AwareTime | None = None
 
@@ -264,7 +326,7 @@ class TicketUpdate(Body):
 
 class Unload(Body):
     accepted: StrictBool
-    notes: str | None = Field(default=None, max_length=1000)
+    notes: Prose | None = Field(default=None, max_length=1000)
 
 
 class RecordCreate(Body):
@@ -274,26 +336,18 @@ class RecordCreate(Body):
     type: Literal["time", "equipment"]
     date: PlainDate
     hours: Hours
-    equipment: str | None = Field(default=None, min_length=1, max_length=200)
-    note: str | None = Field(default=None, max_length=1000)
+    equipment: Name | None = Field(default=None, min_length=1, max_length=200)
+    note: Prose | None = Field(default=None, max_length=1000)
 
 
 # ------------------------------------------------------------ notifications: jobsite alerts
 class AlertCreate(Body):
-    message: str = Field(min_length=1, max_length=1000)
-
-    @field_validator("message")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        """Text for an email and an SMS: line breaks and tabs, but no other control characters (NUL, ESC...)."""
-        if any((ord(c) < 32 and c not in "\n\r\t") or 127 <= ord(c) < 160 for c in value):
-            raise ValueError("control characters other than line breaks and tabs are not allowed")
-        return value
+    message: Prose = Field(min_length=1, max_length=1000)
 
 
 # --- deliveries and job requests (delivery_approvals)
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-PlaceName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+PlaceName = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), AfterValidator(_one_line)]
 MAX_EQUIPMENT_PER_DELIVERY = 10  # with its location and two days each, a booking stays well inside one transaction
 
 
@@ -317,12 +371,12 @@ class DeliveryCreate(Body):
     end: AwareTime
     vendor_account_id: ObjectId | None = None
     vendor_name: PlaceName | None = None
-    description: str | None = Field(default=None, max_length=1000)
+    description: Prose | None = Field(default=None, max_length=1000)
     override: StrictBool = False
 
 
 class DeliveryReject(Body):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Name = Field(min_length=1, max_length=1000)
 
 
 class DeliveryCancel(Body):
@@ -330,8 +384,8 @@ class DeliveryCancel(Body):
 
 
 class JobRequestCreate(Body):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=4000)
+    title: Name = Field(min_length=1, max_length=200)
+    description: Prose = Field(min_length=1, max_length=4000)
 
 
 class JobRequestUpdate(Body):
