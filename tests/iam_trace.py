@@ -49,13 +49,26 @@ _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "
 _PREFIX = {"sesv2": "ses", "email": "ses"}
 
 
-def _function_of(code_uri: str) -> str:
+def _function_of(code_uri: str, handler: str) -> str:
+    """The template's function with this code and handler (two functions may share a folder)."""
     from local.template import load_template, resources_of
 
     for name, res in resources_of(load_template(), "AWS::Serverless::Function").items():
-        if res["Properties"]["CodeUri"].strip("/") == code_uri.strip("/"):
+        props = res["Properties"]
+        if props["CodeUri"].strip("/") == code_uri.strip("/") and props["Handler"] == handler:
             return name
     return code_uri
+
+
+# The local stack names its queues `{prefix}{suffix}` (local/template.py): the template's queue by suffix.
+_QUEUES = {"-notifications-dlq": "NotificationsDeadLetterQueue", "-notifications": "NotificationsQueue",
+           "-billing-dlq": "BillingQueueDeadLetterQueue", "-billing": "BillingQueue",
+           "-outbox-failures": "OutboxFailureQueue"}
+
+
+def _queue(url: str) -> str:
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    return next((f"queue:{queue}" for suffix, queue in _QUEUES.items() if name.endswith(suffix)), "*")
 
 
 def actions(service: str, operation: str, params: dict[str, Any]) -> list[Key]:
@@ -74,6 +87,8 @@ def actions(service: str, operation: str, params: dict[str, Any]) -> list[Key]:
         return [(f"ses:{operation}", "identity")]
     if prefix == "cognito-idp":
         return [(f"cognito-idp:{operation}", "user-pool")]
+    if prefix == "sqs":  # SendMessageBatch is authorized as sqs:SendMessage (and so on)
+        return [(f"sqs:{operation.removesuffix('Batch')}", _queue(str(params.get("QueueUrl", ""))))]
     return [(f"{prefix}:{operation}", "*")]
 
 
@@ -115,7 +130,7 @@ def _install() -> None:
     original_load = gateway.load_handler
 
     def load_handler(code_uri: str, handler: str, logical_id: str) -> Any:
-        return _traced(_function_of(code_uri), original_load(code_uri, handler, logical_id))
+        return _traced(_function_of(code_uri, handler), original_load(code_uri, handler, logical_id))
 
     load_handler._iam_traced = True  # type: ignore[attr-defined]
     gateway.load_handler = load_handler

@@ -23,8 +23,11 @@ FUNCTIONS = sorted(resources_of(TEMPLATE, "AWS::Serverless::Function"))
 COMPARED = ("dynamodb:", "sns:", "sqs:", "ses:", "cognito-idp:")
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem", "PartiQLInsert",
           "PartiQLUpdate", "PartiQLDelete"}
-# What Lambda's poller does with the function's role for an event-source mapping of a queue.
+# What Lambda's poller does with the function's role for an event-source mapping of a queue, and of
+# the table's stream (whose on-failure destination it also sends to with that role).
 QUEUE_SOURCE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+STREAM_SOURCE = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+STREAM = {"Fn::GetAtt": ["Table", "StreamArn"]}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -70,9 +73,16 @@ def _queue_sources(function: str) -> set[tuple[str, str]]:
     pairs = set()
     for mapping in resources_of(TEMPLATE, "AWS::Lambda::EventSourceMapping").values():
         props = mapping["Properties"]
-        if props["FunctionName"] == {"Ref": f"{function}.Alias"}:
-            queue = props["EventSourceArn"]["Fn::GetAtt"][0]
-            pairs |= {(action, f"queue:{queue}") for action in QUEUE_SOURCE}
+        if props["FunctionName"] != {"Ref": f"{function}.Alias"}:
+            continue
+        if props["EventSourceArn"] == STREAM:
+            pairs |= {(action, str(STREAM)) for action in STREAM_SOURCE}
+            failure = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            if failure:
+                pairs.add(("sqs:SendMessage", _kind(failure)))
+            continue
+        queue = props["EventSourceArn"]["Fn::GetAtt"][0]
+        pairs |= {(action, f"queue:{queue}") for action in QUEUE_SOURCE}
     return pairs
 
 
@@ -120,7 +130,7 @@ def test_the_events_topic_stays_encrypted():
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_every_queue_a_function_reads_is_granted_to_its_poller(function):
+def test_every_queue_or_stream_a_function_reads_is_granted_to_its_poller(function):
     assert _queue_sources(function) <= granted(function)
 
 
