@@ -13,7 +13,9 @@ import os
 import signal
 import socket
 import threading
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,38 +121,39 @@ def drain_once(sqs: Any, queue_url: str, queue_arn: str, invoke: Any, retry_afte
 def poll_domain_events(gateway: Any, stop: threading.Event) -> None:
     """Feed the notifications queue to its function (`drain_once`, over and over), as the deployed
     event-source mapping would."""
-    import time
-
     from local.gateway import REGION
 
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = gateway.resources.queue_url
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def step() -> None:
+        drain_once(sqs, queue_url, queue_arn, lambda event: gateway.invoke("NotificationsFunction", event))
+        gateway.stamp_outbox()
+
+    keep_polling(stop, step, "local poller")
+
+
+def keep_polling(stop: threading.Event, step: Callable[[], None], what: str, pause: float = 0) -> None:
+    """Run `step` until `stop`, `pause` seconds apart; an error is logged and retried a second later
+    (once `stop` is set, it is the services shutting down)."""
     while not stop.is_set():
         try:
-            drain_once(sqs, queue_url, queue_arn, lambda event: gateway.invoke("NotificationsFunction", event))
-            gateway.stamp_outbox()
-        except Exception:  # the services are shutting down
+            step()
+        except Exception:
             if stop.is_set():
                 return
-            logging.exception("local poller: retrying")
+            logging.exception("%s: retrying", what)
             time.sleep(1)
+        if pause:
+            stop.wait(pause)
 
 
 # ---------------------------------------------------------------- the billing queue (billing fan-out)
 def poll_billing(gateway: Any, stop: threading.Event) -> None:
     """Feed the billing queue to the billing function, one message per invocation, as its event source
     mapping does (BatchSize 1); `POST /local/billing/run` waits on the same drains (Gateway.drain_billing)."""
-    import time
-
-    while not stop.is_set():
-        try:
-            gateway.drain_billing()
-        except Exception:  # the services are shutting down
-            if stop.is_set():
-                return
-            logging.exception("local billing poller: retrying")
-            time.sleep(1)
+    keep_polling(stop, gateway.drain_billing, "local billing poller")
 
 
 def main() -> None:

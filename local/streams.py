@@ -186,12 +186,6 @@ def follow_outbox_stream(gateway: Any, stop: threading.Event, retry_seconds: flo
     config = stream_mapping()
     mapping = StreamMapping(gateway.resources.table_name, lambda event: gateway.invoke(config.function, event),
                             gateway.resources.outbox_failure_queue_url, config, retry_seconds=retry_seconds)
-    while not stop.is_set():
-        try:
-            mapping.poll()
-        except Exception:  # the services are shutting down
-            if stop.is_set():
-                return
-            logging.exception("local outbox stream reader: retrying")
-            time.sleep(1)
-        stop.wait(POLL_SECONDS)
+    from local.stack import keep_polling  # the stack starts this thread
+
+    keep_polling(stop, mapping.poll, "local outbox stream reader", pause=POLL_SECONDS)

@@ -23,10 +23,7 @@ def access_list(caller: Caller, ctx: JobContext) -> AccessList:
     own entry and its guests' for that administrator (`policy.decide_access_list`)."""
     job = ctx.job
     reach = policy.require(policy.decide_access_list(caller, ctx.facts))
-    grants = store.job_access_list(job)
-    if reach.scope is policy.Scope.SPONSORED:
-        mine = caller.account.account_id
-        grants = [g for g in grants if g.account_id == mine or g.sponsor_account_id == mine]
+    grants = policy.entries_in_sight(caller, reach, store.job_access_list(job))
     names = {a.account_id: a.name for a in store.get_accounts(job.tenant_id, [g.account_id for g in grants])}
     panels: dict[str, list[AccessEntry]] = {panel: [] for panel in PANELS.values()}
     for g in sorted(grants, key=lambda g: names.get(g.account_id, "").lower()):

@@ -92,6 +92,7 @@ user.reset_password yes         -          -
 user.delete       yes           -          -
 guest.create      yes           flag       -
 guest.grant       yes           -          -
+access.view_own   yes           -          -
 """
 ACCOUNT_LEVELS = _parse(
     ACCOUNT_TABLE,
@@ -615,12 +616,20 @@ def decide_access_list(caller: Caller, job: JobFacts) -> Decision:
         return _allow("access-list-job-edit", "staff with job.edit read the access list", Scope.ALL)
     if _is_gc_lead(caller, job):
         return _allow("access-list-gc-lead", "GC leads read the access list", Scope.ALL)
-    if (level_family(caller.user.level) == "account" and caller.user.level == "administrator"
-            and decide(caller, "job.view", job=job)):
+    if level_family(caller.user.level) == "account" and decide(caller, "access.view_own", job=job):
         return _allow("access-list-own-entry", "an account administrator reads its own entry and its guests'",
                       Scope.SPONSORED)
     return _deny("access-list-hidden", "the access list is read by staff with job.edit, GC leads and, for their "
                                        "own entry, account administrators")
+
+
+def entries_in_sight(caller: Caller, reach: Decision, grants: list[JobGrant]) -> list[JobGrant]:
+    """The access-list entries `reach` (decide_access_list) shows: all, or the caller's account's own
+    entry and those of the guests it sponsors."""
+    if reach.scope is Scope.ALL:
+        return grants
+    mine = caller.account.account_id
+    return [g for g in grants if g.account_id == mine or g.sponsor_account_id == mine]
 
 
 def decide_on_role(caller: Caller, job: JobFacts, target: User) -> Decision:
