@@ -179,7 +179,7 @@ def alert_calls() -> None:
         os.environ.update(resources.environment())
         from local.gateway import LambdaContext
         from sitegate import clock
-        from sitegate.data import aws, store
+        from sitegate.data import access_store, aws
         from sitegate.models.stored import ProjectRole
         from sitegate.settings import get_settings
         from tests.integration.conftest import Identity, call, handler, operator_identity
@@ -213,7 +213,7 @@ def alert_calls() -> None:
                     "phone": f"+6421{n:07d}"}).body
                 who = Identity(admin.tenant_id, user["user_id"], admin.account_id)
                 call("user_levels", "put_notification_preferences.json", who, body={"email": True, "sms": True})
-                store.put_role(ProjectRole(tenant_id=admin.tenant_id, job_id=job_id, user_id=user["user_id"],
+                access_store.put_role(ProjectRole(tenant_id=admin.tenant_id, job_id=job_id, user_id=user["user_id"],
                                            role="member", set_by=admin.user_id, set_at=clock.now_iso()))
             deliver()
             calls.clear()
@@ -260,7 +260,7 @@ def billing_scale() -> None:
         resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"bench-{uuid.uuid4().hex[:6]}")
         os.environ.update(resources.environment())
         from sitegate import billing, clock, invoices
-        from sitegate.data import aws, store
+        from sitegate.data import aws, tenant_store
         from sitegate.settings import get_settings
         from tests.billing_data import write_billing_users
         from tests.integration.conftest import Identity, call, operator_identity
@@ -277,7 +277,7 @@ def billing_scale() -> None:
                            body={"name": f"Bench {size}", "admin_email": f"admin{size}@bench.example",
                                  "admin_name": "Admin"}).body
             write_billing_users(created["tenant_id"], created["owner_account_id"], size)
-            tenant = store.get_tenant(created["tenant_id"])
+            tenant = tenant_store.get_tenant(created["tenant_id"])
             assert tenant is not None
             admin = Identity(created["tenant_id"], created["admin_user_id"], created["owner_account_id"])
             clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
@@ -327,7 +327,7 @@ def billing_fan_out() -> None:
         os.environ.update(resources.environment())
         from local.gateway import LambdaContext, load_handler
         from sitegate import clock
-        from sitegate.data import aws, store
+        from sitegate.data import aws, codec
         from sitegate.models.stored import Tenant
         from sitegate.settings import get_settings
         from tests.events import load_event
@@ -337,7 +337,7 @@ def billing_fan_out() -> None:
         made = "2026-01-05T00:00:00+00:00"
         with aws.table().batch_writer() as batch:
             for n in range(FAN_OUT_TENANTS):
-                batch.put_item(Item=store.tenant_item(Tenant(tenant_id=f"t-bench{n:05d}", name=f"Bench {n}",
+                batch.put_item(Item=codec.item_of(Tenant(tenant_id=f"t-bench{n:05d}", name=f"Bench {n}",
                                                              owner_account_id="owner", created_at=made)))
         calls: Counter[str] = Counter()
         for client in (aws.dynamodb_client(), aws.sqs(), aws.sns()):
@@ -380,8 +380,8 @@ def _fill_deliveries(job_id: str, tenant_id: str, locations: list[str], count: i
     15-minute windows, 40 a day per location, on days from 2027-01-01 on."""
     from datetime import UTC, datetime, timedelta
 
-    from sitegate.data import aws, store
-    from sitegate.models.stored import Delivery
+    from sitegate.data import aws, codec, delivery_store
+    from sitegate.models.stored import Delivery, Job
 
     days: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
     with aws.table().batch_writer() as batch:
@@ -394,14 +394,14 @@ def _fill_deliveries(job_id: str, tenant_id: str, locations: list[str], count: i
                                 company_name="GC", location_id=location, location_name="Gate", start=start.isoformat(),
                                 end=end.isoformat(), status="approved", approvals={"gc": "approved"},
                                 requested_by=requested_by, requested_at=start.isoformat())
-            batch.put_item(Item=store.delivery_item(delivery))
+            batch.put_item(Item=codec.item_of(delivery))
             days.setdefault((location, start.date().isoformat()), []).append(
                 (int(start.timestamp()) // 60, int(end.timestamp()) // 60, delivery.delivery_id))
         for (location, day), intervals in days.items():
-            write = store.booking_day_write(store.Job(tenant_id=tenant_id, job_id=job_id, job_number="-", name="-",
+            write = delivery_store.booking_day_write(Job(tenant_id=tenant_id, job_id=job_id, job_number="-", name="-",
                                                       created_by="-", created_at="-"),
                                             ("LOCATION", location, day), None, intervals)
-            batch.put_item(Item=write.item)
+            batch.put_item(Item=codec.item_of(write.model))
 
 
 def booking() -> None:
@@ -475,7 +475,7 @@ def outbox_latency() -> None:
     with mock_aws():
         resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"bench-outbox-{uuid.uuid4().hex[:6]}")
         os.environ.update(resources.environment())
-        from sitegate.data import aws, events, store
+        from sitegate.data import aws, core, events
         from sitegate.models.events import InvoiceIssued
         from sitegate.settings import get_settings
         from tests.integration.conftest import handler  # noqa: F401 - the same handler loading as the tests
@@ -498,7 +498,7 @@ def outbox_latency() -> None:
         def commit() -> tuple[Any, float]:
             event = events.new_event("invoice.issued", "bench-tenant", InvoiceIssued(period="2026-09", total="1.00",
                                                                                       currency="NZD"))
-            store.write(creates=[events.outbox_entry(event)])
+            core.write(creates=[events.outbox_entry(event)])
             return event, time.perf_counter()
 
         fast, in_request = [], []

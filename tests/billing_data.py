@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sitegate.data import store
+from sitegate.data import codec
 from sitegate.data.aws import table
 from sitegate.models.stored import User, UserHistory
 
@@ -37,6 +37,6 @@ def write_billing_users(tenant_id: str, owner_account_id: str, count: int, start
                                            version=version))
                 state = (status, level)
             final = user.changed(status=state[0], level=state[1], version=len(CHANGES), updated_at=_iso(CHANGES[-1][0]))
-            batch.put_item(Item=store.user_item(final))
+            batch.put_item(Item=codec.item_of(final))
             for entry in history:
-                batch.put_item(Item=store.history_item(entry, f"{entry.version:08d}"))
+                batch.put_item(Item=codec.item_of(entry))

@@ -112,23 +112,23 @@ def test_a_large_code_change_that_fails_half_way_is_undone(super_admin, monkeypa
     # Given: freeing the dropped codes fails after the new ones were claimed
     from botocore.exceptions import ClientError
 
-    from sitegate.data import store
+    from sitegate.data import core
 
     account = _account(super_admin, customer_codes=OLD_CODES)
-    real_write = store.write
+    real_write = core.write
 
     def failing_frees(creates=(), replaces=(), removes=()):
         if removes and not creates and not replaces:
             raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems")
         return real_write(creates=creates, replaces=replaces, removes=removes)
 
-    monkeypatch.setattr(store, "write", failing_frees)
+    monkeypatch.setattr(core, "write", failing_frees)
     # When
     with pytest.raises(ClientError):
         call("user_levels", "patch_account.json", super_admin, path={"account_id": account["account_id"]},
              body={"customer_codes": NEW_CODES})
     # Then: as it was
-    monkeypatch.setattr(store, "write", real_write)
+    monkeypatch.setattr(core, "write", real_write)
     assert _markers() == OLD_CODES
     shown = call("user_levels", "get_account.json", super_admin, path={"account_id": account["account_id"]}).body
     assert shown["customer_codes"] == OLD_CODES
@@ -141,14 +141,14 @@ def test_a_large_code_change_that_fails_half_way_is_undone(super_admin, monkeypa
 
 def test_connecting_a_code_skips_jobs_connected_meanwhile(super_admin, monkeypatch):
     # Given: two jobs with code B2; one is connected by hand after the connection read the access lists
-    from sitegate.data import store
+    from sitegate.data import access_store
 
     account = _account(super_admin, customer_codes=["A1"])
     by_hand, other = _job(super_admin, "801", "B2"), _job(super_admin, "802", "B2")
     granted = call("job_access", "post_job_access.json", super_admin, path={"job_id": by_hand},
                    body={"account_id": account["account_id"]})
     assert granted.status == 201, granted.body
-    monkeypatch.setattr(store, "get_grants", lambda *args: [])  # the read that missed it
+    monkeypatch.setattr(access_store, "get_grants", lambda *args: [])  # the read that missed it
     # When
     reply = call("user_levels", "patch_account.json", super_admin, path={"account_id": account["account_id"]},
                  body={"customer_codes": ["A1", "B2"]})
@@ -185,15 +185,15 @@ def test_a_code_change_that_lost_a_race_to_the_same_change_says_the_account_chan
     # Given: two identical code changes read the customer at the same version; the first is written
     # (found by attacking the stack: the second said the code "belongs to another customer")
     from sitegate import accounts
-    from sitegate.data import store
+    from sitegate.data import account_store, core
     from sitegate.errors import Conflict
 
-    account = store.get_account(super_admin.tenant_id, _account(super_admin)["account_id"])
+    account = account_store.get_account(super_admin.tenant_id, _account(super_admin)["account_id"])
     new = account.changed(customer_codes=[*account.customer_codes, "R01"], version=account.version + 1)
-    change = {"creates": [accounts._code_marker(new, "R01")], "replaces": [store.Replace(store.account_item(new))]}
-    store.write(**change)
+    change = {"creates": [accounts._code_marker(new, "R01")], "replaces": [core.Replace(new)]}
+    core.write(**change)
     # When: the second is written from the same read
     with pytest.raises(Conflict) as lost:
-        store.write(**change)
+        core.write(**change)
     # Then: the root cause, not a clash it caused
     assert "changed by someone else" in lost.value.message

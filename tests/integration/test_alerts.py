@@ -241,9 +241,9 @@ def test_alerts_list_newest_first_in_pages(site):
 
 
 def test_a_cursor_of_another_list_is_422(site):
-    from sitegate.data import store
+    from sitegate.data import core
 
-    cursor = store.encode_cursor({"PK": "T#x#JOB#y", "SK": "ALERT#1"})
+    cursor = core.encode_cursor({"PK": "T#x#JOB#y", "SK": "ALERT#1"})
     reply = call(N, "get_alerts.json", site.gc_lead.who, path={"job_id": site.job_id}, query={"cursor": cursor})
     assert reply.status == 422
 

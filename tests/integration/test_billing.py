@@ -16,7 +16,7 @@ import pytest
 
 from local.gateway import LambdaContext
 from sitegate import billing, clock, invoices
-from sitegate.data import aws, store
+from sitegate.data import aws, core, invoice_store, tenant_store, user_store
 from sitegate.models.billing import BillTenant
 from sitegate.models.stored import Tenant
 from tests.billing_data import write_billing_users
@@ -375,14 +375,14 @@ def test_the_fan_out_reads_a_page_per_page_of_tenants_and_sends_ten_per_call(ope
 def _tenant_with_bulk_staff(operator: Identity, name: str, count: int) -> Tenant:
     reply = new_tenant(operator, name)
     write_billing_users(reply.body["tenant_id"], reply.body["owner_account_id"], count)
-    tenant = store.get_tenant(reply.body["tenant_id"])
+    tenant = tenant_store.get_tenant(reply.body["tenant_id"])
     assert tenant is not None
     return tenant
 
 
 def test_billing_reads_grow_with_pages_not_users(operator, dynamodb_calls, monkeypatch):
     # Given: pages of 50 items, and tenants of N and 2N staff users with a month of history each
-    monkeypatch.setattr(store, "BILLING_PAGE", 50)
+    monkeypatch.setattr(user_store, "BILLING_PAGE", 50)
     clock.freeze(local(20, month=8))
     n = 100
     small, large = _tenant_with_bulk_staff(operator, "Small", n), _tenant_with_bulk_staff(operator, "Large", 2 * n)
@@ -417,7 +417,7 @@ def test_a_bulk_month_is_billed_day_by_day(operator):
     clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
     # When
     invoices.issue(tenant, billing.parse_period("2026-09", tenant.timezone))
-    invoice, chunks = store.get_invoice(tenant.tenant_id, "2026-09")
+    invoice, chunks = invoice_store.get_invoice(tenant.tenant_id, "2026-09")
     # Then: 9 field days, then office on the 10th-20th and 25th-30th, per bulk user; the Super Admin all month
     assert invoice is not None
     assert [(ln.tier, ln.user_days) for ln in invoice.lines] == [("field", 27), ("office", 3 * 17 + 30)]
@@ -558,7 +558,7 @@ def test_a_month_before_the_tenant_existed_is_not_billed(tenant):
 
 def test_a_cursor_of_another_tenant_or_list_is_422(tenant, operator):
     other = new_tenant(operator, "Rival").body
-    foreign = store.encode_cursor({"PK": f"T#{other['tenant_id']}#INVOICE#2026-09", "SK": "INVOICE",
+    foreign = core.encode_cursor({"PK": f"T#{other['tenant_id']}#INVOICE#2026-09", "SK": "INVOICE",
                                    "GSI1PK": f"T#{other['tenant_id']}#INVOICES", "GSI1SK": "2026-09"})
     assert call("billing", "get_invoices.json", tenant, query={"cursor": foreign}).status == 422
     assert call("billing", "get_invoices.json", tenant, query={"cursor": "not-a-cursor"}).status == 422
@@ -748,13 +748,13 @@ def test_history_entries_carry_the_state_they_replace(tenant):
 
 def test_an_invoice_split_over_many_items_reads_back_whole(operator, monkeypatch):
     # Given: chunk items of about 2 KB, and 40 staff users
-    monkeypatch.setattr(store, "INVOICE_CHUNK_BYTES", 2_000)
+    monkeypatch.setattr(invoice_store, "INVOICE_CHUNK_BYTES", 2_000)
     clock.freeze(local(20, month=8))
     tenant = _tenant_with_bulk_staff(operator, "Chunky", 40)
     clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
     # When
     invoices.issue(tenant, billing.parse_period("2026-09", tenant.timezone))
-    invoice, chunks = store.get_invoice(tenant.tenant_id, "2026-09")
+    invoice, chunks = invoice_store.get_invoice(tenant.tenant_id, "2026-09")
     # Then
     assert invoice is not None and invoice.chunks == len(chunks) > 3
     assert sorted(u.user_id for c in chunks for u in c.users) == sorted(
@@ -763,4 +763,4 @@ def test_an_invoice_split_over_many_items_reads_back_whole(operator, monkeypatch
 
 
 def _admin_id(tenant: Tenant) -> str:
-    return next(u.user_id for u in store.staff_users(tenant) if u.level == "super_admin")
+    return next(u.user_id for u in user_store.staff_users(tenant) if u.level == "super_admin")

@@ -268,11 +268,11 @@ def _put_on_job_by(site: Site, who: Identity, account_id: str) -> None:
 
 def test_archiving_reads_again_and_retries_when_a_delivery_changed_meanwhile(site, super_admin, monkeypatch):
     # Given: a pending delivery, and a first archive transaction that loses a race
-    from sitegate.data import store
+    from sitegate.data import core
     from sitegate.errors import Conflict
 
     pending = _ok(site.book(site.gc_member), 201)["delivery_id"]
-    real_write, calls = store.write, []
+    real_write, calls = core.write, []
 
     def lose_once(*args, **kwargs):
         calls.append(1)
@@ -280,7 +280,7 @@ def test_archiving_reads_again_and_retries_when_a_delivery_changed_meanwhile(sit
             raise Conflict("changed by someone else meanwhile; read it again")
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(store, "write", lose_once)
+    monkeypatch.setattr(core, "write", lose_once)
     # When
     reply = call(JOB, "post_job_archive.json", super_admin, path=site.path())
     # Then

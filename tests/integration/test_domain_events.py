@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from sitegate.data import events, store
+from sitegate.data import core, events, tenant_store
 from sitegate.data.aws import sns
 from sitegate.models.events import AccessGranted, DomainEvent, InvoiceIssued
 from tests.integration.conftest import call, table_items
@@ -34,7 +34,7 @@ def _outbox() -> list[dict]:
 def test_a_published_event_reaches_the_queue_and_leaves_the_outbox(resources):
     # Given an event written with its change
     event = _invoice_event()
-    store.write(creates=[events.outbox_entry(event)])
+    core.write(creates=[events.outbox_entry(event)])
     assert len(_outbox()) == 1
     # When
     taken = events.publish([event])
@@ -47,7 +47,7 @@ def test_a_published_event_reaches_the_queue_and_leaves_the_outbox(resources):
 def test_an_event_sns_refuses_stays_in_the_outbox_with_no_expiry(resources, monkeypatch):
     # Given SNS failing at the moment of the change
     event = _invoice_event()
-    store.write(creates=[events.outbox_entry(event)])
+    core.write(creates=[events.outbox_entry(event)])
 
     def refuse(**_):
         raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "Publish")
@@ -89,8 +89,8 @@ def test_tenants_are_listed_page_by_page(operator):
         assert reply.status == 201, reply.body
         made.add(reply.body["tenant_id"])
     # When
-    first = store.tenants_page(2, None)
-    second = store.tenants_page(2, first.next_cursor)
+    first = tenant_store.tenants_page(2, None)
+    second = tenant_store.tenants_page(2, first.next_cursor)
     # Then
     assert len(first.items) == 2
     assert {t.tenant_id for t in first.items + second.items} == made

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from sitegate import keys
-from sitegate.data import store, userpool
+from sitegate.data import core, userpool
 from sitegate.models.stored import Job, JobGrant
 from tests.integration.conftest import call
 from tests.integration.test_job_access import JOB, NO_KEY, _account, _grant, _job, _ok, _ticket, _user
@@ -170,15 +170,15 @@ def test_a_job_list_cursor_of_another_shape_is_422(super_admin):
 def test_deleting_a_large_job_removes_the_job_itself_last(super_admin, monkeypatch):
     # Given: a job with 150 entries on its access list (more than one transaction holds)
     job_id = _job(super_admin)
-    job = store.get_item(Job, keys.job(super_admin.tenant_id, job_id))
+    job = core.get_item(Job, keys.job(super_admin.tenant_id, job_id))
     grants = [JobGrant(tenant_id=job.tenant_id, job_id=job_id, job_number=job.job_number, account_id=f"acct{i:03d}",
                        account_kind="vendor", granted_by="test", granted_at="2026-11-26T00:00:00+00:00")
               for i in range(150)]
     for start in range(0, 150, 75):
-        store.write(creates=[store.Create(store.grant_item(g), "exists") for g in grants[start:start + 75]])
+        core.write(creates=[core.Create(g, "exists") for g in grants[start:start + 75]])
     written: list[list] = []
-    real_write = store.write
-    monkeypatch.setattr(store, "write", lambda **kw: (written.append(kw.get("removes", [])), real_write(**kw))[1])
+    real_write = core.write
+    monkeypatch.setattr(core, "write", lambda **kw: (written.append(kw.get("removes", [])), real_write(**kw))[1])
     # When
     reply = call(JOB, "delete_job.json", super_admin, path={"job_id": job_id})
     # Then: the job item goes in the last transaction, so a failure before it leaves the job to delete again

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sitegate import keys
-from sitegate.data import store
+from sitegate.data import core
 from tests.integration.conftest import Identity, call, pool_usernames, table_items
 
 NEW_TENANT = {"name": "Beta Civil", "admin_email": "Bo@Beta.example", "admin_name": "Bo Boss"}
@@ -115,14 +115,16 @@ def test_idempotency_key_reused_with_other_body_is_conflict(operator):
 def test_concurrent_repeat_that_loses_the_race_replays_the_winner(operator, monkeypatch):
     # Given: the first request has written its marker after this one looked for it
     winner = call("user_levels", "post_tenants.json", operator, body=NEW_TENANT, headers={"idempotency-key": "k-3"})
-    real_find = store.find_idempotent_response
+    from sitegate import http  # here, not at import: its child logger needs the function's logger first
+
+    real_find = http.find_idempotent_response
     calls = []
 
     def find_late(*args):
         calls.append(args)
         return None if len(calls) == 1 else real_find(*args)
 
-    monkeypatch.setattr(store, "find_idempotent_response", find_late)
+    monkeypatch.setattr(http, "find_idempotent_response", find_late)
     tenants_before = [i for i in table_items() if i["entity"] == "Tenant"]
     # When
     loser = call("user_levels", "post_tenants.json", operator, body=NEW_TENANT, headers={"idempotency-key": "k-3"})
@@ -137,7 +139,7 @@ def test_failed_write_removes_the_new_identity(operator, monkeypatch):
     def failing(*args, **kwargs):
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "TransactWriteItems")
 
-    monkeypatch.setattr(store, "write", failing)
+    monkeypatch.setattr(core, "write", failing)
     users_before = pool_usernames()
     # When
     with pytest.raises(ClientError):

@@ -116,18 +116,18 @@ def test_failed_user_write_removes_the_new_identity(super_admin):
 
 def test_stale_write_is_refused_not_lost(super_admin, monkeypatch):
     # Given: someone else changes the user between our read and our write
-    from sitegate.data import store
+    from sitegate.data import user_store
 
     sam = _add(super_admin)
-    real_get = store.get_user_and_account
+    real_get = user_store.get_user_and_account
 
     def read_then_race(tenant_id, user_id):
         found = real_get(tenant_id, user_id)
-        monkeypatch.setattr(store, "get_user_and_account", real_get)
+        monkeypatch.setattr(user_store, "get_user_and_account", real_get)
         call("user_levels", "patch_user.json", super_admin, path={"user_id": user_id}, body={"name": "First"})
         return found
 
-    monkeypatch.setattr(store, "get_user_and_account", read_then_race)
+    monkeypatch.setattr(user_store, "get_user_and_account", read_then_race)
     # When
     reply = call("user_levels", "patch_user.json", super_admin, path={"user_id": sam["user_id"]}, body={"name": "Second"})
     # Then

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sitegate import clock, policy
-from sitegate.data import events, store
+from sitegate.data import access_store, account_store, core, events
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.jobs import JobContext, writable
 from sitegate.models.events import AccessGranted
@@ -23,8 +24,8 @@ def access_list(caller: Caller, ctx: JobContext) -> AccessList:
     own entry and its guests' for that administrator (`policy.decide_access_list`)."""
     job = ctx.job
     reach = policy.require(policy.decide_access_list(caller, ctx.facts))
-    grants = policy.entries_in_sight(caller, reach, store.job_access_list(job))
-    names = {a.account_id: a.name for a in store.get_accounts(job.tenant_id, [g.account_id for g in grants])}
+    grants = policy.entries_in_sight(caller, reach, access_store.job_access_list(job))
+    names = {a.account_id: a.name for a in account_store.get_accounts(job.tenant_id, [g.account_id for g in grants])}
     panels: dict[str, list[AccessEntry]] = {panel: [] for panel in PANELS.values()}
     for g in sorted(grants, key=lambda g: names.get(g.account_id, "").lower()):
         panels[PANELS[g.account_kind]].append(AccessEntry(
@@ -37,10 +38,10 @@ def _grantee(caller: Caller, ctx: JobContext, account_id: str) -> tuple[Account,
     """The account to add to or remove from the job, with its current entry, once the caller
     may manage that entry. Whoever may manage it may name the account; to anyone else an
     account neither on the job's list nor in sight is 404."""
-    account = store.get_account(caller.user.tenant_id, account_id)
+    account = account_store.get_account(caller.user.tenant_id, account_id)
     if account is None:
         raise NotFound(f"account {account_id} not found")
-    entry = store.get_grant(ctx.job.tenant_id, ctx.job.job_id, account_id)
+    entry = access_store.get_grant(ctx.job.tenant_id, ctx.job.job_id, account_id)
     decision = policy.decide_on_grant(caller, ctx.facts, account)
     if not decision and entry is None and not policy.decide_on_account(caller, "account.view", account):
         raise NotFound(f"account {account_id} not found")
@@ -49,7 +50,7 @@ def _grantee(caller: Caller, ctx: JobContext, account_id: str) -> tuple[Account,
 
 
 def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
-                 idempotency: store.Idempotency | None) -> AccessEntry:
+                 idempotency: Idempotency | None) -> AccessEntry:
     account, entry = _grantee(caller, ctx, request.account_id)
     job = writable(ctx.job)
     if account.kind == AccountKind.OWNER.value:
@@ -76,14 +77,14 @@ def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
     conflict = f"{account.name} is already on this job's access list"
     # An entry that has expired may be granted again; a live one is a conflict.
     expired = entry is not None and entry.expires_at is not None and datetime.fromisoformat(entry.expires_at) <= clock.now()
-    put = store.ReplaceExpired(store.grant_item(grant), clock.now_iso(), conflict) if expired else store.Create(
-        store.grant_item(grant), conflict)
+    put = core.ReplaceExpired(grant, clock.now_iso(), conflict) if expired else core.Create(
+        grant, conflict)
     # Its administrators hear of it (notifications): the event is written with the entry, published after.
     event = events.new_event("access.granted", job.tenant_id, AccessGranted(
         job_id=job.job_id, job_name=job.name, account_id=account.account_id, account_name=account.name,
         granted_by=caller.user.user_id))
-    store.create_once([put, events.outbox_entry(event)], out, idempotency,
-                      removes=[store.forget_access_ended(job.tenant_id, job.job_id, account.account_id)])
+    create_once([put, events.outbox_entry(event)], out, idempotency,
+                      removes=[access_store.forget_access_ended(job.tenant_id, job.job_id, account.account_id)])
     events.publish([event])
     return out
 
@@ -98,4 +99,4 @@ def revoke_access(caller: Caller, ctx: JobContext, account_id: str) -> None:
     # The removal stands: a booking that names the account later does not put it back.
     ended = AccessEnded(tenant_id=entry.tenant_id, job_id=entry.job_id, account_id=entry.account_id,
                         ended_by=caller.user.user_id, ended_at=clock.now_iso())
-    store.write(creates=[store.Upsert(store.access_ended_item(ended))], removes=[store.remove_grant(entry)])
+    core.write(creates=[core.Upsert(ended)], removes=[core.Remove(entry)])

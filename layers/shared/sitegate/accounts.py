@@ -4,11 +4,12 @@ project owners, trades, vendors, guest contractors) and the owner account."""
 from __future__ import annotations
 
 from sitegate import clock, customer_codes, ids, policy
-from sitegate.data import store, userpool
+from sitegate.data import account_store, core, userpool
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, invalid
 from sitegate.models.requests import AccountCreate, AccountUpdate
 from sitegate.models.responses import AccountOut, AccountPage
-from sitegate.models.stored import Account, AccountKind, AccountStatus
+from sitegate.models.stored import Account, AccountKind, AccountStatus, CustomerCodeMarker
 from sitegate.policy import Caller
 from sitegate.users import new_account_admin, visible_account
 
@@ -18,12 +19,12 @@ def _codes_only_for_customers(kind: str, codes: list[str]) -> None:
         raise invalid("customer_codes", "only customer accounts carry customer codes")
 
 
-def _code_marker(account: Account, code: str) -> store.Create:
-    return store.Create(store.customer_code_item(account.tenant_id, code, account.account_id),
+def _code_marker(account: Account, code: str) -> core.Create:
+    return core.Create(CustomerCodeMarker(tenant_id=account.tenant_id, code=code, account_id=account.account_id),
                         f"customer code {code} already belongs to another customer")
 
 
-def create_account(caller: Caller, request: AccountCreate, idempotency: store.Idempotency | None) -> AccountOut:
+def create_account(caller: Caller, request: AccountCreate, idempotency: Idempotency | None) -> AccountOut:
     _codes_only_for_customers(request.kind, request.customer_codes)
     now = clock.now_iso()
     by_account_user = policy.level_family(caller.user.level) == "account"
@@ -39,9 +40,9 @@ def create_account(caller: Caller, request: AccountCreate, idempotency: store.Id
         account = account.changed(master_user_id=admin.user_id)
         creates += admin_creates
     out = AccountOut.of(account)
-    creates.insert(0, store.Create(store.account_item(account), "account already exists"))
+    creates.insert(0, core.Create(account, "account already exists"))
     with userpool.invited(admin):
-        store.create_once(creates, out, idempotency)
+        create_once(creates, out, idempotency)
     customer_codes.connect_customer_codes(account, account.customer_codes, [])
     return out
 
@@ -54,13 +55,13 @@ def list_accounts(caller: Caller, kind: AccountKind | None, limit: int, cursor: 
     tenant_id = caller.user.tenant_id
     reach = policy.require(policy.decide_account_list(caller))
     if reach.scope is policy.Scope.TENANT:
-        page = store.tenant_accounts_page(tenant_id, kind.value if kind else None, limit, cursor)
+        page = account_store.tenant_accounts_page(tenant_id, kind.value if kind else None, limit, cursor)
         return AccountPage(items=[AccountOut.of(a) for a in page.items], next_cursor=page.next_cursor)
     # Their own account, and (sponsors) the guest contractors it created.
     own = [caller.account] if cursor is None else []
-    page: store.Page[Account] = store.Page([], None)
+    page: core.Page[Account] = core.Page([], None)
     if reach.scope is policy.Scope.SPONSORED:
-        page = store.sponsored_guests_page(tenant_id, caller.account.account_id, limit, cursor)
+        page = account_store.sponsored_guests_page(tenant_id, caller.account.account_id, limit, cursor)
     accounts = [a for a in [*own, *page.items] if kind is None or a.kind == kind.value]
     return AccountPage(items=[AccountOut.of(a) for a in accounts], next_cursor=page.next_cursor)
 
@@ -96,18 +97,18 @@ def _write_codes(old: Account, new: Account, added: list[str], dropped: list[str
     fails the first transaction is undone (the account back as it was, the new codes freed)."""
     tenant_id = new.tenant_id
     claims = [_code_marker(new, code) for code in added]
-    frees = [store.remove_customer_code_marker(tenant_id, code) for code in dropped]
-    replace = store.Replace(store.account_item(new))
-    if len(claims) + 1 + len(frees) <= store.TRANSACTION_ITEMS:
-        store.write(creates=claims, replaces=[replace], removes=frees)
+    frees = [account_store.free_customer_code(tenant_id, code) for code in dropped]
+    replace = core.Replace(new)
+    if len(claims) + 1 + len(frees) <= core.TRANSACTION_ITEMS:
+        core.write(creates=claims, replaces=[replace], removes=frees)
         return
-    store.write(creates=claims, replaces=[replace])
+    core.write(creates=claims, replaces=[replace])
     try:
-        store.write(removes=frees)
+        core.write(removes=frees)
     except BaseException:
         undo = old.changed(version=new.version + 1)
-        store.write(replaces=[store.Replace(store.account_item(undo))],
-                    removes=[store.remove_customer_code_marker(tenant_id, code) for code in added])
+        core.write(replaces=[core.Replace(undo)],
+                    removes=[account_store.free_customer_code(tenant_id, code) for code in added])
         raise
 
 
@@ -121,6 +122,6 @@ def archive_account(caller: Caller, account_id: str) -> AccountOut:
         return AccountOut.of(account)
     new = account.changed(status=AccountStatus.ARCHIVED.value, version=account.version + 1)
     # Its codes stay on the record for history but free up: no new job connects an archived customer.
-    store.write(replaces=[store.Replace(store.account_item(new))],
-                removes=[store.remove_customer_code_marker(new.tenant_id, code) for code in new.customer_codes])
+    core.write(replaces=[core.Replace(new)],
+                removes=[account_store.free_customer_code(new.tenant_id, code) for code in new.customer_codes])
     return AccountOut.of(new)

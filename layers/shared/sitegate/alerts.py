@@ -10,7 +10,8 @@ delivers it (retries, and once per person and channel, as for every domain event
 from __future__ import annotations
 
 from sitegate import clock, ids, policy
-from sitegate.data import events, store
+from sitegate.data import alert_store, core, events
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import NotFound
 from sitegate.jobs import JobContext, writable
 from sitegate.models.events import AlertSent
@@ -27,7 +28,7 @@ def new_alert_id() -> str:
 
 
 def send_alert(caller: Caller, ctx: JobContext, request: AlertCreate,
-               idempotency: store.Idempotency | None) -> AlertAccepted:
+               idempotency: Idempotency | None) -> AlertAccepted:
     policy.require(policy.decide_on_alerts(caller, ctx.facts, "alert.send"))
     job = writable(ctx.job)
     people = people_with_roles(job.tenant_id, job.job_id, ALERT_ROLES)
@@ -40,14 +41,14 @@ def send_alert(caller: Caller, ctx: JobContext, request: AlertCreate,
     event = events.new_event("alert.sent", job.tenant_id, AlertSent(
         job_id=job.job_id, job_name=job.name, alert_id=alert.alert_id, message=alert.message,
         sent_by=alert.sent_by, sender_name=alert.sender_name))
-    store.create_once([store.Create(store.alert_item(alert), "alert already sent"), events.outbox_entry(event)],
+    create_once([core.Create(alert, "alert already sent"), events.outbox_entry(event)],
                       out, idempotency)
     events.publish([event])
     return out
 
 
 def _alert(ctx: JobContext, alert_id: str) -> Alert:
-    alert = store.get_alert(ctx.job.tenant_id, ctx.job.job_id, alert_id)
+    alert = alert_store.get_alert(ctx.job.tenant_id, ctx.job.job_id, alert_id)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
     return alert
@@ -61,7 +62,7 @@ def _summary(alert: Alert) -> AlertSummary:
 
 def list_alerts(caller: Caller, ctx: JobContext, limit: int, cursor: str | None) -> AlertPage:
     policy.require(policy.decide_on_alerts(caller, ctx.facts, "alert.view"))
-    page = store.job_alerts_page(ctx.job.tenant_id, ctx.job.job_id, limit, cursor)
+    page = alert_store.job_alerts_page(ctx.job.tenant_id, ctx.job.job_id, limit, cursor)
     return AlertPage(items=[_summary(a) for a in page.items], next_cursor=page.next_cursor)
 
 
@@ -80,12 +81,12 @@ def acknowledge(caller: Caller, ctx: JobContext, alert_id: str) -> AckOut:
     """A recipient acknowledges; repeating it keeps the first time. To whoever may not see the job's
     alerts, an alert they did not receive does not exist (404); a sender-side viewer who is not on
     the roll-call is refused (403)."""
-    alert = store.get_alert(ctx.job.tenant_id, ctx.job.job_id, alert_id)
+    alert = alert_store.get_alert(ctx.job.tenant_id, ctx.job.job_id, alert_id)
     recipients = frozenset(r.user_id for r in alert.recipients) if alert else frozenset()
     decision = policy.decide_on_alerts(caller, ctx.facts, "alert.ack", recipients)
     if alert is None or (not decision and not policy.decide_on_alerts(caller, ctx.facts, "alert.view")):
         raise NotFound(f"alert {alert_id} not found")
     policy.require(decision)
     writable(ctx.job)
-    return AckOut(alert_id=alert.alert_id, acknowledged_at=store.acknowledge_alert(alert, caller.user.user_id,
+    return AckOut(alert_id=alert.alert_id, acknowledged_at=alert_store.acknowledge_alert(alert, caller.user.user_id,
                                                                                    clock.now_iso()))

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sitegate import clock
-from sitegate.data import events, store
+from sitegate.data import access_store, account_store, core, events, job_store
 from sitegate.errors import Conflict
 from sitegate.models.events import AccessGranted, DomainEvent
 from sitegate.models.stored import Account, AccountKind, Job, JobGrant, JobStatus
@@ -24,10 +24,10 @@ SOURCE = "customer_code"  # source of customer-code connections (manual entries 
 class Connection:
     """A customer connected to a job: its access-list entry and the event written with it."""
 
-    entry: store.Create
+    entry: core.Create
     event: DomainEvent
 
-    def creates(self) -> list[store.Create]:
+    def creates(self) -> list[core.Create]:
         return [self.entry, events.outbox_entry(self.event)]
 
 
@@ -38,7 +38,7 @@ def connection(job: Job, customer: Account, at: str) -> Connection:
     event = events.new_event("access.granted", job.tenant_id, AccessGranted(
         job_id=job.job_id, job_name=job.name, account_id=customer.account_id, account_name=customer.name,
         granted_by=SYSTEM))
-    return Connection(store.Create(store.grant_item(grant), "already connected"), event)
+    return Connection(core.Create(grant, "already connected"), event)
 
 
 def _connect_skipping_existing(connections: list[Connection]) -> None:
@@ -46,11 +46,11 @@ def _connect_skipping_existing(connections: list[Connection]) -> None:
     meanwhile), write the others one by one and leave the existing ones as they are. Each one
     written is announced; one that existed already is not announced again."""
     try:
-        store.write(creates=[c for connection_ in connections for c in connection_.creates()])
+        core.write(creates=[c for connection_ in connections for c in connection_.creates()])
     except Conflict:
         for connection_ in connections:
             with contextlib.suppress(Conflict):
-                store.write(creates=connection_.creates())
+                core.write(creates=connection_.creates())
                 events.publish([connection_.event])
         return
     events.publish([c.event for c in connections])
@@ -58,18 +58,18 @@ def _connect_skipping_existing(connections: list[Connection]) -> None:
 
 def customer_of(tenant_id: str, code: str | None) -> str | None:
     """The id of the customer account carrying this code, if any."""
-    return store.customer_with_code(tenant_id, code) if code else None
+    return account_store.customer_with_code(tenant_id, code) if code else None
 
 
 def customer_account(tenant_id: str, code: str | None) -> Account | None:
     """The customer account carrying this code, if any (active or not: archived customers reach nothing anyway)."""
     customer_id = customer_of(tenant_id, code)
-    return None if customer_id is None else store.get_account(tenant_id, customer_id)
+    return None if customer_id is None else account_store.get_account(tenant_id, customer_id)
 
 
 def _writable_jobs(tenant_id: str, code: str) -> list[Job]:
     """The active jobs carrying a code: an archived job takes no writes, its access list included."""
-    return [j for j in store.customer_jobs(tenant_id, code) if j.status == JobStatus.ACTIVE.value]
+    return [j for j in job_store.customer_jobs(tenant_id, code) if j.status == JobStatus.ACTIVE.value]
 
 
 def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iterable[str]) -> None:
@@ -83,12 +83,12 @@ def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iter
     tenant_id = account.tenant_id
     for code in added:
         jobs = _writable_jobs(tenant_id, code)
-        existing = {g.job_id for g in store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])}
+        existing = {g.job_id for g in access_store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])}
         connections = [connection(j, account, now) for j in jobs if j.job_id not in existing]
-        per_transaction = store.TRANSACTION_ITEMS // 2  # an entry and its event each
+        per_transaction = core.TRANSACTION_ITEMS // 2  # an entry and its event each
         for start in range(0, len(connections), per_transaction):
             _connect_skipping_existing(connections[start:start + per_transaction])
     for code in dropped:
         jobs = _writable_jobs(tenant_id, code)
-        grants = store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])
-        store.remove_grants([g for g in grants if g.source == SOURCE])
+        grants = access_store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])
+        access_store.remove_grants([g for g in grants if g.source == SOURCE])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sitegate import policy
-from sitegate.data import store
+from sitegate.data import delivery_store, job_store, request_store
 from sitegate.models.responses import Dashboard
 from sitegate.models.stored import JobStatus
 from sitegate.policy import Caller
@@ -15,11 +15,12 @@ def dashboard(caller: Caller) -> Dashboard:
     reach = policy.decide(caller, "job.view")
     tenant_id = caller.user.tenant_id
     if reach.scope is policy.Scope.ALL:
-        active = store.count_active_jobs(tenant_id)
-        pending, open_ = store.count_pending_deliveries(tenant_id), store.count_open_requests(tenant_id)
+        active = job_store.count_active_jobs(tenant_id)
+        pending, open_ = delivery_store.count_pending_deliveries(tenant_id), request_store.count_open_requests(tenant_id)
     else:
-        jobs = store.get_jobs(tenant_id, caller.user.job_ids)
+        jobs = job_store.get_jobs(tenant_id, caller.user.job_ids)
         active = sum(j.status == JobStatus.ACTIVE.value for j in jobs)
         job_ids = [j.job_id for j in jobs]
-        pending, open_ = store.count_pending_deliveries(tenant_id, job_ids), store.count_open_requests(tenant_id, job_ids)
+        pending = delivery_store.count_pending_deliveries(tenant_id, job_ids)
+        open_ = request_store.count_open_requests(tenant_id, job_ids)
     return Dashboard(active_jobs=active, pending_deliveries=pending, open_requests=open_)

@@ -21,7 +21,8 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sitegate import clock, ids, policy
-from sitegate.data import events, store
+from sitegate.data import access_store, account_store, core, delivery_store, events, tenant_store
+from sitegate.data.idempotency import Idempotency, create_once, find_idempotent_response
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.events import AccessGranted, DeliveryEvent, DomainEvent
@@ -38,6 +39,7 @@ from sitegate.models.stored import (
     Job,
     JobGrant,
     Location,
+    PlaceNameMarker,
     Tenant,
 )
 from sitegate.names import comparable
@@ -49,7 +51,7 @@ ATTEMPTS = 40  # reads-and-writes of one change before giving up (409): each los
 LOCATION, EQUIPMENT = "LOCATION", "EQUIPMENT"
 Day = tuple[str, str, str]  # (resource kind, resource id, UTC day)
 # A change to a delivery: its new state, its event kind, the reason, the day items it rewrites.
-Change = tuple[Delivery, str, "str | None", "list[store.Create | store.Replace]"]
+Change = tuple[Delivery, str, "str | None", "list[core.Create | core.Replace]"]
 
 
 # ------------------------------------------------------------------ times
@@ -131,43 +133,43 @@ def _pause(attempt: int) -> None:
 PlaceOut = TypeVar("PlaceOut", LocationOut, EquipmentOut)
 def list_locations(caller: Caller, ctx: JobContext, limit: int, cursor: str | None) -> LocationPage:
     require_on_job(caller, "project.view", ctx)
-    page = store.job_locations_page(ctx.job, limit, cursor)
+    page = delivery_store.job_locations_page(ctx.job, limit, cursor)
     return LocationPage(items=[LocationOut.of(p) for p in page.items], next_cursor=page.next_cursor)
 
 
 def add_location(caller: Caller, ctx: JobContext, request: LocationCreate,
-                 idempotency: store.Idempotency | None) -> LocationOut:
+                 idempotency: Idempotency | None) -> LocationOut:
     policy.require(policy.decide_on_places(caller, ctx.facts))
     job = writable(ctx.job)
     place = Location(tenant_id=job.tenant_id, job_id=job.job_id, location_id=ids.new_id(), name=request.name,
                      kind=request.kind, created_by=caller.user.user_id, created_at=clock.now_iso())
-    return _add_place(job, LOCATION, store.location_item(place), place.name, place.location_id,
+    return _add_place(job, LOCATION, place, place.name, place.location_id,
                       LocationOut.of(place), idempotency)
 
 
-def _add_place(job: Job, kind: str, item: dict[str, object], name: str, place_id: str, out: PlaceOut,
-               idempotency: store.Idempotency | None) -> PlaceOut:
+def _add_place(job: Job, kind: str, place: Location | Equipment, name: str, place_id: str, out: PlaceOut,
+               idempotency: Idempotency | None) -> PlaceOut:
     """A location or piece of equipment with the marker that keeps its name unique on the job (any case)."""
     what = "a location" if kind == LOCATION else "equipment"
-    store.create_once([store.Create(item, f"{what} already exists"),
-                       store.Create(store.place_name_item(job.tenant_id, job.job_id, kind, name, place_id),
-                                    f"{what} named {name} is already on this job")], out, idempotency)
+    marker = PlaceNameMarker(tenant_id=job.tenant_id, job_id=job.job_id, kind=kind, name=name, place_id=place_id)
+    create_once([core.Create(place, f"{what} already exists"),
+                 core.Create(marker, f"{what} named {name} is already on this job")], out, idempotency)
     return out
 
 
 def list_equipment(caller: Caller, ctx: JobContext, limit: int, cursor: str | None) -> EquipmentPage:
     require_on_job(caller, "project.view", ctx)
-    page = store.job_equipment_page(ctx.job, limit, cursor)
+    page = delivery_store.job_equipment_page(ctx.job, limit, cursor)
     return EquipmentPage(items=[EquipmentOut.of(p) for p in page.items], next_cursor=page.next_cursor)
 
 
 def add_equipment(caller: Caller, ctx: JobContext, request: EquipmentCreate,
-                  idempotency: store.Idempotency | None) -> EquipmentOut:
+                  idempotency: Idempotency | None) -> EquipmentOut:
     policy.require(policy.decide_on_places(caller, ctx.facts))
     job = writable(ctx.job)
     piece = Equipment(tenant_id=job.tenant_id, job_id=job.job_id, equipment_id=ids.new_id(), name=request.name,
                       created_by=caller.user.user_id, created_at=clock.now_iso())
-    return _add_place(job, EQUIPMENT, store.equipment_item(piece), piece.name, piece.equipment_id,
+    return _add_place(job, EQUIPMENT, piece, piece.name, piece.equipment_id,
                       EquipmentOut.of(piece), idempotency)
 
 
@@ -198,7 +200,7 @@ def _live(grant: JobGrant | None) -> bool:
     return grant is not None and (grant.expires_at is None or datetime.fromisoformat(grant.expires_at) > clock.now())
 
 
-def _company(caller: Caller, read: store.BookingRead, request: DeliveryCreate, booked_for_gc: bool) -> Account:
+def _company(caller: Caller, read: delivery_store.BookingRead, request: DeliveryCreate, booked_for_gc: bool) -> Account:
     """The company booked for: the GC (the caller's own owner account) or an active trade on the job."""
     if booked_for_gc:
         return caller.account
@@ -209,8 +211,8 @@ def _company(caller: Caller, read: store.BookingRead, request: DeliveryCreate, b
     return company
 
 
-def _vendor(caller: Caller, ctx: JobContext, read: store.BookingRead, request: DeliveryCreate, vendor_id: str | None
-            ) -> tuple[str | None, list[store.Create], DomainEvent | None]:
+def _vendor(caller: Caller, ctx: JobContext, read: delivery_store.BookingRead, request: DeliveryCreate, vendor_id: str | None
+            ) -> tuple[str | None, list[core.Create], DomainEvent | None]:
     """The vendor named on the request, and what puts it in the job's directory. By `vendor_account_id`
     it must be a vendor on the job's access list; by `vendor_name` an unknown vendor becomes a vendor
     account (its id made from its name, so racing bookings naming it make one). The policy decides
@@ -220,14 +222,14 @@ def _vendor(caller: Caller, ctx: JobContext, read: store.BookingRead, request: D
         return None, [], None
     job = ctx.job
     now = clock.now_iso()
-    writes: list[store.Create] = []
+    writes: list[core.Create] = []
     vendor, entry = read.vendor, read.vendor_grant
     by_id = request.vendor_account_id is not None
     field = "vendor_account_id" if by_id else "vendor_name"
     if vendor is None and request.vendor_name is not None:  # an unknown vendor joins the directory
         vendor = Account(tenant_id=job.tenant_id, account_id=vendor_id, kind=AccountKind.VENDOR,
                          name=request.vendor_name, created_at=now)
-        writes.append(store.Create(store.account_item(vendor), "vendor added meanwhile"))
+        writes.append(core.Create(vendor, "vendor added meanwhile"))
     if vendor is None or vendor.kind != AccountKind.VENDOR.value:
         raise invalid(field, "must name a vendor account")
     if vendor.status != AccountStatus.ACTIVE.value:
@@ -240,7 +242,7 @@ def _vendor(caller: Caller, ctx: JobContext, read: store.BookingRead, request: D
     grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number,
                      account_id=vendor.account_id, account_kind=AccountKind.VENDOR, source="manual",
                      granted_by=caller.user.user_id, granted_at=now)
-    writes.append(store.Create(store.grant_item(grant), "vendor added meanwhile"))
+    writes.append(core.Create(grant, "vendor added meanwhile"))
     event = events.new_event("access.granted", job.tenant_id, AccessGranted(
         job_id=job.job_id, job_name=job.name, account_id=vendor.account_id, account_name=vendor.name,
         granted_by=caller.user.user_id))
@@ -248,7 +250,7 @@ def _vendor(caller: Caller, ctx: JobContext, read: store.BookingRead, request: D
 
 
 def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
-                     idempotency: store.Idempotency | None) -> DeliveryOut:
+                     idempotency: Idempotency | None) -> DeliveryOut:
     """Book a location (and equipment) for a window on behalf of the GC or a trade: 201 pending or
     approved (a lead's own approval is given at once), 409 when the window overlaps a holding delivery."""
     booked_for_gc = caller.account.kind == AccountKind.OWNER.value and request.for_account_id == caller.account.account_id
@@ -262,7 +264,7 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
         raise invalid("vendor_name", "name a known vendor (vendor_account_id) or a new one (vendor_name), not both")
     vendor_id = request.vendor_account_id
     if request.vendor_name is not None:  # a vendor of that name, else the one a booking makes for the name
-        named = store.vendor_by_name(job.tenant_id, request.vendor_name)
+        named = account_store.vendor_by_name(job.tenant_id, request.vendor_name)
         vendor_id = named.account_id if named else ids.derived_id(job.tenant_id, "vendor", comparable(request.vendor_name))
     approvals = policy.requested_approvals(caller, ctx.facts, booked_for_gc=booked_for_gc)
     delivery_id = ids.new_id()
@@ -272,7 +274,7 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
                          location_name="-", equipment_ids=request.equipment_ids, start=utc_text(start), end=utc_text(end),
                          approvals=approvals, requested_by=caller.user.user_id, requested_at=clock.now_iso())
         days = _days(probe)
-        read = store.read_booking(job, None if booked_for_gc else request.for_account_id, request.location_id,
+        read = delivery_store.read_booking(job, None if booked_for_gc else request.for_account_id, request.location_id,
                                   request.equipment_ids, vendor_id, days)
         company = _company(caller, read, request, booked_for_gc)
         if read.location is None:
@@ -294,11 +296,11 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
         out = delivery_out(delivery, zone)
         event = _event("delivery.requested", job, delivery, zone, by=caller.user.user_id)
         marker = [idempotency.create(out)] if idempotency is not None else []
-        creates = [store.Create(store.delivery_item(delivery), "delivery already exists"), events.outbox_entry(event),
-                   *vendor_writes, *marker, *(w for w in day_writes if isinstance(w, store.Create))]
+        creates = [core.Create(delivery, "delivery already exists"), events.outbox_entry(event),
+                   *vendor_writes, *marker, *(w for w in day_writes if isinstance(w, core.Create))]
         try:
-            store.write_versioned(creates=creates, replaces=[w for w in day_writes if isinstance(w, store.Replace)])
-        except store.Stale:
+            core.write_versioned(creates=creates, replaces=[w for w in day_writes if isinstance(w, core.Replace)])
+        except core.Stale:
             _replay_if_done(idempotency)
             _pause(attempt)
             continue
@@ -307,14 +309,14 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
     raise Conflict("too many bookings at the same moment; try again")
 
 
-def _replay_if_done(idempotency: store.Idempotency | None) -> None:
+def _replay_if_done(idempotency: Idempotency | None) -> None:
     """A repeat of an Idempotency-Key that lost the race to the first request answers what it answered."""
-    if idempotency is not None and store.find_idempotent_response(
+    if idempotency is not None and find_idempotent_response(
             idempotency.tenant_id, idempotency.scope, idempotency.key, idempotency.request_hash) is not None:
-        raise store.IdempotencyReplay()
+        raise core.IdempotencyReplay()
 
 
-def _claim(job: Job, read: store.BookingRead, delivery: Delivery) -> list[store.Create | store.Replace]:
+def _claim(job: Job, read: delivery_store.BookingRead, delivery: Delivery) -> list[core.Create | core.Replace]:
     """The day items with the delivery's interval added, or 409 naming what its window overlaps."""
     start, end, _ = interval = _interval(delivery)
     writes = []
@@ -327,23 +329,23 @@ def _claim(job: Job, read: store.BookingRead, delivery: Delivery) -> list[store.
                     read.equipment[resource_id].name if resource_id in read.equipment else resource_id
                 what = "location" if kind == LOCATION else "equipment"
                 raise Conflict(f"{what} {name} is already booked for part of this window", field=what)
-        writes.append(store.booking_day_write(job, day, item, sorted([*held, interval])))
+        writes.append(delivery_store.booking_day_write(job, day, item, sorted([*held, interval])))
     return writes
 
 
-def _release(job: Job, delivery: Delivery) -> list[store.Create | store.Replace]:
+def _release(job: Job, delivery: Delivery) -> list[core.Create | core.Replace]:
     """The delivery's day items with its interval taken out (empty day items stay, with their version)."""
-    writes: list[store.Create | store.Replace] = []
-    for day, item in store.read_days(job, _days(delivery)).items():
+    writes: list[core.Create | core.Replace] = []
+    for day, item in delivery_store.read_days(job, _days(delivery)).items():
         if item is not None and any(i[2] == delivery.delivery_id for i in item.intervals):
-            writes.append(store.booking_day_write(job, day, item, [i for i in item.intervals
+            writes.append(delivery_store.booking_day_write(job, day, item, [i for i in item.intervals
                                                                     if i[2] != delivery.delivery_id]))
     return writes
 
 
 # ------------------------------------------------------------ the lifecycle
 def _read(ctx: JobContext, delivery_id: str) -> tuple[Delivery, ZoneInfo]:
-    delivery, tenant = store.get_delivery_and_tenant(ctx.job, delivery_id)
+    delivery, tenant = delivery_store.get_delivery_and_tenant(ctx.job, delivery_id)
     if delivery is None:
         raise NotFound(f"delivery {delivery_id} not found")
     return delivery, zone_of(tenant)
@@ -358,17 +360,17 @@ def list_deliveries(caller: Caller, ctx: JobContext, day: str | None, status: st
                     cursor: str | None) -> DeliveryPage:
     """A job's deliveries by start; with `day`, those whose window overlaps that day of the tenant's time zone."""
     require_on_job(caller, "project.view", ctx)
-    zone = zone_of(store.get_tenant(ctx.job.tenant_id))
+    zone = zone_of(tenant_store.get_tenant(ctx.job.tenant_id))
     bounds: dict[str, str | None] = {"start_from": None, "start_before": None, "ends_after": None}
     if day is not None:
         first, last = day_bounds(parse_day(day, zone), zone)
         bounds = {"start_from": utc_text(first - MAX_WINDOW), "start_before": utc_text(last), "ends_after": utc_text(first)}
-    page = store.deliveries_page(ctx.job, **bounds, status=status, limit=limit, cursor=cursor)
+    page = delivery_store.deliveries_page(ctx.job, **bounds, status=status, limit=limit, cursor=cursor)
     return DeliveryPage(items=[delivery_out(d, zone) for d in page.items], next_cursor=page.next_cursor)
 
 
 def _change(caller: Caller, ctx: JobContext, delivery_id: str, decide: Callable[[Delivery], policy.Decision],
-            apply: Callable[..., tuple[Delivery, str, str | None, list[store.Create | store.Replace]]],
+            apply: Callable[..., tuple[Delivery, str, str | None, list[core.Create | core.Replace]]],
             changes_from: tuple[str, ...]) -> DeliveryOut:
     """Read the delivery, decide, write its new state (and any day items) with its event in one
     transaction under the versions read; a concurrent change makes it read and decide again."""
@@ -383,10 +385,10 @@ def _change(caller: Caller, ctx: JobContext, delivery_id: str, decide: Callable[
         new = new.changed(decided_by=caller.user.user_id, decided_at=clock.now_iso(), version=delivery.version + 1)
         event = _event(kind, job, new, zone, by=caller.user.user_id, reason=reason)
         try:
-            store.write_versioned(creates=[events.outbox_entry(event), *(w for w in days if isinstance(w, store.Create))],
-                                  replaces=[store.Replace(store.delivery_item(new)),
-                                            *(w for w in days if isinstance(w, store.Replace))])
-        except store.Stale:
+            core.write_versioned(creates=[events.outbox_entry(event), *(w for w in days if isinstance(w, core.Create))],
+                                  replaces=[core.Replace(new),
+                                            *(w for w in days if isinstance(w, core.Replace))])
+        except core.Stale:
             _pause(attempt)
             continue
         events.publish([event])
@@ -399,7 +401,7 @@ def _require_trade_on_job(job: Job, delivery: Delivery) -> None:
     with a live entry. A trade removed, expired or archived since booking leaves it to be cancelled (409)."""
     if _facts(delivery).booked_for_gc:
         return
-    accounts, grants = store.accounts_on_job(job.tenant_id, job.job_id, [delivery.for_account_id])
+    accounts, grants = access_store.accounts_on_job(job.tenant_id, job.job_id, [delivery.for_account_id])
     trade = accounts.get(delivery.for_account_id)
     if trade is None or trade.status != AccountStatus.ACTIVE.value or not _live(grants.get(delivery.for_account_id)):
         raise Conflict(f"{delivery.company_name} is no longer on this job: the delivery can only be cancelled")
@@ -440,18 +442,18 @@ def reject(caller: Caller, ctx: JobContext, delivery_id: str, reason: str) -> De
 ARCHIVED_REASON = "job archived"
 
 
-def cancelled_with_job(job: Job, by: str) -> list[tuple[store.Replace, events.DomainEvent]]:
+def cancelled_with_job(job: Job, by: str) -> list[tuple[core.Replace, events.DomainEvent]]:
     """The pending deliveries of a job being archived, each cancelled (reason `job archived`) under the
     version read, with its event. Their slots stay as they were: an archived job takes no bookings."""
-    pending = store.pending_deliveries_of_job(job)
+    pending = delivery_store.pending_deliveries_of_job(job)
     if not pending:
         return []
-    zone = zone_of(store.get_tenant(job.tenant_id))
+    zone = zone_of(tenant_store.get_tenant(job.tenant_id))
     cancelled = []
     for delivery in pending:
         new = delivery.changed(status=DeliveryStatus.CANCELLED.value, reason=ARCHIVED_REASON, decided_by=by,
                                decided_at=clock.now_iso(), version=delivery.version + 1)
-        cancelled.append((store.Replace(store.delivery_item(new)),
+        cancelled.append((core.Replace(new),
                           _event("delivery.cancelled", job, new, zone, by=by, reason=ARCHIVED_REASON)))
     return cancelled
 

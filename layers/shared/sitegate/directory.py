@@ -5,7 +5,7 @@ job.edit on the job (`policy.decide_contacts`); for everyone else they are null.
 from __future__ import annotations
 
 from sitegate import clock, policy
-from sitegate.data import store
+from sitegate.data import access_store, account_store, tenant_store, user_store
 from sitegate.errors import NotFound, invalid
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.responses import Member, MemberList
@@ -21,12 +21,12 @@ def people_on_job(job: Job) -> list[tuple[Account, User]]:
     """Everyone who can reach the job (the owner account's staff first, then companies by name):
     staff who can view it, users of accounts with a live entry narrowed by account level, guests
     while their sponsor's entry is live. The policy decides each one."""
-    tenant = store.get_tenant(job.tenant_id)
+    tenant = tenant_store.get_tenant(job.tenant_id)
     assert tenant is not None
     owner_id = tenant.owner_account_id
-    grants = {g.account_id: g for g in store.job_access_list(job)}
+    grants = {g.account_id: g for g in access_store.job_access_list(job)}
     sponsor_ids = {g.sponsor_account_id for g in grants.values() if g.sponsor_account_id}
-    accounts = {a.account_id: a for a in store.get_accounts(job.tenant_id, [owner_id, *grants, *sponsor_ids])}
+    accounts = {a.account_id: a for a in account_store.get_accounts(job.tenant_id, [owner_id, *grants, *sponsor_ids])}
     listed = sorted((a for a in accounts.values() if a.account_id == owner_id or a.account_id in grants),
                     key=lambda a: (a.account_id != owner_id, a.name.lower()))
     people = []
@@ -35,7 +35,7 @@ def people_on_job(job: Job) -> list[tuple[Account, User]]:
         sponsor_id = _sponsor_id(account, grant)
         facts = JobFacts(job.job_id, grant, sponsor=accounts.get(sponsor_id or ""),
                          sponsor_grant=grants.get(sponsor_id or ""))
-        people += [(account, user) for user in store.active_users_of_account(job.tenant_id, account.account_id)
+        people += [(account, user) for user in user_store.active_users_of_account(job.tenant_id, account.account_id)
                    if policy.decide_directory_member(Caller(user, account), facts)]
     return people
 
@@ -50,9 +50,10 @@ def _sponsor_id(account: Account, grant: JobGrant | None) -> str | None:
 def _reaches(job: Job, user: User, account: Account) -> bool:
     """Does this one person reach the job? The directory's rule, read for one person only:
     its account's entry (and a guest's sponsor), not the whole directory."""
-    grant = store.get_grant(job.tenant_id, job.job_id, account.account_id)
+    grant = access_store.get_grant(job.tenant_id, job.job_id, account.account_id)
     sponsor_id = _sponsor_id(account, grant)
-    sponsor, sponsor_grant = store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id) if sponsor_id else (None, None)
+    sponsor, sponsor_grant = (access_store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id) if sponsor_id
+                              else (None, None))
     facts = JobFacts(job.job_id, grant, sponsor=sponsor, sponsor_grant=sponsor_grant)
     return bool(policy.decide_directory_member(Caller(user, account), facts))
 
@@ -66,7 +67,7 @@ def _member(account: Account, user: User, role: str, contacts: bool) -> Member:
 def members(caller: Caller, ctx: JobContext) -> MemberList:
     """Everyone who can reach the job; people without a role are `not_on_jobsite`."""
     require_on_job(caller, "project.view", ctx)
-    roles = {r.user_id: r.role for r in store.job_roles(ctx.job)}
+    roles = {r.user_id: r.role for r in access_store.job_roles(ctx.job.tenant_id, ctx.job.job_id)}
     contacts = bool(policy.decide_contacts(caller, ctx.facts))
     return MemberList(items=[_member(a, u, roles.get(u.user_id, NOT_ON_JOBSITE), contacts)
                              for a, u in people_on_job(ctx.job)])
@@ -80,7 +81,7 @@ def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member
         target, account = caller.user, caller.account
         reaches = bool(policy.decide_directory_member(caller, ctx.facts))
     else:
-        target, account = store.get_user_and_account(job.tenant_id, user_id)
+        target, account = user_store.get_user_and_account(job.tenant_id, user_id)
         reaches = target is not None and account is not None and _reaches(job, target, account)
     if target is None or account is None or not reaches:
         policy.require(policy.decide_role_setter(caller, ctx.facts))
@@ -90,8 +91,8 @@ def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member
     policy.require(policy.decide_on_role(caller, ctx.facts, target))
     writable(job)
     if role == NOT_ON_JOBSITE:
-        store.remove_role(job, user_id)
+        access_store.remove_role(job, user_id)
     else:
-        store.put_role(ProjectRole(tenant_id=job.tenant_id, job_id=job.job_id, user_id=user_id, role=role,
+        access_store.put_role(ProjectRole(tenant_id=job.tenant_id, job_id=job.job_id, user_id=user_id, role=role,
                                    set_by=caller.user.user_id, set_at=clock.now_iso()))
     return _member(account, target, role, bool(policy.decide_contacts(caller, ctx.facts)))

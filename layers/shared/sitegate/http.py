@@ -15,7 +15,8 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import O
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from pydantic import BaseModel
 
-from sitegate.data import store
+from sitegate.data import access_store, core, user_store
+from sitegate.data.idempotency import Idempotency, find_idempotent_response
 from sitegate.errors import Conflict, Forbidden, SiteGateError, Unauthorized, invalid
 from sitegate.jobs import JobContext, job_context
 from sitegate.models.stored import Account, User
@@ -107,7 +108,7 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     """The caller from the verified token's claims plus its stored user and account
     (one read). Disabled, deleted, unknown or archived callers are refused (403)."""
     tenant_id, user_id, account_id = _identity(app)
-    return _admit(*store.get_caller(tenant_id, user_id, account_id))
+    return _admit(*user_store.get_caller(tenant_id, user_id, account_id))
 
 
 def current_caller_on_job(app: APIGatewayHttpResolver, job_id: str) -> tuple[Caller, JobContext]:
@@ -117,7 +118,7 @@ def current_caller_on_job(app: APIGatewayHttpResolver, job_id: str) -> tuple[Cal
     see (404). A guest contractor's users need their sponsor's entry too: one more read, for
     them only (see `jobs.job_context`)."""
     tenant_id, user_id, account_id = _identity(app)
-    read = store.get_caller_on_job(tenant_id, user_id, account_id, job_id)
+    read = access_store.get_caller_on_job(tenant_id, user_id, account_id, job_id)
     caller = _admit(read.user, read.account)
     return caller, job_context(caller, read.job, read.grant, read.role, job_id)
 
@@ -131,7 +132,7 @@ def idempotent_create(
     caller: Caller,
     scope: str,
     body: BaseModel,
-    create: Callable[[store.Idempotency | None], BaseModel],
+    create: Callable[[Idempotency | None], BaseModel],
 ) -> tuple[dict[str, Any], int]:
     """Run a create once per Idempotency-Key: the same caller repeating it with the same
     body gets the first response and creates nothing. The marker is written in the create's
@@ -145,14 +146,14 @@ def idempotent_create(
     tenant_id = caller.user.tenant_id
     scope = f"{caller.user.user_id}#{scope}"
     request_hash = _request_hash(body)
-    replay = store.find_idempotent_response(tenant_id, scope, key, request_hash)
+    replay = find_idempotent_response(tenant_id, scope, key, request_hash)
     if replay is None:
-        idempotency = store.Idempotency(tenant_id=tenant_id, scope=scope, key=key, request_hash=request_hash)
+        idempotency = Idempotency(tenant_id=tenant_id, scope=scope, key=key, request_hash=request_hash)
         try:
             return create(idempotency).model_dump(mode="json"), 201
-        except store.IdempotencyReplay:
+        except core.IdempotencyReplay:
             # A concurrent repeat with this key won the race: answer what it answered.
-            replay = store.find_idempotent_response(tenant_id, scope, key, request_hash)
+            replay = find_idempotent_response(tenant_id, scope, key, request_hash)
             if replay is None:
                 raise Conflict("Idempotency-Key is in use by a request still in progress; try again") from None
     return replay.body, replay.status

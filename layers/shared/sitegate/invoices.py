@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 
 from sitegate import billing, clock, policy
 from sitegate.billing import BilledUser, Change, Draft, Period, Rates, State, Timeline
-from sitegate.data import events, queues, store
+from sitegate.data import events, invoice_store, queues, tenant_store, user_store
 from sitegate.errors import Conflict, NotFound
 from sitegate.models.billing import BillingRun, BillTenant
 from sitegate.models.events import InvoiceIssued
@@ -54,10 +54,10 @@ def _state(status: str | None, level: str | None) -> State | None:
 def timelines(tenant: Tenant, period: Period) -> list[Timeline]:
     """Every staff user's state at the period's start and its changes in the period."""
     since: dict[str, list[UserHistory]] = defaultdict(list)
-    for entry in store.history_since(tenant.tenant_id, period.start.isoformat(timespec="seconds")):
+    for entry in user_store.history_since(tenant.tenant_id, period.start.isoformat(timespec="seconds")):
         since[entry.user_id].append(entry)
     found = []
-    for user in store.staff_users(tenant):
+    for user in user_store.staff_users(tenant):
         entries = sorted(since.get(user.user_id, []), key=lambda e: (_instant(e.at), e.version))
         if entries:
             first = entries[0]
@@ -92,7 +92,7 @@ def issue(tenant: Tenant, period: Period) -> str:
     so racing runs issue it once."""
     if period.end > clock.now():
         return "not_ended"
-    if store.invoice_issued(tenant.tenant_id, period.name):
+    if invoice_store.invoice_issued(tenant.tenant_id, period.name):
         return "already_issued"
     draft = compute(tenant, period)
     if not draft.users and _instant(tenant.created_at) >= period.end:  # not a tenant yet that month: no $0 invoice
@@ -105,14 +105,14 @@ def issue(tenant: Tenant, period: Period) -> str:
         total=billing.money(draft.total), user_count=len(draft.users), chunks=0, issued_at=clock.now_iso())
     users = [InvoiceUser(user_id=u.user_id, name=u.name, levels=legend, days=codes)
              for u in draft.users for legend, codes in [billing.encode_days(period, u.levels)]]
-    chunks = store.chunk_invoice_users(tenant.tenant_id, period.name, users)
+    chunks = invoice_store.chunk_invoice_users(tenant.tenant_id, period.name, users)
     invoice = invoice.changed(chunks=len(chunks))
     event = events.new_event("invoice.issued", tenant.tenant_id,
                              InvoiceIssued(period=period.name, total=invoice.total, currency=invoice.currency))
     try:
-        store.issue_invoice(invoice, chunks, [events.outbox_entry(event)])
+        invoice_store.issue_invoice(invoice, chunks, [events.outbox_entry(event)])
     except Conflict:
-        if store.invoice_issued(tenant.tenant_id, period.name):  # a concurrent run issued it first
+        if invoice_store.invoice_issued(tenant.tenant_id, period.name):  # a concurrent run issued it first
             return "already_issued"
         raise
     events.publish([event])
@@ -151,7 +151,7 @@ def fan_out(run: BillingRun) -> FanOut:
     queue_url = get_settings().billing_queue_url
     cursor = None
     while True:
-        page = store.tenants_page(TENANTS_PAGE, cursor)
+        page = tenant_store.tenants_page(TENANTS_PAGE, cursor)
         report.pages += 1
         messages = [BillTenant(tenant_id=t.tenant_id, run_id=run.run_id,
                                period=named.name if named else billing.month_of(run.scheduled_at, t.timezone).previous().name)
@@ -168,7 +168,7 @@ def bill(message: BillTenant) -> str:
     """Bill one tenant for the month its message names (`issue`'s outcome), or `no_such_tenant`.
     Delivered twice (SQS is at-least-once, a fan-out may repeat), it issues one invoice: `issue`
     checks first and writes with a condition."""
-    tenant = store.get_tenant(message.tenant_id)
+    tenant = tenant_store.get_tenant(message.tenant_id)
     if tenant is None:
         return "no_such_tenant"
     return issue(tenant, billing.parse_period(message.period, tenant.timezone))
@@ -180,7 +180,7 @@ def _authorized(caller: Caller) -> None:
 
 
 def _tenant(caller: Caller) -> Tenant:
-    tenant = store.get_tenant(caller.user.tenant_id)
+    tenant = tenant_store.get_tenant(caller.user.tenant_id)
     if tenant is None:
         raise NotFound("tenant not found")
     return tenant
@@ -194,7 +194,7 @@ def _user_out(user: BilledUser) -> InvoiceUserOut:
 def _issued(caller: Caller, period_text: str) -> tuple[Invoice, Period, list[BilledUser]]:
     _authorized(caller)
     wanted = billing.parse_period(period_text)
-    invoice, chunks = store.get_invoice(caller.user.tenant_id, wanted.name)
+    invoice, chunks = invoice_store.get_invoice(caller.user.tenant_id, wanted.name)
     if invoice is None:
         raise NotFound(f"no invoice for {wanted.name}")
     period = billing.parse_period(invoice.period, invoice.timezone)
@@ -224,7 +224,7 @@ def invoice_csv(caller: Caller, period_text: str) -> str:
 
 def list_invoices(caller: Caller, limit: int, cursor: str | None) -> InvoicePage:
     _authorized(caller)
-    page = store.invoices_page(caller.user.tenant_id, limit, cursor)
+    page = invoice_store.invoices_page(caller.user.tenant_id, limit, cursor)
     return InvoicePage(items=[InvoiceSummary(period=i.period, total=i.total, status=i.status, currency=i.currency,
                                              issued_at=i.issued_at) for i in page.items],
                        next_cursor=page.next_cursor)

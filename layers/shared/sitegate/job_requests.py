@@ -8,7 +8,8 @@ administrators and managers their own account's requests on the job; basic users
 from __future__ import annotations
 
 from sitegate import clock, ids, policy
-from sitegate.data import store
+from sitegate.data import core, request_store
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.requests import JobRequestCreate, JobRequestUpdate
@@ -21,7 +22,7 @@ TRANSITIONS = {("open", "accepted"), ("accepted", "done"), ("open", "declined"),
 
 
 def create_request(caller: Caller, ctx: JobContext, request: JobRequestCreate,
-                   idempotency: store.Idempotency | None) -> JobRequestOut:
+                   idempotency: Idempotency | None) -> JobRequestOut:
     require_on_job(caller, "request.create", ctx)
     job = writable(ctx.job)
     now = clock.now_iso()
@@ -29,7 +30,7 @@ def create_request(caller: Caller, ctx: JobContext, request: JobRequestCreate,
                       account_id=caller.account.account_id, requested_by=caller.user.user_id, title=request.title,
                       description=request.description, created_at=now, updated_at=now)
     out = JobRequestOut.of(made)
-    store.create_once([store.Create(store.job_request_item(made), "request already exists")], out, idempotency)
+    create_once([core.Create(made, "request already exists")], out, idempotency)
     return out
 
 
@@ -37,19 +38,19 @@ def list_requests(caller: Caller, ctx: JobContext, limit: int, cursor: str | Non
     reach = policy.require(policy.decide_request_list(caller, ctx.facts))
     account = None if reach.scope is Scope.ALL else caller.account.account_id
     own = caller.user.user_id if reach.scope is Scope.SELF else None
-    page = store.job_requests_page(ctx.job, account, own, limit, cursor)
+    page = request_store.job_requests_page(ctx.job, account, own, limit, cursor)
     return JobRequestPage(items=[JobRequestOut.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 def update_request(caller: Caller, ctx: JobContext, request_id: str, change: JobRequestUpdate) -> JobRequestOut:
     policy.require(policy.decide_on_request(caller, ctx.facts))
     job = writable(ctx.job)
-    found = store.get_job_request(job, request_id)
+    found = request_store.get_job_request(job, request_id)
     if found is None:
         raise NotFound(f"request {request_id} not found")
     if (found.status, change.status) not in TRANSITIONS:
         raise Conflict(f"a request that is {found.status} cannot become {change.status}")
     new = found.changed(status=change.status, updated_at=clock.now_iso(), updated_by=caller.user.user_id,
                         version=found.version + 1)
-    store.write(replaces=[store.Replace(store.job_request_item(new), "request changed meanwhile")])
+    core.write(replaces=[core.Replace(new, "request changed meanwhile")])
     return JobRequestOut.of(new)

@@ -14,11 +14,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sitegate import clock, customer_codes, ids, policy
-from sitegate.data import events, store
+from sitegate.data import access_store, account_store, core, events, job_store, tenant_store, user_store
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound
 from sitegate.models.requests import JobCreate, JobUpdate
 from sitegate.models.responses import JobOut, JobPage
-from sitegate.models.stored import Account, AccountKind, Job, JobGrant, JobStatus, ProjectRole, User, job_number_key
+from sitegate.models.stored import (
+    Account,
+    AccountKind,
+    Job,
+    JobGrant,
+    JobNumberMarker,
+    JobStatus,
+    PortalMarker,
+    ProjectRole,
+    User,
+    job_number_key,
+)
 from sitegate.policy import Caller, JobFacts
 
 
@@ -44,7 +56,7 @@ def job_context(caller: Caller, job: Job | None, grant: JobGrant | None, role: P
     if account.kind == AccountKind.GUEST_CONTRACTOR.value and grant is not None:
         sponsor_id = grant.sponsor_account_id or account.sponsor_account_id
         if sponsor_id is not None:
-            sponsor, sponsor_grant = store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id)
+            sponsor, sponsor_grant = access_store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id)
     facts = JobFacts(job_id=job.job_id, grant=grant, project_role=role.role if role else None, sponsor=sponsor,
                      sponsor_grant=sponsor_grant)
     if not policy.decide(caller, "job.reach", job=facts):  # in its directory at least; each route decides the rest
@@ -68,7 +80,7 @@ def _out(caller: Caller, job: Job) -> JobOut:
 
 
 # ------------------------------------------------------------------ jobs
-def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotency | None) -> JobOut:
+def create_job(caller: Caller, request: JobCreate, idempotency: Idempotency | None) -> JobOut:
     policy.require(policy.decide(caller, "job.add"))
     if request.cost_price is not None or request.charge_price is not None:
         policy.require(policy.decide_on_prices(caller))  # who may not see prices may not set them
@@ -76,9 +88,9 @@ def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotenc
     job = Job(tenant_id=caller.user.tenant_id, job_id=ids.new_id(), created_by=caller.user.user_id, created_at=now,
               **request.model_dump())
     out = _out(caller, job)
-    creates = [store.Create(store.job_item(job), "job already exists"),
-               store.Create(store.job_number_item(job), f"job number {job.job_number} already exists"),
-               store.Create(store.portal_item(job), "job already exists")]  # the public portal finds its tenant
+    creates = [core.Create(job, "job already exists"),
+               core.Create(JobNumberMarker.of(job), f"job number {job.job_number} already exists"),
+               core.Create(PortalMarker.of(job), "job already exists")]  # the public portal finds its tenant
     customer = customer_codes.customer_account(job.tenant_id, job.customer_code)
     connected = customer_codes.connection(job, customer, now) if customer is not None else None
     if connected is not None:  # a new job finds its customer
@@ -87,8 +99,8 @@ def create_job(caller: Caller, request: JobCreate, idempotency: store.Idempotenc
     if policy.decide(caller, "job.view").scope is policy.Scope.ALLOCATED:  # a TMP Designer is allocated to its job
         me = caller.user
         allocated = me.changed(job_ids=[*me.job_ids, job.job_id], version=me.version + 1)
-        replaces.append(store.Replace(store.user_item(allocated)))
-    store.create_once(creates, out, idempotency, replaces=replaces)
+        replaces.append(core.Replace(allocated))
+    create_once(creates, out, idempotency, replaces=replaces)
     if connected is not None:
         events.publish([connected.event])
     return out
@@ -107,32 +119,32 @@ def list_jobs(caller: Caller, prefix: str, status: JobStatus | None, limit: int,
     if not reach:
         return JobPage(items=[], next_cursor=None)
     if reach.scope is policy.Scope.ALL:  # every job of the tenant, by number
-        page = store.search_jobs(tenant_id, prefix, limit, cursor)
+        page = job_store.search_jobs(tenant_id, prefix, limit, cursor)
         jobs = [j for j in page.items if wanted in (None, j.status)]
         return JobPage(items=[_out(caller, j) for j in jobs], next_cursor=page.next_cursor)
     grants: list[JobGrant] = []
     next_cursor: str | None = None
     if reach.scope is policy.Scope.ACCOUNT:  # an administrator: its account's entries, by number
-        grant_page = store.account_job_grants(tenant_id, me.account_id, prefix, limit, cursor)
+        grant_page = access_store.account_job_grants(tenant_id, me.account_id, prefix, limit, cursor)
         grants, next_cursor = grant_page.items, grant_page.next_cursor
         job_ids = [g.job_id for g in grants]
     elif reach.scope is policy.Scope.ASSIGNED:  # managers and basic users: their assigned jobs
-        grants = store.get_grants(tenant_id, me.account_id, me.job_ids)
+        grants = access_store.get_grants(tenant_id, me.account_id, me.job_ids)
         job_ids = [g.job_id for g in grants]
     else:  # staff allocated to a few jobs
         job_ids = list(me.job_ids)
     wanted_prefix = job_number_key(prefix)
-    jobs = sorted(store.get_jobs(tenant_id, job_ids), key=lambda j: job_number_key(j.job_number))
+    jobs = sorted(job_store.get_jobs(tenant_id, job_ids), key=lambda j: job_number_key(j.job_number))
     sponsor = _sponsor_on_jobs(caller, job_ids)
-    roles = store.get_roles(tenant_id, me.user_id, job_ids)  # a trade's or vendor's users see jobs by role
+    roles = access_store.get_roles(tenant_id, me.user_id, job_ids)  # a trade's or vendor's users see jobs by role
     visible = [j for j in jobs if job_number_key(j.job_number).startswith(wanted_prefix)
                and wanted in (None, j.status) and _sees(caller, j, grants, sponsor, roles.get(j.job_id))]
     if reach.scope is not policy.Scope.ACCOUNT:  # a short list of its own: page it by job number
-        after = store.decode_position(cursor)
+        after = core.decode_position(cursor)
         visible = [j for j in visible if job_number_key(j.job_number) > after]
         more = len(visible) > limit
         visible = visible[:limit]
-        next_cursor = store.encode_cursor({"after": job_number_key(visible[-1].job_number)}) if more else None
+        next_cursor = core.encode_cursor({"after": job_number_key(visible[-1].job_number)}) if more else None
     return JobPage(items=[_out(caller, j) for j in visible], next_cursor=next_cursor)
 
 
@@ -141,8 +153,8 @@ def _sponsor_on_jobs(caller: Caller, job_ids: list[str]) -> tuple[Account | None
     account = caller.account
     if account.kind != AccountKind.GUEST_CONTRACTOR.value or account.sponsor_account_id is None or not job_ids:
         return None, []
-    sponsors = store.get_accounts(account.tenant_id, [account.sponsor_account_id])
-    return (sponsors[0] if sponsors else None), store.get_grants(account.tenant_id, account.sponsor_account_id, job_ids)
+    sponsors = account_store.get_accounts(account.tenant_id, [account.sponsor_account_id])
+    return (sponsors[0] if sponsors else None), access_store.get_grants(account.tenant_id, account.sponsor_account_id, job_ids)
 
 
 def _sees(caller: Caller, job: Job, grants: Iterable[JobGrant],
@@ -169,14 +181,14 @@ def update_job(caller: Caller, ctx: JobContext, request: JobUpdate) -> JobOut:
     if new.customer_code != job.customer_code:  # the customer connection follows the code
         old_customer = customer_codes.customer_of(job.tenant_id, job.customer_code)
         if old_customer is not None:
-            old = store.get_grant(job.tenant_id, job.job_id, old_customer)
+            old = access_store.get_grant(job.tenant_id, job.job_id, old_customer)
             if old is not None and old.source == customer_codes.SOURCE:
-                removes.append(store.remove_grant(old))
+                removes.append(core.Remove(old))
         new_customer = customer_codes.customer_account(job.tenant_id, new.customer_code)
-        if new_customer is not None and store.get_grant(job.tenant_id, job.job_id, new_customer.account_id) is None:
+        if new_customer is not None and access_store.get_grant(job.tenant_id, job.job_id, new_customer.account_id) is None:
             connected = customer_codes.connection(new, new_customer, clock.now_iso())
             creates += connected.creates()
-    store.write(creates=creates, replaces=[store.Replace(store.job_item(new))], removes=removes)
+    core.write(creates=creates, replaces=[core.Replace(new)], removes=removes)
     if connected is not None:
         events.publish([connected.event])
     return _out(caller, new)
@@ -196,7 +208,7 @@ def archive_job(caller: Caller, ctx: JobContext) -> JobOut:
             if attempt == ARCHIVE_ATTEMPTS - 1:
                 raise
             time.sleep(0.02 * (attempt + 1))
-            found = store.get_jobs(job.tenant_id, [job.job_id])
+            found = job_store.get_jobs(job.tenant_id, [job.job_id])
             if not found:  # deleted meanwhile
                 raise NotFound(f"job {job.job_id} not found") from None
             job = found[0]
@@ -212,11 +224,11 @@ def _archive(job: Job, by: str) -> Job:
     new = job if job.status == JobStatus.ARCHIVED.value else job.changed(status=JobStatus.ARCHIVED.value,
                                                                           version=job.version + 1)
     cancelled = deliveries.cancelled_with_job(new, by)
-    first = [] if new is job else [store.Replace(store.job_item(new))]
-    per_write = (store.TRANSACTION_ITEMS - 1) // 2  # each cancellation is the delivery and its event
+    first = [] if new is job else [core.Replace(new)]
+    per_write = (core.TRANSACTION_ITEMS - 1) // 2  # each cancellation is the delivery and its event
     for start in range(0, max(len(cancelled), 1 if first else 0), per_write):
         chunk = cancelled[start:start + per_write]
-        store.write(creates=[events.outbox_entry(event) for _, event in chunk],
+        core.write(creates=[events.outbox_entry(event) for _, event in chunk],
                     replaces=[*(first if start == 0 else []), *(replace for replace, _ in chunk)])
         events.publish([event for _, event in chunk])
     return new
@@ -228,13 +240,13 @@ def delete_job(caller: Caller, ctx: JobContext) -> None:
     of the accounts on its access list (each account's users by Query)."""
     require_on_job(caller, "job.delete", ctx)
     job = ctx.job
-    tenant = store.get_tenant(job.tenant_id)
-    account_ids = {g.account_id for g in store.job_access_list(job)}
+    tenant = tenant_store.get_tenant(job.tenant_id)
+    account_ids = {g.account_id for g in access_store.job_access_list(job)}
     if tenant is not None:
         account_ids.add(tenant.owner_account_id)
-    carriers = [u for account_id in sorted(account_ids) for u in store.users_of_account(job.tenant_id, account_id)
+    carriers = [u for account_id in sorted(account_ids) for u in user_store.users_of_account(job.tenant_id, account_id)
                 if job.job_id in u.job_ids]
-    store.delete_job(job, users=[_without_job(u, job.job_id) for u in carriers])
+    job_store.delete_job(job, users=[_without_job(u, job.job_id) for u in carriers])
 
 
 def _without_job(user: User, job_id: str) -> User:

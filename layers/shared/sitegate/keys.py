@@ -354,3 +354,28 @@ def requests_of_account(account_id: str) -> str:
 def portal(job_id: str) -> dict[str, str]:
     """Marker item on the platform partition: a job id names its tenant, for the public portal."""
     return {"PK": f"{_t(PLATFORM_TENANT)}#PORTAL#{_id(job_id)}", "SK": "PORTAL"}
+
+
+def delivery_pending_gsi2(tenant_id: str, job_id: str, delivery_id: str) -> dict[str, str]:
+    """A pending delivery's place on its tenant's pending list (sparse GSI2), by job."""
+    return {"GSI2PK": pending_deliveries(tenant_id), "GSI2SK": f"{by_job(job_id)}{_id(delivery_id)}"}
+
+
+def job_request_gsi1(tenant_id: str, job_id: str, account_id: str, created_at: str, request_id: str) -> dict[str, str]:
+    """A job request's place on its job's request list: by the requester's account, then time."""
+    return {"GSI1PK": job_requests(tenant_id, job_id),
+            "GSI1SK": f"{requests_of_account(account_id)}{created_at}#{_id(request_id)}"}
+
+
+def job_request_open_gsi2(tenant_id: str, job_id: str, request_id: str) -> dict[str, str]:
+    """An open job request's place on its tenant's open list (sparse GSI2), by job."""
+    return {"GSI2PK": open_requests(tenant_id), "GSI2SK": f"{by_job(job_id)}{_id(request_id)}"}
+
+
+def en_route_tickets(tenant_id: str, job_id: str) -> str:
+    """Sparse GSI2 partition: a job's tickets while they are en route (truck ETAs), by arrival instant."""
+    return f"{job_partition(tenant_id, job_id)}#ENROUTE"
+
+
+def ticket_en_route_gsi2(tenant_id: str, job_id: str, eta_utc: str, ticket_id: str) -> dict[str, str]:
+    return {"GSI2PK": en_route_tickets(tenant_id, job_id), "GSI2SK": f"{eta_utc}#{_id(ticket_id)}"}

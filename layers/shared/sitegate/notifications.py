@@ -35,7 +35,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from sitegate import policy
-from sitegate.data import messaging, store
+from sitegate.data import access_store, alert_store, messaging, send_store, tenant_store, user_store
 from sitegate.models.events import AccessGranted, AlertSent, DeliveryEvent, DomainEvent, InvoiceIssued
 from sitegate.models.requests import refused_character
 from sitegate.models.stored import Account, AccountKind, User, UserStatus
@@ -82,15 +82,15 @@ def people_with_roles(tenant_id: str, job_id: str, roles: Iterable[str]) -> list
     guests' sponsors): one Query of the job's roles, a BatchGetItem of the users, one of their
     accounts and entries, and one more of guests' sponsors only when a guest holds a role."""
     wanted = set(roles)
-    held = {r.user_id: r.role for r in store.roles_on_job(tenant_id, job_id) if r.role in wanted}
+    held = {r.user_id: r.role for r in access_store.job_roles(tenant_id, job_id) if r.role in wanted}
     if not held:
         return []
-    users = [u for u in store.get_users(tenant_id, list(held)) if u.status == UserStatus.ACTIVE.value]
-    accounts, grants = store.accounts_on_job(tenant_id, job_id, [u.account_id for u in users])
+    users = [u for u in user_store.get_users(tenant_id, list(held)) if u.status == UserStatus.ACTIVE.value]
+    accounts, grants = access_store.accounts_on_job(tenant_id, job_id, [u.account_id for u in users])
     sponsor_ids = {s for a in accounts.values() if a.kind == AccountKind.GUEST_CONTRACTOR.value
                    for s in (grants[a.account_id].sponsor_account_id if a.account_id in grants else None,
                              a.sponsor_account_id) if s}
-    sponsors, sponsor_grants = store.accounts_on_job(tenant_id, job_id, sorted(sponsor_ids)) if sponsor_ids else ({}, {})
+    sponsors, sponsor_grants = access_store.accounts_on_job(tenant_id, job_id, sorted(sponsor_ids)) if sponsor_ids else ({}, {})
     people = []
     for user in users:
         account = accounts.get(user.account_id)
@@ -126,10 +126,10 @@ def _active(users: Iterable[User]) -> list[User]:
 
 def _requester(event: DomainEvent, data: DeliveryEvent) -> list[User]:
     """The requester, while it can still reach the job (its company not removed from it nor archived)."""
-    users = _active(store.get_users(event.tenant_id, [data.requested_by]))
+    users = _active(user_store.get_users(event.tenant_id, [data.requested_by]))
     if not users:
         return []
-    accounts, grants = store.accounts_on_job(event.tenant_id, data.job_id, [u.account_id for u in users])
+    accounts, grants = access_store.accounts_on_job(event.tenant_id, data.job_id, [u.account_id for u in users])
     return [u for u in users if u.account_id in accounts and policy.decide_directory_member(
         Caller(u, accounts[u.account_id]), JobFacts(data.job_id, grants.get(u.account_id)))]
 
@@ -151,25 +151,25 @@ def _delivery_recipients(event: DomainEvent) -> list[User]:
 
 def _access_recipients(event: DomainEvent) -> list[User]:
     data: AccessGranted = event.payload()
-    return [u for u in store.active_users_of_account(event.tenant_id, data.account_id)
+    return [u for u in user_store.active_users_of_account(event.tenant_id, data.account_id)
             if u.level == "administrator" and u.user_id != data.granted_by]
 
 
 def _invoice_recipients(event: DomainEvent) -> list[User]:
-    tenant = store.get_tenant(event.tenant_id)
+    tenant = tenant_store.get_tenant(event.tenant_id)
     if tenant is None:
         return []
-    return [u for u in store.active_users_of_account(event.tenant_id, tenant.owner_account_id)
+    return [u for u in user_store.active_users_of_account(event.tenant_id, tenant.owner_account_id)
             if u.level in INVOICE_LEVELS]
 
 
 def _alert_recipients(event: DomainEvent) -> list[User]:
     data: AlertSent = event.payload()
-    alert = store.get_alert(event.tenant_id, data.job_id, data.alert_id)
+    alert = alert_store.get_alert(event.tenant_id, data.job_id, data.alert_id)
     if alert is None:  # the job was deleted since: nobody is left to tell
         logger.warning("alert gone before delivery", extra={"event_id": event.event_id, "alert_id": data.alert_id})
         return []
-    return _active(store.get_users(event.tenant_id, [r.user_id for r in alert.recipients]))
+    return _active(user_store.get_users(event.tenant_id, [r.user_id for r in alert.recipients]))
 
 
 RECIPIENTS: dict[str, Callable[[DomainEvent], list[User]]] = {
@@ -317,7 +317,7 @@ def _send_once(event: DomainEvent, target: tuple[str, str], user: User, message:
         _send(channel, user, message)
     except messaging.SendFailed:
         logger.exception("send failed: claim released for the retry", extra=log)
-        store.release_send(event.tenant_id, event.event_id, target)
+        send_store.release_send(event.tenant_id, event.event_id, target)
         return False
     logger.info("sent", extra=log)
     return True
@@ -350,7 +350,7 @@ def deliver(event: DomainEvent) -> Outcome:
 
 def _deliver_chunk(event: DomainEvent, targets: list[tuple[str, str]], by_id: dict[str, User], message: Message,
                    log: dict[str, str]) -> Outcome:
-    claimed_before = store.claim_sends(event.tenant_id, event.event_id, targets)
+    claimed_before = send_store.claim_sends(event.tenant_id, event.event_id, targets)
     duplicates, failed = 0, 0
     to_send = []
     for target in targets:
@@ -381,5 +381,5 @@ def _deliver_chunk(event: DomainEvent, targets: list[tuple[str, str]], by_id: di
                 else:
                     failed += 1
     finally:
-        store.complete_sends(event.tenant_id, event.event_id, sent)  # whatever else happened, record what went out
+        send_store.complete_sends(event.tenant_id, event.event_id, sent)  # whatever else happened, record what went out
     return Outcome(sent=len(sent), duplicates=duplicates, failed=failed)

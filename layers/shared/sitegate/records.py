@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sitegate import clock, ids, policy
-from sitegate.data import store
+from sitegate.data import core, ticket_store
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import invalid
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.requests import RecordCreate
@@ -13,7 +14,7 @@ from sitegate.policy import Caller
 
 
 def create_record(caller: Caller, ctx: JobContext, request: RecordCreate,
-                  idempotency: store.Idempotency | None) -> RecordOut:
+                  idempotency: Idempotency | None) -> RecordOut:
     """A time or equipment entry by staff with time.record / equipment.record who can view the job
     (`ctx` is only made for callers who can)."""
     policy.require(policy.decide(caller, f"{request.type}.record"))
@@ -23,11 +24,11 @@ def create_record(caller: Caller, ctx: JobContext, request: RecordCreate,
     record = JobRecord(tenant_id=job.tenant_id, job_id=job.job_id, record_id=ids.new_id(), user_id=caller.user.user_id,
                        created_at=clock.now_iso(), **{**request.model_dump(), "date": request.date.isoformat()})
     out = RecordOut.of(record)
-    store.create_once([store.Create(store.record_item(record), "record already exists")], out, idempotency)
+    create_once([core.Create(record, "record already exists")], out, idempotency)
     return out
 
 
 def list_records(caller: Caller, ctx: JobContext, limit: int, cursor: str | None) -> RecordPage:
     require_on_job(caller, "records.view", ctx)
-    page = store.job_records_page(ctx.job, limit, cursor)
+    page = ticket_store.job_records_page(ctx.job, limit, cursor)
     return RecordPage(items=[RecordOut.of(r) for r in page.items], next_cursor=page.next_cursor)

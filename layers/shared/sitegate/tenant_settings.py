@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sitegate import clock, policy
-from sitegate.data import store
+from sitegate.data import tenant_store
 from sitegate.errors import NotFound
 from sitegate.models.responses import SettingOut
 from sitegate.models.stored import Setting
@@ -18,7 +18,7 @@ def get_settings(caller: Caller) -> dict[str, Any]:
     """Every setting the caller may see, as a `{key: value}` map (unset keys are null)."""
     policy.require(policy.decide(caller, "settings.view"))
     visible = [key for key in KNOWN if policy.decide(caller, "settings.view", setting=key)]
-    stored = {s.key: s.value for s in store.settings(caller.user.tenant_id)}
+    stored = {s.key: s.value for s in tenant_store.settings(caller.user.tenant_id)}
     return {key: stored.get(key) for key in sorted(visible)}
 
 
@@ -28,5 +28,5 @@ def put_setting(caller: Caller, key: str, value: Any) -> SettingOut:
     policy.require(policy.decide(caller, "settings.edit", setting=key))
     setting = Setting(tenant_id=caller.user.tenant_id, key=key, value=value, updated_by=caller.user.user_id,
                       updated_at=clock.now_iso())
-    store.put_setting(setting)
+    tenant_store.put_setting(setting)
     return SettingOut(key=key, value=value, updated_at=setting.updated_at)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 
 from sitegate import clock, ids, keys
-from sitegate.data import store, userpool
+from sitegate.data import core, userpool
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict
 from sitegate.models.requests import TenantCreate
 from sitegate.models.responses import AccountOut, TenantCreated, UserOut
-from sitegate.models.stored import Account, AccountKind, Tenant, User, UserHistory
+from sitegate.models.stored import Account, AccountKind, EmailMarker, Tenant, User, UserHistory
 
 
-def create_tenant(request: TenantCreate, operator_id: str, idempotency: store.Idempotency | None) -> TenantCreated:
+def create_tenant(request: TenantCreate, operator_id: str, idempotency: Idempotency | None) -> TenantCreated:
     """Create the tenant, owner account and master Super Admin in one transaction.
 
     The identity is made first and removed again if the records cannot be written,
@@ -31,15 +32,15 @@ def create_tenant(request: TenantCreate, operator_id: str, idempotency: store.Id
     created = TenantCreated(tenant_id=tenant_id, owner_account_id=account_id, admin_user_id=user_id)
 
     creates = [
-        store.Create(store.tenant_item(tenant), "tenant already exists"),
-        store.Create(store.account_item(owner), "account already exists"),
-        store.Create(store.user_item(admin), "user already exists"),
-        store.Create(store.email_marker_item(admin), "email already in use in this tenant"),
-        store.Create(store.history_item(history, "0"), "history entry already exists"),
+        core.Create(tenant, "tenant already exists"),
+        core.Create(owner, "account already exists"),
+        core.Create(admin, "user already exists"),
+        core.Create(EmailMarker.of(admin), "email already in use in this tenant"),
+        core.Create(history, "history entry already exists"),
     ]
 
     with userpool.invited(admin):
-        store.create_once(creates, created, idempotency)
+        create_once(creates, created, idempotency)
     return created
 
 
@@ -51,10 +52,10 @@ def create_operator(email: str, name: str) -> str:
     operator = User(tenant_id=keys.PLATFORM_TENANT, user_id=ids.new_id(), account_id=operators.account_id,
                     email=email.lower(), name=name, level="platform_operator", created_at=now, updated_at=now)
     with contextlib.suppress(Conflict):  # made with the first operator
-        store.create_once([store.Create(store.account_item(operators), "platform account already exists")],
+        create_once([core.Create(operators, "platform account already exists")],
                           AccountOut.of(operators), None)
     with userpool.invited(operator):
-        store.create_once([store.Create(store.user_item(operator), "user already exists"),
-                           store.Create(store.email_marker_item(operator), "an operator with this email already exists")],
+        create_once([core.Create(operator, "user already exists"),
+                           core.Create(EmailMarker.of(operator), "an operator with this email already exists")],
                           UserOut.of(operator), None)
     return operator.user_id

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sitegate import clock, ids
-from sitegate.data import store
+from sitegate.data import core, ticket_store
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.requests import TicketCreate, TicketUpdate, Unload
 from sitegate.models.responses import TicketOut, TicketPage
-from sitegate.models.stored import Job, Ticket, TicketStatus
+from sitegate.models.stored import Job, Ticket, TicketNumberMarker, TicketStatus
 from sitegate.policy import Caller
 
 
@@ -20,7 +21,7 @@ def _eta_rule(status: str, eta: str | None) -> None:
 
 
 def create_ticket(caller: Caller, ctx: JobContext, request: TicketCreate,
-                  idempotency: store.Idempotency | None) -> TicketOut:
+                  idempotency: Idempotency | None) -> TicketOut:
     require_on_job(caller, "tickets.edit", ctx)
     job = writable(ctx.job)
     eta = request.eta.isoformat() if request.eta else None
@@ -28,15 +29,15 @@ def create_ticket(caller: Caller, ctx: JobContext, request: TicketCreate,
     ticket = Ticket(tenant_id=job.tenant_id, job_id=job.job_id, ticket_id=ids.new_id(), created_at=clock.now_iso(),
                     **{**request.model_dump(exclude={"eta"}), "eta": eta})
     out = TicketOut.of(ticket)
-    store.create_once([store.Create(store.ticket_item(ticket), "ticket already exists"),
-                       store.Create(store.ticket_number_item(ticket),
+    create_once([core.Create(ticket, "ticket already exists"),
+                       core.Create(TicketNumberMarker.of(ticket),
                                     f"ticket {ticket.ticket_number} already exists on this job")],
                       out, idempotency)
     return out
 
 
 def _ticket(job: Job, ticket_id: str) -> Ticket:
-    ticket = store.get_ticket(job, ticket_id)
+    ticket = ticket_store.get_ticket(job, ticket_id)
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} not found")
     return ticket
@@ -53,20 +54,20 @@ def update_ticket(caller: Caller, ctx: JobContext, ticket_id: str, request: Tick
         changes["eta"] = request.eta.isoformat()
     new = ticket.changed(**changes, version=ticket.version + 1)
     _eta_rule(new.status, new.eta)
-    store.write(replaces=[store.Replace(store.ticket_item(new), "ticket changed meanwhile")])
+    core.write(replaces=[core.Replace(new, "ticket changed meanwhile")])
     return TicketOut.of(new)
 
 
 def list_tickets(caller: Caller, ctx: JobContext, limit: int, cursor: str | None) -> TicketPage:
     require_on_job(caller, "tickets.view", ctx)
-    page = store.job_tickets_page(ctx.job, limit, cursor)
+    page = ticket_store.job_tickets_page(ctx.job, limit, cursor)
     return TicketPage(items=[TicketOut.of(t) for t in page.items], next_cursor=page.next_cursor)
 
 
 def truck_etas(caller: Caller, ctx: JobContext) -> TicketPage:
     """En-route tickets, soonest arrival first by instant, whatever offsets their ETAs carry."""
     require_on_job(caller, "tickets.etas", ctx)
-    en_route = [t for t in store.job_tickets_all(ctx.job) if t.status == TicketStatus.EN_ROUTE.value and t.eta]
+    en_route = [t for t in ticket_store.en_route_tickets(ctx.job) if t.status == TicketStatus.EN_ROUTE.value and t.eta]
     en_route.sort(key=lambda t: (datetime.fromisoformat(str(t.eta)), t.ticket_number))
     return TicketPage(items=[TicketOut.of(t) for t in en_route], next_cursor=None)
 
@@ -81,5 +82,5 @@ def unload(caller: Caller, ctx: JobContext, ticket_id: str, request: Unload) -> 
     status = TicketStatus.UNLOADED.value if request.accepted else TicketStatus.REJECTED.value
     new = ticket.changed(status=status, notes=request.notes, unloaded_by=caller.user.user_id,
                          unloaded_at=clock.now_iso(), version=ticket.version + 1)
-    store.write(replaces=[store.Replace(store.ticket_item(new), "ticket was unloaded meanwhile")])
+    core.write(replaces=[core.Replace(new, "ticket was unloaded meanwhile")])
     return TicketOut.of(new)

@@ -7,11 +7,21 @@ history entry when status or level change, and keeps the Cognito identity in ste
 from __future__ import annotations
 
 from sitegate import clock, ids, policy
-from sitegate.data import store, userpool
+from sitegate.data import access_store, account_store, core, job_store, user_store, userpool
+from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.models.requests import MeUpdate, NotificationPreferencesUpdate, UserCreate, UserUpdate
 from sitegate.models.responses import NotificationPreferencesOut, UserOut, UserPage
-from sitegate.models.stored import Account, AccountKind, AccountStatus, NotificationPreferences, User, UserHistory, UserStatus
+from sitegate.models.stored import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    EmailMarker,
+    NotificationPreferences,
+    User,
+    UserHistory,
+    UserStatus,
+)
 from sitegate.policy import Caller
 
 
@@ -31,19 +41,19 @@ def _check_shape(account: Account, level: str, job_ids: list[str], can_create_gu
         raise invalid("can_create_guests", "only managers carry can_create_guests")
 
 
-def history(user: User, by: Caller, at: str, before: User | None = None) -> store.Create:
+def history(user: User, by: Caller, at: str, before: User | None = None) -> core.Create:
     """The dated history entry of a change of status or level: the new state, and the state it
     replaces (`before`; none when the user is created), which billing reads a month's start from."""
     entry = UserHistory(tenant_id=user.tenant_id, user_id=user.user_id, at=at, status=user.status, level=user.level,
                         changed_by=by.user.user_id, version=user.version,
                         previous_status=before.status if before else None, previous_level=before.level if before else None)
     # The user's version orders entries of the same second; writes are conditional on it, so it is unique.
-    return store.Create(store.history_item(entry, f"{user.version:08d}"), "history entry already exists")
+    return core.Create(entry, "history entry already exists")
 
 
 def visible_account(caller: Caller, account_id: str) -> Account:
     """An account the caller may see, or 404."""
-    account = caller.account if account_id == caller.account.account_id else store.get_account(
+    account = caller.account if account_id == caller.account.account_id else account_store.get_account(
         caller.user.tenant_id, account_id)
     if account is None or not policy.decide_on_account(caller, "account.view", account):
         raise NotFound(f"account {account_id} not found")
@@ -53,7 +63,7 @@ def visible_account(caller: Caller, account_id: str) -> Account:
 def visible_user(caller: Caller, user_id: str) -> tuple[User, Account]:
     """A user the caller may see, with its account, or 404."""
     mine = user_id == caller.user.user_id  # already read with the caller: no second read
-    user, account = (caller.user, caller.account) if mine else store.get_user_and_account(caller.user.tenant_id, user_id)
+    user, account = (caller.user, caller.account) if mine else user_store.get_user_and_account(caller.user.tenant_id, user_id)
     if user is None or account is None or not policy.decide_on_user(caller, "user.view", user, account):
         raise NotFound(f"user {user_id} not found")
     return user, account
@@ -69,9 +79,9 @@ def check_job_ids(account: Account, job_ids: list[str]) -> None:
     if not job_ids:
         return
     if account.kind == AccountKind.OWNER.value:
-        known = {j.job_id for j in store.get_jobs(account.tenant_id, job_ids)}
+        known = {j.job_id for j in job_store.get_jobs(account.tenant_id, job_ids)}
     else:
-        known = {g.job_id for g in store.get_grants(account.tenant_id, account.account_id, job_ids)}
+        known = {g.job_id for g in access_store.get_grants(account.tenant_id, account.account_id, job_ids)}
     missing = sorted(set(job_ids) - known)
     if missing:
         raise invalid("job_ids", f"not a job of this account: {', '.join(missing)}")
@@ -83,12 +93,12 @@ def _checked_job_ids(account: Account, before: list[str], after: list[str]) -> l
     silently once it is deleted, so a stale id never blocks a later change."""
     had = set(before)
     check_job_ids(account, [j for j in after if j not in had])
-    existing = {j.job_id for j in store.get_jobs(account.tenant_id, [j for j in after if j in had])}
+    existing = {j.job_id for j in job_store.get_jobs(account.tenant_id, [j for j in after if j in had])}
     return [j for j in after if j not in had or j in existing]
 
 
 # ------------------------------------------------------------------ create
-def create_user(caller: Caller, request: UserCreate, idempotency: store.Idempotency | None) -> UserOut:
+def create_user(caller: Caller, request: UserCreate, idempotency: Idempotency | None) -> UserOut:
     account = visible_account(caller, request.account_id or caller.account.account_id)
     if account.status != AccountStatus.ACTIVE.value:
         raise Conflict(f"account {account.account_id} is archived")
@@ -102,25 +112,25 @@ def create_user(caller: Caller, request: UserCreate, idempotency: store.Idempote
                 created_at=now, updated_at=now)
     policy.require(policy.decide_on_user(caller, "user.add", user, account, level=user.level, job_ids=user.job_ids))
     out = UserOut.of(user)
-    creates = [store.Create(store.user_item(user), "user already exists"),
-               store.Create(store.email_marker_item(user), f"email {user.email} is already in use in this tenant"),
+    creates = [core.Create(user, "user already exists"),
+               core.Create(EmailMarker.of(user), f"email {user.email} is already in use in this tenant"),
                history(user, caller, now)]
     replaces = []
     if first_admin:
         master = account.changed(master_user_id=user.user_id, version=account.version + 1)
-        replaces.append(store.Replace(store.account_item(master)))
+        replaces.append(core.Replace(master))
     with userpool.invited(user):
-        store.create_once(creates, out, idempotency, replaces=replaces)
+        create_once(creates, out, idempotency, replaces=replaces)
     return out
 
 
 def new_account_admin(caller: Caller, account: Account, email: str, name: str, phone: str | None,
-                      now: str) -> tuple[User, list[store.Create]]:
+                      now: str) -> tuple[User, list[core.Create]]:
     """The master administrator made together with its account (accounts.create_account)."""
     user = User(tenant_id=account.tenant_id, user_id=ids.new_id(), account_id=account.account_id, email=email,
                 name=name, phone=phone, level="administrator", is_master=True, created_at=now, updated_at=now)
-    creates = [store.Create(store.user_item(user), "user already exists"),
-               store.Create(store.email_marker_item(user), f"email {user.email} is already in use in this tenant"),
+    creates = [core.Create(user, "user already exists"),
+               core.Create(EmailMarker.of(user), f"email {user.email} is already in use in this tenant"),
                history(user, caller, now)]
     return user, creates
 
@@ -140,10 +150,10 @@ def list_users(caller: Caller, account_id: str | None, status: UserStatus | None
         return UserPage(items=[UserOut.of(me)] if mine else [], next_cursor=None)
     tenant_id = caller.user.tenant_id
     if reach.scope is policy.Scope.TENANT:
-        page = store.tenant_users_page(tenant_id, wanted, limit, cursor)
+        page = user_store.tenant_users_page(tenant_id, wanted, limit, cursor)
         return UserPage(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
     account = visible_account(caller, account_id or caller.account.account_id)
-    page = store.account_users_page(tenant_id, account.account_id, wanted, limit, cursor)
+    page = user_store.account_users_page(tenant_id, account.account_id, wanted, limit, cursor)
     # Whole account or assigned users only: each listed user is the policy's to decide.
     users = [u for u in page.items if policy.decide_on_user(caller, "user.view", u, account)]
     return UserPage(items=[UserOut.of(u) for u in users], next_cursor=page.next_cursor)
@@ -165,14 +175,14 @@ def update_user(caller: Caller, user_id: str, request: UserUpdate) -> UserOut:
         new = new.changed(job_ids=_checked_job_ids(account, target.job_ids, new.job_ids))
         _check_shape(account, new.level, new.job_ids, new.can_create_guests)
     creates = [history(new, caller, new.updated_at, target)] if new.level != target.level else []
-    store.write(creates=creates, replaces=[store.Replace(store.user_item(new))])
+    core.write(creates=creates, replaces=[core.Replace(new)])
     return UserOut.of(new)
 
 
 def _identity_follows_record(user: User) -> User:
     """Set the Cognito identity to what the record says now (read again), so racing enables and
     disables leave the two agreeing, and a repeat repairs any earlier split."""
-    now = store.get_user(user.tenant_id, user.user_id) or user
+    now = user_store.get_user(user.tenant_id, user.user_id) or user
     if now.status == UserStatus.ACTIVE.value:
         userpool.enable(now.user_id)
     elif now.status == UserStatus.DISABLED.value:
@@ -188,7 +198,7 @@ def disable_user(caller: Caller, user_id: str) -> UserOut:
     if target.status == UserStatus.ACTIVE.value:
         # The record first: access ends with it, on the very next request.
         new = _bumped(target, status=UserStatus.DISABLED.value)
-        store.write(creates=[history(new, caller, new.updated_at, target)], replaces=[store.Replace(store.user_item(new))])
+        core.write(creates=[history(new, caller, new.updated_at, target)], replaces=[core.Replace(new)])
     return UserOut.of(_identity_follows_record(target))  # also on a repeat: a retry completes
 
 
@@ -200,7 +210,7 @@ def enable_user(caller: Caller, user_id: str) -> UserOut:
     if target.status != UserStatus.ACTIVE.value:
         userpool.enable(target.user_id)  # the identity first: an enabled identity alone grants nothing
         new = _bumped(target, status=UserStatus.ACTIVE.value)
-        store.write(creates=[history(new, caller, new.updated_at, target)], replaces=[store.Replace(store.user_item(new))])
+        core.write(creates=[history(new, caller, new.updated_at, target)], replaces=[core.Replace(new)])
     return UserOut.of(_identity_follows_record(target))  # also on a repeat: repairs a split left by a race
 
 
@@ -219,8 +229,8 @@ def delete_user(caller: Caller, user_id: str) -> None:
     policy.require(policy.decide_on_user(caller, "user.delete", target, account))
     if target.status != UserStatus.DELETED.value:
         new = _bumped(target, status=UserStatus.DELETED.value)
-        store.write(creates=[history(new, caller, new.updated_at, target)], replaces=[store.Replace(store.user_item(new))],
-                    removes=[store.remove_email_marker(target)])  # the email may be used again
+        core.write(creates=[history(new, caller, new.updated_at, target)], replaces=[core.Replace(new)],
+                    removes=[user_store.free_email(target)])  # the email may be used again
     userpool.remove(target.user_id)
 
 
@@ -239,7 +249,7 @@ def update_me(caller: Caller, request: MeUpdate) -> UserOut:
     if not changes:
         return UserOut.of(me)
     new = _phone_rule(_bumped(me, **changes))
-    store.write(replaces=[store.Replace(store.user_item(new))])
+    core.write(replaces=[core.Replace(new)])
     return UserOut.of(new)
 
 
@@ -248,5 +258,5 @@ def set_notification_preferences(caller: Caller, request: NotificationPreference
     if request.sms and not me.phone:
         raise invalid("sms", "SMS needs a phone number on the user; set it first")
     new = _bumped(me, notifications=NotificationPreferences(email=request.email, sms=request.sms))
-    store.write(replaces=[store.Replace(store.user_item(new))])
+    core.write(replaces=[core.Replace(new)])
     return NotificationPreferencesOut(email=request.email, sms=request.sms)

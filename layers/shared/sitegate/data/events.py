@@ -23,17 +23,31 @@ from collections.abc import Iterable
 from typing import Literal
 
 from aws_lambda_powertools import Logger
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from sitegate import clock, ids, keys
-from sitegate.data import store
-from sitegate.data.aws import sns
+from sitegate.data import codec, core
+from sitegate.data.aws import sns, table
 from sitegate.models.events import EVENT_DATA, DomainEvent
+from sitegate.models.stored import Stored
 from sitegate.settings import get_settings
 
 logger = Logger(child=True)
-ENTITY = "OutboxEvent"  # the outbox items' `entity`: the stream's filter matches on it
+
+
+class OutboxEvent(Stored):
+    """An event waiting in its tenant's outbox; `entity` is what the stream's filter matches on."""
+
+    tenant_id: str
+    occurred_at: str
+    event_id: str
+    event: str  # the DomainEvent as JSON text
+
+
+ENTITY = OutboxEvent.__name__  # the outbox items' `entity`: the stream's filter matches on it
+codec.register(OutboxEvent, lambda o: [keys.outbox_event(o.tenant_id, o.occurred_at, o.event_id)])
 
 
 def new_event(kind: str, tenant_id: str, data: BaseModel) -> DomainEvent:
@@ -43,12 +57,32 @@ def new_event(kind: str, tenant_id: str, data: BaseModel) -> DomainEvent:
                        occurred_at=clock.now_iso(), data=data.model_dump(mode="json"))
 
 
-def outbox_entry(event: DomainEvent) -> store.Create:
+def outbox_entry(event: DomainEvent) -> core.Create:
     """The event's outbox item, to write in the transaction of the change that raised it. No `ttl`:
     it stays until SNS took the event, however long that takes (its INSERT is in the stream)."""
-    item = {**keys.outbox_event(event.tenant_id, event.occurred_at, event.event_id), "entity": ENTITY,
-            "event": event.model_dump_json()}
-    return store.Create(item, "event already recorded")
+    entry = OutboxEvent(tenant_id=event.tenant_id, occurred_at=event.occurred_at, event_id=event.event_id,
+                        event=event.model_dump_json())
+    return core.Create(entry, "event already recorded")
+
+
+def remove_outbox_event(tenant_id: str, occurred_at: str, event_id: str) -> bool:
+    """An event SNS took leaves the outbox: DeleteItem `T#t#OUTBOX` / `EVENT#{occurred_at}#{event_id}`, on
+    condition that it is still there. False when it was already gone (the other path removed it first)."""
+    try:
+        table().delete_item(Key=keys.outbox_event(tenant_id, occurred_at, event_id),
+                            ConditionExpression=Attr("PK").exists())
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def outbox_event_waiting(tenant_id: str, occurred_at: str, event_id: str) -> bool:
+    """Is the event still in its tenant's outbox (not yet taken by SNS)? A consistent GetItem of
+    `T#t#OUTBOX` / `EVENT#{occurred_at}#{event_id}`, its key only."""
+    return core.get_raw(keys.outbox_event(tenant_id, occurred_at, event_id), ConsistentRead=True,
+                        ProjectionExpression="PK") is not None
 
 
 def _publish(event: DomainEvent) -> None:
@@ -63,7 +97,7 @@ def publish(events: Iterable[DomainEvent]) -> int:
     for event in events:
         try:
             _publish(event)
-            store.remove_outbox_event(event.tenant_id, event.occurred_at, event.event_id)
+            remove_outbox_event(event.tenant_id, event.occurred_at, event.event_id)
             taken += 1
         except (ClientError, BotoCoreError):
             logger.exception("domain event left in the outbox: the stream publishes it",
@@ -80,8 +114,8 @@ def publish_from_stream(event_json: str) -> StreamOutcome:
     removed. Raises when SNS or DynamoDB fails, so the mapping retries the record; a retry of a record
     that was published but not removed publishes it again, which the consumer's send markers absorb."""
     event = DomainEvent.model_validate_json(event_json)
-    if not store.outbox_event_waiting(event.tenant_id, event.occurred_at, event.event_id):
+    if not outbox_event_waiting(event.tenant_id, event.occurred_at, event.event_id):
         return "already published"
     _publish(event)
-    store.remove_outbox_event(event.tenant_id, event.occurred_at, event.event_id)
+    remove_outbox_event(event.tenant_id, event.occurred_at, event.event_id)
     return "published"

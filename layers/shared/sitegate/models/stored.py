@@ -7,7 +7,7 @@ so a raw item never leaves the data layer.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -364,6 +364,11 @@ class BookingDay(Stored):
     """One resource's bookings on one UTC day: `[start, end, delivery_id]` per holding delivery, in
     epoch minutes; every booking and release writes it under its `version`."""
 
+    tenant_id: str
+    job_id: str
+    resource: str  # "LOCATION" or "EQUIPMENT"
+    resource_id: str
+    day: str  # YYYY-MM-DD, UTC
     intervals: list[tuple[int, int, str]] = Field(default_factory=list)
     version: int = 0
 
@@ -390,3 +395,88 @@ class JobRequest(Stored):
     updated_at: str
     updated_by: str | None = None
     version: int = 0
+
+
+# ---------------------------------------------------------------- markers
+# Items that exist only to make a value unique (a conditional Create of the marker fails when the
+# value is taken) or to find a tenant from a public id. `entity` is what the item's `entity` says.
+
+
+class Marker(Stored):
+    entity: ClassVar[str]
+
+
+class EmailMarker(Marker):
+    entity: ClassVar[str] = "EmailMarker"
+    tenant_id: str
+    email: str
+    user_id: str
+
+    @classmethod
+    def of(cls, user: User) -> EmailMarker:
+        return cls(tenant_id=user.tenant_id, email=user.email, user_id=user.user_id)
+
+
+class CustomerCodeMarker(Marker):
+    entity: ClassVar[str] = "CustomerCode"
+    tenant_id: str
+    code: str
+    account_id: str
+
+
+class JobNumberMarker(Marker):
+    entity: ClassVar[str] = "JobNumber"
+    tenant_id: str
+    job_number: str
+    job_id: str
+
+    @classmethod
+    def of(cls, job: Job) -> JobNumberMarker:
+        return cls(tenant_id=job.tenant_id, job_number=job.job_number, job_id=job.job_id)
+
+
+class PortalMarker(Marker):
+    """The public portal's way from a job id to its tenant."""
+
+    entity: ClassVar[str] = "PortalMarker"
+    job_id: str
+    tenant_id: str
+
+    @classmethod
+    def of(cls, job: Job) -> PortalMarker:
+        return cls(job_id=job.job_id, tenant_id=job.tenant_id)
+
+
+class TicketNumberMarker(Marker):
+    entity: ClassVar[str] = "TicketNumber"
+    tenant_id: str
+    job_id: str
+    ticket_number: str
+    ticket_id: str
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketNumberMarker:
+        return cls(tenant_id=ticket.tenant_id, job_id=ticket.job_id, ticket_number=ticket.ticket_number,
+                   ticket_id=ticket.ticket_id)
+
+
+class RegistrationMarker(Marker):
+    entity: ClassVar[str] = "RegistrationMarker"
+    tenant_id: str
+    registration: str
+    vehicle_id: str
+
+    @classmethod
+    def of(cls, vehicle: Vehicle) -> RegistrationMarker:
+        return cls(tenant_id=vehicle.tenant_id, registration=vehicle.registration, vehicle_id=vehicle.vehicle_id)
+
+
+class PlaceNameMarker(Marker):
+    """Keeps a location's or equipment's name unique on its job (`kind`: "LOCATION" or "EQUIPMENT")."""
+
+    entity: ClassVar[str] = "PlaceName"
+    tenant_id: str
+    job_id: str
+    kind: str
+    name: str
+    place_id: str

@@ -1,0 +1,60 @@
+"""Jobs, their number markers and the public portal's marker; deleting a job with what hangs off it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sitegate import keys
+from sitegate.data import access_store, core, delivery_store, request_store
+from sitegate.models.stored import Job, Tenant, User
+
+
+def get_jobs(tenant_id: str, job_ids: Sequence[str]) -> list[Job]:
+    """Jobs by id, in the order asked, in BatchGetItem calls of 100: table keys `T#t#JOB#j` / `JOB`."""
+    return core.get_many(Job, [keys.job(tenant_id, j) for j in dict.fromkeys(job_ids)])
+
+
+def get_job_and_tenant(tenant_id: str, job_id: str) -> tuple[Job | None, Tenant | None]:
+    """A job and its tenant (the portal), in one BatchGetItem: `T#t#JOB#j`/`JOB`, `T#t#TENANT`/`TENANT`."""
+    job_key, tenant_key = keys.job(tenant_id, job_id), keys.tenant(tenant_id)
+    found = core.batch_get([job_key, tenant_key])
+    return core.pick(Job, found, job_key), core.pick(Tenant, found, tenant_key)
+
+
+def search_jobs(tenant_id: str, prefix: str, limit: int, cursor: str | None) -> core.Page[Job]:
+    """Jobs of a tenant by job-number prefix: GSI1 `T#t#JOBS`, sort prefix the normalized number."""
+    return core.query_page(Job, keys.tenant_jobs(tenant_id), index="GSI1",
+                           sort_prefix=keys.job_number_key(prefix) or None, limit=limit, cursor=cursor)
+
+
+def customer_jobs(tenant_id: str, code: str) -> list[Job]:
+    """Every job carrying a customer code: GSI2 `T#t#CODEJOBS#{code}`."""
+    return core.query_all(Job, keys.jobs_with_code(tenant_id, code), index="GSI2")
+
+
+def count_active_jobs(tenant_id: str) -> int:
+    """How many active jobs a tenant has: GSI1 `T#t#JOBS` (COUNT, filter status = active)."""
+    return core.count(keys.tenant_jobs(tenant_id), index="GSI1", status="active")
+
+
+def portal_tenant(job_id: str) -> str | None:
+    """The tenant of a job, for the public portal: table key `T#platform#PORTAL#j` / `PORTAL`."""
+    item = core.get_raw(keys.portal(job_id))
+    return None if item is None else str(item["tenant_id"])
+
+
+def delete_job(job: Job, users: Sequence[User] = ()) -> None:
+    """Delete a job, its number marker, its access list, the markers of removed entries, its project
+    roles, the portal's marker and its place on the dashboard's lists, and rewrite `users` (given
+    without the job in `job_ids`). Users go first and the job item in the last transaction, so a
+    failure part-way leaves the job to delete again."""
+    t, j = job.tenant_id, job.job_id
+    # The job and its number lead the list: chunks are written from the end, so they go last.
+    removes = [core.Remove(job), core.Remove(keys.job_number(t, job.job_number))]
+    removes += [core.Remove(e) for e in access_store.job_access_list(job)]
+    removes += [core.Remove(r) for r in access_store.job_roles(t, j)]
+    removes += [core.Remove(e) for e in access_store.access_ended_on_job(job)]
+    removes += [core.Remove(keys.portal(j)), *delivery_store.pending_of_job_removals(job),
+                *request_store.open_of_job_removals(job)]
+    core.write_in_chunks([core.Replace(u) for u in users])
+    core.write_in_chunks(removes, backwards=True)
