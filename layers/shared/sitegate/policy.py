@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from sitegate import clock
 from sitegate.errors import Forbidden
@@ -30,18 +31,29 @@ class Scope(str, Enum):
     SELF = "self"  # lists: the caller's own user / own account only
 
 
-def _parse(table: str, cell: dict[str, Scope]) -> dict[str, dict[str, Scope]]:
-    """Parse a whitespace table: header row of levels, then `capability cell...` rows."""
-    lines = [line.split() for line in table.strip().splitlines()]
-    levels = lines[0][1:]
-    parsed: dict[str, dict[str, Scope]] = {level: {} for level in levels}
-    for capability, *cells in lines[1:]:
-        if len(cells) != len(levels):
-            raise ValueError(f"row {capability!r} has {len(cells)} cells for {len(levels)} levels")
-        for level, value in zip(levels, cells, strict=True):
-            if value != "-":
-                parsed[level][capability] = cell[value]
+def _rows(table: str, keys: int = 1) -> dict[Any, dict[str, str]]:
+    """The one reader of every table below: a header row naming the key column(s) and the columns,
+    then one row per key with a cell in every column ("-" is no). {key: {column: cell}}, in the
+    table's order; a key of several columns is a tuple. A ragged or repeated row fails at import."""
+    header, *body = (line.split() for line in table.strip().splitlines())
+    columns = header[keys:]
+    parsed: dict[Any, dict[str, str]] = {}
+    for row in body:
+        key = row[0] if keys == 1 else tuple(row[:keys])
+        if len(row) != len(header):
+            raise ValueError(f"row {key!r} has {len(row) - keys} cells for {len(columns)} columns")
+        if key in parsed:
+            raise ValueError(f"row {key!r} is written twice")
+        parsed[key] = dict(zip(columns, row[keys:], strict=True))
     return parsed
+
+
+def _by_column(table: str, cell: dict[str, Scope]) -> dict[str, dict[str, Scope]]:
+    """A `capability x level` table read by column: {level: {capability: scope}}, "-" cells left out."""
+    rows = _rows(table)
+    columns = list(next(iter(rows.values())))
+    return {column: {capability: cell[cells[column]] for capability, cells in rows.items() if cells[column] != "-"}
+            for column in columns}
 
 
 # Staff levels (owner-account users); docs/DOMAIN.md "Staff levels". "-" is no.
@@ -67,11 +79,11 @@ user.delete          -         -          -               -            -        
 client.add_edit      -         -          -               -            -                 yes             yes       yes
 client.archive       -         -          -               -            -                 -               -         yes
 """
-STAFF_LEVELS = _parse(
+STAFF_LEVELS = _by_column(
     STAFF_TABLE, {"yes": Scope.ALL, "all": Scope.ALL, "allocated": Scope.ALLOCATED, "normal": Scope.NORMAL}
 )
 STAFF_LEVEL_ORDER = list(STAFF_LEVELS)
-STAFF_CAPABILITIES = [line.split()[0] for line in STAFF_TABLE.strip().splitlines()[1:]]
+STAFF_CAPABILITIES = list(_rows(STAFF_TABLE))
 
 BILLING_TIER = {
     level: ("field" if level in ("view_user", "basic_user", "basic_user_plus") else "office")
@@ -94,7 +106,7 @@ guest.create      yes           flag       -
 guest.grant       yes           -          -
 access.view_own   yes           -          -
 """
-ACCOUNT_LEVELS = _parse(
+ACCOUNT_LEVELS = _by_column(
     ACCOUNT_TABLE,
     {"yes": Scope.ALL, "account": Scope.ACCOUNT, "assigned": Scope.ASSIGNED, "basic_only": Scope.BASIC_ONLY,
      "flag": Scope.ALL},
@@ -114,7 +126,7 @@ tickets.unload  yes          -        -       -
 tickets.etas    yes          yes      -       yes
 tickets.view    yes          yes      yes     yes
 """
-ACCESS_FEATURES = _parse(ACCESS_TYPE_TABLE, {"yes": Scope.ALL})
+ACCESS_FEATURES = _by_column(ACCESS_TYPE_TABLE, {"yes": Scope.ALL})
 ACCESS_TYPES = [t for t in ACCESS_FEATURES if t != "customer"]
 KINDS_NEEDING_ACCESS_TYPE = {AccountKind.INSPECTION_FIRM.value, AccountKind.PROJECT_OWNER.value}
 # Staff who can view a job see its tickets, truck ETAs and records; creating, changing and
@@ -128,7 +140,7 @@ capability     lead member alerts_only not_on_jobsite
 project.view   yes  yes    -           -
 alerts.receive yes  yes    yes         -
 """
-PROJECT_ROLES = _parse(ROLE_TABLE, {"yes": Scope.ALL})
+PROJECT_ROLES = _by_column(ROLE_TABLE, {"yes": Scope.ALL})
 
 # Which world a company lives in (docs/DOMAIN.md). `portal` companies (SOP and the Customer Portal)
 # get the job from their entry and their account level; `plot` companies' entry only lists their
@@ -144,8 +156,7 @@ guest_contractor  portal  -             sponsor
 trade_contractor  plot    -             -
 vendor            plot    -             -
 """
-COMPANY_WORLDS = {row[0]: dict(zip(("world", "records.view", "requests"), row[1:], strict=True))
-                  for row in (line.split() for line in COMPANY_TABLE.strip().splitlines()[1:])}
+COMPANY_WORLDS = _rows(COMPANY_TABLE)
 REQUEST_ACTIONS = frozenset({"request.create", "request.view_all"})
 
 SENSITIVE_SETTINGS = frozenset({"system_settings", "vehicle_check_items", "hazard_register_items",
@@ -436,8 +447,7 @@ user.enable          user.edit            user.edit
 user.reset_password  user.reset_password  user.reset_password
 user.delete          user.delete          user.delete
 """
-USER_ACTIONS = {row.split()[0]: dict(zip(("staff", "account"), row.split()[1:], strict=True))
-                for row in USER_ACTION_TABLE.strip().splitlines()[1:]}
+USER_ACTIONS = _rows(USER_ACTION_TABLE)
 # The master administrator cannot be disabled, deleted or demoted by its own account's users.
 MASTER_PROTECTED = frozenset({"user.disable", "user.delete", "user.demote"})
 
@@ -515,8 +525,7 @@ account.create   client.add_edit  guest.create
 account.edit     client.add_edit  -
 account.archive  client.archive   -
 """
-ACCOUNT_ACTIONS = {row.split()[0]: dict(zip(("staff", "account"), row.split()[1:], strict=True))
-                   for row in ACCOUNT_ACTION_TABLE.strip().splitlines()[1:]}
+ACCOUNT_ACTIONS = _rows(ACCOUNT_ACTION_TABLE)
 
 
 def decide_on_account(caller: Caller, action: str, target: Account) -> Decision:
@@ -691,8 +700,7 @@ alert.send   yes     yes      -
 alert.view   yes     yes      -
 alert.ack    -       -        yes
 """
-ALERT_ACTIONS = {row.split()[0]: dict(zip(("gc_lead", "job_edit", "recipient"), row.split()[1:], strict=True))
-                 for row in ALERT_TABLE.strip().splitlines()[1:]}
+ALERT_ACTIONS = _rows(ALERT_TABLE)
 
 
 def decide_on_alerts(caller: Caller, job: JobFacts, action: str, recipients: frozenset[str] = frozenset()) -> Decision:
@@ -751,9 +759,8 @@ gc_member      trade       pending  pending
 trade_lead     own_trade   pending  given
 trade_member   own_trade   pending  pending
 """
-APPROVALS = {(row[0], row[1]): {approval: cell for approval, cell in zip(("gc", "trade"), row[2:], strict=True)
-                                if cell != "-"}
-             for row in (line.split() for line in APPROVALS_TABLE.strip().splitlines()[1:])}
+APPROVALS = {key: {approval: cell for approval, cell in cells.items() if cell != "-"}
+             for key, cells in _rows(APPROVALS_TABLE, keys=2).items()}
 # Who gives each approval: a lead of the GC, or a lead of the trade the delivery is booked for.
 APPROVERS = {"gc": "gc_lead", "trade": "trade_lead"}
 REQUESTER_ROLES = ("lead", "member")
@@ -833,7 +840,7 @@ live      -
 expired   -
 removed   -
 """
-VENDOR_ENTRY = {row.split()[0]: row.split()[1] == "yes" for row in VENDOR_ENTRY_TABLE.strip().splitlines()[1:]}
+VENDOR_ENTRY = {history: cells["added"] == "yes" for history, cells in _rows(VENDOR_ENTRY_TABLE).items()}
 
 
 def vendor_history(entry: JobGrant | None, removed: bool, now: datetime | None = None) -> str:
