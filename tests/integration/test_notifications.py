@@ -192,6 +192,18 @@ def test_access_granted_tells_the_accounts_administrators(super_admin, resources
     assert not [i for i in table_items() if i.get("entity") == "OutboxEvent"]  # published: the outbox is empty
 
 
+def test_an_account_archived_before_its_access_notice_goes_out_is_not_told(super_admin, resources):
+    # Given: a vendor put on a job, then archived before the notice is delivered
+    vendor_id, master = account(super_admin, "vendor")
+    job_id = job(super_admin, "South pier")
+    grant(super_admin, job_id, vendor_id)
+    call("user_levels", "post_account_archive.json", super_admin, path={"account_id": vendor_id})
+    # When
+    drain(resources)
+    # Then: an archived account's users get nothing (the policy's standing), the notice included
+    assert master.email not in emailed()
+
+
 def test_invoice_issued_tells_invoicing_and_super_admin_users_only(super_admin, resources):
     # Given
     invoicing = person(super_admin, "invoicing")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sitegate import clock, policy
 from sitegate.data import access_store, account_store, core, events
@@ -76,7 +76,7 @@ def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
                       expires_at=grant.expires_at)
     conflict = f"{account.name} is already on this job's access list"
     # An entry that has expired may be granted again; a live one is a conflict.
-    expired = entry is not None and entry.expires_at is not None and datetime.fromisoformat(entry.expires_at) <= clock.now()
+    expired = entry is not None and not policy.grant_live(entry)
     put = core.ReplaceExpired(grant, clock.now_iso(), conflict) if expired else core.Create(
         grant, conflict)
     # Its administrators hear of it (notifications): the event is written with the entry, published after.

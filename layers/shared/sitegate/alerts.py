@@ -18,7 +18,7 @@ from sitegate.models.events import AlertSent
 from sitegate.models.requests import AlertCreate
 from sitegate.models.responses import AckOut, AlertAccepted, AlertOut, AlertPage, AlertRecipientOut, AlertSummary
 from sitegate.models.stored import Alert, AlertRecipient
-from sitegate.notifications import ALERT_ROLES, channels, people_with_roles
+from sitegate.notifications import alert_audience, channels
 from sitegate.policy import Caller
 
 
@@ -31,7 +31,7 @@ def send_alert(caller: Caller, ctx: JobContext, request: AlertCreate,
                idempotency: Idempotency | None) -> AlertAccepted:
     policy.require(policy.decide_on_alerts(caller, ctx.facts, "alert.send"))
     job = writable(ctx.job)
-    people = people_with_roles(job.tenant_id, job.job_id, ALERT_ROLES)
+    people = alert_audience(job.tenant_id, job.job_id)
     people.sort(key=lambda p: (p.user.name.lower(), p.user.user_id))
     alert = Alert(tenant_id=job.tenant_id, job_id=job.job_id, alert_id=new_alert_id(), message=request.message,
                   sent_by=caller.user.user_id, sender_name=caller.user.name, sent_at=clock.now_iso(),

@@ -196,17 +196,12 @@ def _facts(delivery: Delivery) -> policy.DeliveryFacts:
 
 
 # ---------------------------------------------------------------- booking
-def _live(grant: JobGrant | None) -> bool:
-    return grant is not None and (grant.expires_at is None or datetime.fromisoformat(grant.expires_at) > clock.now())
-
-
 def _company(caller: Caller, read: delivery_store.BookingRead, request: DeliveryCreate, booked_for_gc: bool) -> Account:
-    """The company booked for: the GC (the caller's own owner account) or an active trade on the job."""
+    """The company booked for: the GC (the caller's own owner account) or a trade on the job (the policy's)."""
     if booked_for_gc:
         return caller.account
     company = read.company
-    if company is None or company.kind != AccountKind.TRADE_CONTRACTOR.value or company.status != "active" \
-            or not _live(read.company_grant):
+    if company is None or not policy.decide_trade_on_job(company, read.company_grant):
         raise invalid("for_account_id", "must be the GC (the owner account) or a trade contractor on this job")
     return company
 
@@ -253,7 +248,7 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
                      idempotency: Idempotency | None) -> DeliveryOut:
     """Book a location (and equipment) for a window on behalf of the GC or a trade: 201 pending or
     approved (a lead's own approval is given at once), 409 when the window overlaps a holding delivery."""
-    booked_for_gc = caller.account.kind == AccountKind.OWNER.value and request.for_account_id == caller.account.account_id
+    booked_for_gc = policy.books_for_gc(caller, request.for_account_id)
     policy.require(policy.decide_delivery_request(caller, ctx.facts, booked_for_gc=booked_for_gc,
                                                   for_account_id=request.for_account_id))
     job = writable(ctx.job)
@@ -397,13 +392,13 @@ def _change(caller: Caller, ctx: JobContext, delivery_id: str, decide: Callable[
 
 
 def _require_trade_on_job(job: Job, delivery: Delivery) -> None:
-    """A delivery booked for a trade is approved only while that trade is on the job: an active account
-    with a live entry. A trade removed, expired or archived since booking leaves it to be cancelled (409)."""
+    """A delivery booked for a trade is approved only while that trade is on the job (policy.decide_trade_on_job).
+    A trade removed, expired or archived since booking leaves it to be cancelled (409)."""
     if _facts(delivery).booked_for_gc:
         return
     accounts, grants = access_store.accounts_on_job(job.tenant_id, job.job_id, [delivery.for_account_id])
     trade = accounts.get(delivery.for_account_id)
-    if trade is None or trade.status != AccountStatus.ACTIVE.value or not _live(grants.get(delivery.for_account_id)):
+    if trade is None or not policy.decide_trade_on_job(trade, grants.get(delivery.for_account_id)):
         raise Conflict(f"{delivery.company_name} is no longer on this job: the delivery can only be cancelled")
 
 

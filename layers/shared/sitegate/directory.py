@@ -9,7 +9,7 @@ from sitegate.data import access_store, account_store, tenant_store, user_store
 from sitegate.errors import NotFound, invalid
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.responses import Member, MemberList
-from sitegate.models.stored import Account, AccountKind, Job, JobGrant, ProjectRole, User
+from sitegate.models.stored import Account, AccountKind, Job, ProjectRole, User
 from sitegate.policy import Caller, JobFacts
 
 COMPANY_TYPE = {AccountKind.OWNER.value: "gc", AccountKind.TRADE_CONTRACTOR.value: "trade",
@@ -32,7 +32,7 @@ def people_on_job(job: Job) -> list[tuple[Account, User]]:
     people = []
     for account in listed:
         grant = grants.get(account.account_id)
-        sponsor_id = _sponsor_id(account, grant)
+        sponsor_id = policy.guest_sponsor_id(account, grant)
         facts = JobFacts(job.job_id, grant, sponsor=accounts.get(sponsor_id or ""),
                          sponsor_grant=grants.get(sponsor_id or ""))
         people += [(account, user) for user in user_store.active_users_of_account(job.tenant_id, account.account_id)
@@ -40,18 +40,11 @@ def people_on_job(job: Job) -> list[tuple[Account, User]]:
     return people
 
 
-def _sponsor_id(account: Account, grant: JobGrant | None) -> str | None:
-    """A guest contractor's sponsor: the one recorded on its entry, else the account's own."""
-    if account.kind != AccountKind.GUEST_CONTRACTOR.value:
-        return None
-    return (grant.sponsor_account_id if grant else None) or account.sponsor_account_id
-
-
 def _reaches(job: Job, user: User, account: Account) -> bool:
     """Does this one person reach the job? The directory's rule, read for one person only:
     its account's entry (and a guest's sponsor), not the whole directory."""
     grant = access_store.get_grant(job.tenant_id, job.job_id, account.account_id)
-    sponsor_id = _sponsor_id(account, grant)
+    sponsor_id = policy.guest_sponsor_id(account, grant)
     sponsor, sponsor_grant = (access_store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id) if sponsor_id
                               else (None, None))
     facts = JobFacts(job.job_id, grant, sponsor=sponsor, sponsor_grant=sponsor_grant)

@@ -52,11 +52,9 @@ def job_context(caller: Caller, job: Job | None, grant: JobGrant | None, role: P
     if job is None:
         raise NotFound(f"job {job_id} not found")
     sponsor, sponsor_grant = None, None
-    account = caller.account
-    if account.kind == AccountKind.GUEST_CONTRACTOR.value and grant is not None:
-        sponsor_id = grant.sponsor_account_id or account.sponsor_account_id
-        if sponsor_id is not None:
-            sponsor, sponsor_grant = access_store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id)
+    sponsor_id = policy.guest_sponsor_id(caller.account, grant) if grant is not None else None  # no entry: no reach
+    if sponsor_id is not None:
+        sponsor, sponsor_grant = access_store.get_sponsor_on_job(job.tenant_id, sponsor_id, job.job_id)
     facts = JobFacts(job_id=job.job_id, grant=grant, project_role=role.role if role else None, sponsor=sponsor,
                      sponsor_grant=sponsor_grant)
     if not policy.decide(caller, "job.reach", job=facts):  # in its directory at least; each route decides the rest

@@ -9,13 +9,15 @@ Who hears of what (docs/DOMAIN.md "Notifications and acknowledgments"):
 | delivery.approved, approvals still awaiting | nobody: those leads were asked when it was requested |
 | delivery.rejected | the requester |
 | delivery.cancelled | the GC leads, the booked trade's leads, and the requester (who cancelled is not told) |
-| access.granted | the account's administrators |
-| invoice.issued | the tenant's Invoicing and Super Admin users |
+| access.granted | the account's users with access.view_own (its administrators) |
+| invoice.issued | the owner account's users with financial.view (Invoicing, Super Admin) |
 | alert.sent | the alert's roll-call (everyone with a role on the job that receives alerts) |
 
-Only active users are told, and nobody is told of their own action. Each person gets the message
-by email and/or SMS as their preferences say (SMS only with a phone). Recipients are read with
-Query and BatchGetItem, never one call per person.
+The policy decides each audience from its tables (`policy.decide_notice`, `approvals_given_by`,
+`decide_directory_member`, `decide_alert_recipient`); this module only reads the candidates. Only
+active users are told, and nobody is told of their own action. Each person gets the message by email
+and/or SMS as their preferences say (SMS only with a phone). Recipients are read with Query and
+BatchGetItem, never one call per person.
 
 Exactly once: before sending, each (event, person, channel) is claimed with a conditional write
 ('pending'); after sending it is marked 'sent'; a send SES or SNS refused releases its claim and
@@ -35,18 +37,15 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from sitegate import policy
-from sitegate.data import access_store, alert_store, messaging, send_store, tenant_store, user_store
+from sitegate.data import access_store, account_store, alert_store, messaging, send_store, tenant_store, user_store
 from sitegate.models.events import AccessGranted, AlertSent, DeliveryEvent, DomainEvent, InvoiceIssued
 from sitegate.models.requests import refused_character
-from sitegate.models.stored import Account, AccountKind, User, UserStatus
+from sitegate.models.stored import Account, User, UserStatus
 from sitegate.policy import Caller, JobFacts
 
 logger = Logger(child=True)
 
 EMAIL, SMS = "email", "sms"
-LEAD = "lead"
-ALERT_ROLES = frozenset({"lead", "member", "alerts_only"})
-INVOICE_LEVELS = frozenset({"invoicing", "super_admin"})
 CLAIM_EVERY = 100  # targets claimed (one TransactWriteItems), sent, then marked 'sent' (BatchWriteItems of 25) at a time
 SEND_CONCURRENCY = 8  # sends in flight at once: 400 messages in seconds, within the function's timeout
 
@@ -72,24 +71,29 @@ class Outcome:
 # ---------------------------------------------------------------- recipients
 @dataclass(frozen=True)
 class OnJob:
+    """A person holding a role on a job, with what the policy needs to know of them there."""
+
     user: User
     account: Account
     role: str
+    facts: JobFacts
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(self.user, self.account)
 
 
-def people_with_roles(tenant_id: str, job_id: str, roles: Iterable[str]) -> list[OnJob]:
-    """People holding one of `roles` on the job who can still reach it (the directory's rule, with
-    guests' sponsors): one Query of the job's roles, a BatchGetItem of the users, one of their
-    accounts and entries, and one more of guests' sponsors only when a guest holds a role."""
+def _holding(tenant_id: str, job_id: str, roles: Iterable[str]) -> list[OnJob]:
+    """Active people holding one of `roles` on the job, with their account's entry and a guest's sponsor:
+    one Query of the job's roles, a BatchGetItem of the users, one of their accounts and entries, and one
+    more of guests' sponsors only when a guest holds a role. Who of them is told is the policy's to say."""
     wanted = set(roles)
     held = {r.user_id: r.role for r in access_store.job_roles(tenant_id, job_id) if r.role in wanted}
     if not held:
         return []
     users = [u for u in user_store.get_users(tenant_id, list(held)) if u.status == UserStatus.ACTIVE.value]
     accounts, grants = access_store.accounts_on_job(tenant_id, job_id, [u.account_id for u in users])
-    sponsor_ids = {s for a in accounts.values() if a.kind == AccountKind.GUEST_CONTRACTOR.value
-                   for s in (grants[a.account_id].sponsor_account_id if a.account_id in grants else None,
-                             a.sponsor_account_id) if s}
+    sponsor_ids = {s for a in accounts.values() if (s := policy.guest_sponsor_id(a, grants.get(a.account_id)))}
     sponsors, sponsor_grants = access_store.accounts_on_job(tenant_id, job_id, sorted(sponsor_ids)) if sponsor_ids else ({}, {})
     people = []
     for user in users:
@@ -97,27 +101,28 @@ def people_with_roles(tenant_id: str, job_id: str, roles: Iterable[str]) -> list
         if account is None:
             continue
         grant = grants.get(account.account_id)
-        sponsor_id = (grant.sponsor_account_id if grant else None) or account.sponsor_account_id
-        facts = JobFacts(job_id, grant, project_role=held[user.user_id], sponsor=sponsors.get(sponsor_id or ""),
-                         sponsor_grant=sponsor_grants.get(sponsor_id or ""))
-        if policy.decide_alert_recipient(Caller(user, account), facts):
-            people.append(OnJob(user, account, held[user.user_id]))
+        sponsor_id = policy.guest_sponsor_id(account, grant) or ""
+        facts = JobFacts(job_id, grant, project_role=held[user.user_id], sponsor=sponsors.get(sponsor_id),
+                         sponsor_grant=sponsor_grants.get(sponsor_id))
+        people.append(OnJob(user, account, held[user.user_id], facts))
     return people
 
 
-def _leads(event: DomainEvent, data: DeliveryEvent, approvals: Iterable[str]) -> list[User]:
-    """The leads who give `approvals`: "gc" the owner account's leads, "trade" the booked trade's leads."""
+def alert_audience(tenant_id: str, job_id: str) -> list[OnJob]:
+    """Who receives the job's alerts (policy.decide_alert_recipient): people who can still reach the
+    job with a role that receives alerts. Only the roles the roles table gives alerts.receive are read."""
+    return [p for p in _holding(tenant_id, job_id, policy.roles_with("alerts.receive"))
+            if policy.decide_alert_recipient(p.caller, p.facts)]
+
+
+def _approvers(event: DomainEvent, data: DeliveryEvent, approvals: Iterable[str]) -> list[User]:
+    """The people who give one of `approvals` of the delivery (policy.approvals_given_by: the approvals
+    table's GC leads and leads of the trade booked for)."""
     wanted = set(approvals)
     if not wanted:
         return []
-    leads = []
-    for person in people_with_roles(event.tenant_id, data.job_id, [LEAD]):
-        gc = person.account.kind == AccountKind.OWNER.value
-        trade = (person.account.kind == AccountKind.TRADE_CONTRACTOR.value
-                 and person.account.account_id == data.for_account_id)
-        if ("gc" in wanted and gc) or ("trade" in wanted and trade):
-            leads.append(person.user)
-    return leads
+    return [p.user for p in _holding(event.tenant_id, data.job_id, policy.APPROVER_ROLES)
+            if wanted.intersection(policy.approvals_given_by(p.caller, p.facts, data.for_account_id))]
 
 
 def _active(users: Iterable[User]) -> list[User]:
@@ -137,30 +142,37 @@ def _requester(event: DomainEvent, data: DeliveryEvent) -> list[User]:
 def _delivery_recipients(event: DomainEvent) -> list[User]:
     data: DeliveryEvent = event.payload()
     if event.type == "delivery.requested":
-        people = _leads(event, data, data.awaiting)
+        people = _approvers(event, data, data.awaiting)
     elif event.type == "delivery.approved":
         # Partly approved: the leads still awaited were asked with the request; asking again is noise.
         people = [] if data.awaiting else _requester(event, data)
     elif event.type == "delivery.rejected":
         people = _requester(event, data)
-    else:  # delivery.cancelled: the gate (GC leads), the booked trade's leads, and the requester
-        people = [*_leads(event, data, ["gc", "trade"]), *_requester(event, data)]
+    else:  # delivery.cancelled: whoever gives any of its approvals (the gate: GC leads; the trade's leads), and the requester
+        people = [*_approvers(event, data, policy.APPROVERS), *_requester(event, data)]
     actor = data.by or (data.requested_by if event.type == "delivery.requested" else None)
     return [u for u in people if u.user_id != actor]
 
 
+def _told_in_account(event: DomainEvent, account_id: str) -> list[User]:
+    """The account's active users the policy tells of `event` (policy.decide_notice)."""
+    account = account_store.get_account(event.tenant_id, account_id)
+    if account is None:
+        return []
+    return [u for u in user_store.active_users_of_account(event.tenant_id, account_id)
+            if policy.decide_notice(Caller(u, account), event.type)]
+
+
 def _access_recipients(event: DomainEvent) -> list[User]:
     data: AccessGranted = event.payload()
-    return [u for u in user_store.active_users_of_account(event.tenant_id, data.account_id)
-            if u.level == "administrator" and u.user_id != data.granted_by]
+    return [u for u in _told_in_account(event, data.account_id) if u.user_id != data.granted_by]
 
 
 def _invoice_recipients(event: DomainEvent) -> list[User]:
     tenant = tenant_store.get_tenant(event.tenant_id)
     if tenant is None:
         return []
-    return [u for u in user_store.active_users_of_account(event.tenant_id, tenant.owner_account_id)
-            if u.level in INVOICE_LEVELS]
+    return _told_in_account(event, tenant.owner_account_id)
 
 
 def _alert_recipients(event: DomainEvent) -> list[User]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from sitegate import clock
 from sitegate.errors import Forbidden
@@ -30,18 +31,29 @@ class Scope(str, Enum):
     SELF = "self"  # lists: the caller's own user / own account only
 
 
-def _parse(table: str, cell: dict[str, Scope]) -> dict[str, dict[str, Scope]]:
-    """Parse a whitespace table: header row of levels, then `capability cell...` rows."""
-    lines = [line.split() for line in table.strip().splitlines()]
-    levels = lines[0][1:]
-    parsed: dict[str, dict[str, Scope]] = {level: {} for level in levels}
-    for capability, *cells in lines[1:]:
-        if len(cells) != len(levels):
-            raise ValueError(f"row {capability!r} has {len(cells)} cells for {len(levels)} levels")
-        for level, value in zip(levels, cells, strict=True):
-            if value != "-":
-                parsed[level][capability] = cell[value]
+def _rows(table: str, keys: int = 1) -> dict[Any, dict[str, str]]:
+    """The one reader of every table below: a header row naming the key column(s) and the columns,
+    then one row per key with a cell in every column ("-" is no). {key: {column: cell}}, in the
+    table's order; a key of several columns is a tuple. A ragged or repeated row fails at import."""
+    header, *body = (line.split() for line in table.strip().splitlines())
+    columns = header[keys:]
+    parsed: dict[Any, dict[str, str]] = {}
+    for row in body:
+        key = row[0] if keys == 1 else tuple(row[:keys])
+        if len(row) != len(header):
+            raise ValueError(f"row {key!r} has {len(row) - keys} cells for {len(columns)} columns")
+        if key in parsed:
+            raise ValueError(f"row {key!r} is written twice")
+        parsed[key] = dict(zip(columns, row[keys:], strict=True))
     return parsed
+
+
+def _by_column(table: str, cell: dict[str, Scope]) -> dict[str, dict[str, Scope]]:
+    """A `capability x level` table read by column: {level: {capability: scope}}, "-" cells left out."""
+    rows = _rows(table)
+    columns = list(next(iter(rows.values())))
+    return {column: {capability: cell[cells[column]] for capability, cells in rows.items() if cells[column] != "-"}
+            for column in columns}
 
 
 # Staff levels (owner-account users); docs/DOMAIN.md "Staff levels". "-" is no.
@@ -67,11 +79,11 @@ user.delete          -         -          -               -            -        
 client.add_edit      -         -          -               -            -                 yes             yes       yes
 client.archive       -         -          -               -            -                 -               -         yes
 """
-STAFF_LEVELS = _parse(
+STAFF_LEVELS = _by_column(
     STAFF_TABLE, {"yes": Scope.ALL, "all": Scope.ALL, "allocated": Scope.ALLOCATED, "normal": Scope.NORMAL}
 )
 STAFF_LEVEL_ORDER = list(STAFF_LEVELS)
-STAFF_CAPABILITIES = [line.split()[0] for line in STAFF_TABLE.strip().splitlines()[1:]]
+STAFF_CAPABILITIES = list(_rows(STAFF_TABLE))
 
 BILLING_TIER = {
     level: ("field" if level in ("view_user", "basic_user", "basic_user_plus") else "office")
@@ -94,7 +106,7 @@ guest.create      yes           flag       -
 guest.grant       yes           -          -
 access.view_own   yes           -          -
 """
-ACCOUNT_LEVELS = _parse(
+ACCOUNT_LEVELS = _by_column(
     ACCOUNT_TABLE,
     {"yes": Scope.ALL, "account": Scope.ACCOUNT, "assigned": Scope.ASSIGNED, "basic_only": Scope.BASIC_ONLY,
      "flag": Scope.ALL},
@@ -114,7 +126,7 @@ tickets.unload  yes          -        -       -
 tickets.etas    yes          yes      -       yes
 tickets.view    yes          yes      yes     yes
 """
-ACCESS_FEATURES = _parse(ACCESS_TYPE_TABLE, {"yes": Scope.ALL})
+ACCESS_FEATURES = _by_column(ACCESS_TYPE_TABLE, {"yes": Scope.ALL})
 ACCESS_TYPES = [t for t in ACCESS_FEATURES if t != "customer"]
 KINDS_NEEDING_ACCESS_TYPE = {AccountKind.INSPECTION_FIRM.value, AccountKind.PROJECT_OWNER.value}
 # Staff who can view a job see its tickets, truck ETAs and records; creating, changing and
@@ -128,7 +140,7 @@ capability     lead member alerts_only not_on_jobsite
 project.view   yes  yes    -           -
 alerts.receive yes  yes    yes         -
 """
-PROJECT_ROLES = _parse(ROLE_TABLE, {"yes": Scope.ALL})
+PROJECT_ROLES = _by_column(ROLE_TABLE, {"yes": Scope.ALL})
 
 # Which world a company lives in (docs/DOMAIN.md). `portal` companies (SOP and the Customer Portal)
 # get the job from their entry and their account level; `plot` companies' entry only lists their
@@ -144,8 +156,7 @@ guest_contractor  portal  -             sponsor
 trade_contractor  plot    -             -
 vendor            plot    -             -
 """
-COMPANY_WORLDS = {row[0]: dict(zip(("world", "records.view", "requests"), row[1:], strict=True))
-                  for row in (line.split() for line in COMPANY_TABLE.strip().splitlines()[1:])}
+COMPANY_WORLDS = _rows(COMPANY_TABLE)
 REQUEST_ACTIONS = frozenset({"request.create", "request.view_all"})
 
 SENSITIVE_SETTINGS = frozenset({"system_settings", "vehicle_check_items", "hazard_register_items",
@@ -365,8 +376,12 @@ def _makes_requests(account: Account, job: JobFacts) -> bool:
     return cell == "yes"
 
 
-def _expired(grant: JobGrant, now: datetime) -> bool:
-    return bool(grant.expires_at) and datetime.fromisoformat(str(grant.expires_at)) <= now
+def grant_live(grant: JobGrant | None, now: datetime | None = None) -> bool:
+    """The one liveness rule of an access-list entry: it grants until its `expires_at`, and an entry
+    expiring exactly `now` no longer does; one without an expiry never ends. No entry is not live."""
+    if grant is None:
+        return False
+    return not grant.expires_at or datetime.fromisoformat(str(grant.expires_at)) > (now or clock.now())
 
 
 def _job_reach(user: User, account: Account, job: JobFacts, now: datetime) -> Decision:
@@ -376,7 +391,7 @@ def _job_reach(user: User, account: Account, job: JobFacts, now: datetime) -> De
     grant = job.grant
     if grant is None or grant.account_id != account.account_id:
         return _deny("no-grant", "the account has no access to this job")
-    if _expired(grant, now):
+    if not grant_live(grant, now):
         return _deny("grant-expired", "the account's access to this job has expired")
     if account.kind == AccountKind.GUEST_CONTRACTOR.value:
         sponsored = _guest_sponsor_live(account, grant, job, now)
@@ -390,7 +405,7 @@ def _job_reach(user: User, account: Account, job: JobFacts, now: datetime) -> De
 def _guest_sponsor_live(account: Account, grant: JobGrant, job: JobFacts, now: datetime) -> Decision:
     """A guest contractor reaches a job only while its sponsor does: the sponsor account active and
     (unless it is the owner account, on every job) its own entry on the job present and unexpired."""
-    sponsor_id = grant.sponsor_account_id or account.sponsor_account_id
+    sponsor_id = guest_sponsor_id(account, grant)
     if sponsor_id is None:  # a guest contractor added by staff, sponsored by nobody
         return _allow("guest-unsponsored", "a guest contractor without a sponsor", Scope.ALL)
     sponsor = job.sponsor
@@ -399,9 +414,17 @@ def _guest_sponsor_live(account: Account, grant: JobGrant, job: JobFacts, now: d
     if sponsor.kind == AccountKind.OWNER.value:
         return _allow("guest-sponsor-owner", "the owner account is on every job", Scope.ALL)
     entry = job.sponsor_grant
-    if entry is None or entry.account_id != sponsor_id or _expired(entry, now):
+    if entry is None or entry.account_id != sponsor_id or not grant_live(entry, now):
         return _deny("guest-sponsor-off-job", "the guest's sponsor no longer has access to this job")
     return _allow("guest-sponsor-on-job", "the guest's sponsor has access to this job", Scope.ALL)
+
+
+def guest_sponsor_id(account: Account, grant: JobGrant | None) -> str | None:
+    """Whose access a guest contractor's rides on: the sponsor its entry records, else its account's own.
+    None for every other kind. Readers fetch this sponsor's account and entry for JobFacts."""
+    if account.kind != AccountKind.GUEST_CONTRACTOR.value:
+        return None
+    return (grant.sponsor_account_id if grant else None) or account.sponsor_account_id
 
 
 def _access_feature(account: Account, action: str, job: JobFacts) -> Decision:
@@ -425,6 +448,11 @@ def project_role_allows(role: str, capability: str) -> Decision:
     return _deny("role-lacks", f"{role} lacks {capability}")
 
 
+def roles_with(capability: str) -> frozenset[str]:
+    """The project roles ROLE_TABLE gives `capability` (alerts.receive: the roles an alert's roll-call reads)."""
+    return frozenset(role for role, held in PROJECT_ROLES.items() if capability in held)
+
+
 # Acting on a user: the capability each action needs, per caller family.
 USER_ACTION_TABLE = """
 action               staff                account
@@ -436,8 +464,7 @@ user.enable          user.edit            user.edit
 user.reset_password  user.reset_password  user.reset_password
 user.delete          user.delete          user.delete
 """
-USER_ACTIONS = {row.split()[0]: dict(zip(("staff", "account"), row.split()[1:], strict=True))
-                for row in USER_ACTION_TABLE.strip().splitlines()[1:]}
+USER_ACTIONS = _rows(USER_ACTION_TABLE)
 # The master administrator cannot be disabled, deleted or demoted by its own account's users.
 MASTER_PROTECTED = frozenset({"user.disable", "user.delete", "user.demote"})
 
@@ -515,8 +542,7 @@ account.create   client.add_edit  guest.create
 account.edit     client.add_edit  -
 account.archive  client.archive   -
 """
-ACCOUNT_ACTIONS = {row.split()[0]: dict(zip(("staff", "account"), row.split()[1:], strict=True))
-                   for row in ACCOUNT_ACTION_TABLE.strip().splitlines()[1:]}
+ACCOUNT_ACTIONS = _rows(ACCOUNT_ACTION_TABLE)
 
 
 def decide_on_account(caller: Caller, action: str, target: Account) -> Decision:
@@ -691,8 +717,7 @@ alert.send   yes     yes      -
 alert.view   yes     yes      -
 alert.ack    -       -        yes
 """
-ALERT_ACTIONS = {row.split()[0]: dict(zip(("gc_lead", "job_edit", "recipient"), row.split()[1:], strict=True))
-                 for row in ALERT_TABLE.strip().splitlines()[1:]}
+ALERT_ACTIONS = _rows(ALERT_TABLE)
 
 
 def decide_on_alerts(caller: Caller, job: JobFacts, action: str, recipients: frozenset[str] = frozenset()) -> Decision:
@@ -727,6 +752,31 @@ def decide_alert_recipient(person: Caller, job: JobFacts) -> Decision:
     return _allow("alert-receives", f"{person.user.name} receives this job's alerts", Scope.ALL)
 
 
+# ------------------------------------------------------- notifications: who is told of what
+# A tenant's or an account's news goes to its users who may read it (docs/DOMAIN.md "Notifications"):
+# invoices to financial.view, an account's new entry on a job to access.view_own (who read their own
+# entry). A delivery's news goes by the approvals table (approvals_given_by) and to its requester while
+# it reaches the job (decide_directory_member); an alert to its roll-call (decide_alert_recipient).
+NOTICE_TABLE = """
+event           capability
+invoice.issued  financial.view
+access.granted  access.view_own
+"""
+NOTICES = {event: cells["capability"] for event, cells in _rows(NOTICE_TABLE).items()}
+
+
+def decide_notice(person: Caller, event: str) -> Decision:
+    """Is `person` (a user of the tenant's owner account for invoices, of the account granted for access)
+    told of `event`? When it holds the capability NOTICE_TABLE names for it, as `decide` says."""
+    capability = NOTICES.get(event)
+    if capability is None:
+        return _deny("notice-unknown", f"no audience is written for {event}")
+    held = decide(person, capability)
+    if not held:
+        return held
+    return _allow("notice-capability", f"{person.user.level} has {capability}, so is told of {event}", Scope.ALL)
+
+
 # ------------------------------------------------------------------ billing
 def decide_on_invoices(caller: Caller) -> Decision:
     """Invoices (list, one, its CSV, the month-to-date preview): financial.view only. The routes
@@ -751,12 +801,14 @@ gc_member      trade       pending  pending
 trade_lead     own_trade   pending  given
 trade_member   own_trade   pending  pending
 """
-APPROVALS = {(row[0], row[1]): {approval: cell for approval, cell in zip(("gc", "trade"), row[2:], strict=True)
-                                if cell != "-"}
-             for row in (line.split() for line in APPROVALS_TABLE.strip().splitlines()[1:])}
+APPROVALS = {key: {approval: cell for approval, cell in cells.items() if cell != "-"}
+             for key, cells in _rows(APPROVALS_TABLE, keys=2).items()}
 # Who gives each approval: a lead of the GC, or a lead of the trade the delivery is booked for.
 APPROVERS = {"gc": "gc_lead", "trade": "trade_lead"}
+APPROVER_ROLES = frozenset(giver.rsplit("_", 1)[1] for giver in APPROVERS.values())  # the roles asked to approve
 REQUESTER_ROLES = ("lead", "member")
+# The companies of the approvals table by account kind: the GC (the owner account) and the trades.
+DELIVERY_COMPANIES = {AccountKind.OWNER.value: "gc", AccountKind.TRADE_CONTRACTOR.value: "trade"}
 
 
 @dataclass(frozen=True)
@@ -781,9 +833,28 @@ def delivery_party(caller: Caller, job: JobFacts) -> str | None:
     of the job as a lead or member of the GC (staff through their project role) or of a trade."""
     if job.project_role not in REQUESTER_ROLES or not decide(caller, "project.view", job=job):
         return None
-    kind = caller.account.kind
-    company = {AccountKind.OWNER.value: "gc", AccountKind.TRADE_CONTRACTOR.value: "trade"}.get(kind)
+    company = DELIVERY_COMPANIES.get(caller.account.kind)
     return None if company is None else f"{company}_{job.project_role}"
+
+
+def books_for_gc(caller: Caller, for_account_id: str) -> bool:
+    """Is a booking by `caller` for `for_account_id` the GC's? Only a GC user naming its own account;
+    anything else is booked for a trade (and decide_delivery_request says whether the caller may)."""
+    return DELIVERY_COMPANIES.get(caller.account.kind) == "gc" and for_account_id == caller.account.account_id
+
+
+def decide_trade_on_job(company: Account, entry: JobGrant | None, now: datetime | None = None) -> Decision:
+    """Is `company` a trade on the job, so deliveries are booked for it and its bookings approved? A trade
+    contractor, active, whose entry on the access list is live. A trade removed, expired or archived since
+    a booking leaves that delivery to be cancelled."""
+    if DELIVERY_COMPANIES.get(company.kind) != "trade":
+        return _deny("booked-trade-kind", f"deliveries are booked for the GC or a trade contractor, not a "
+                                          f"{company.kind.replace('_', ' ')}")
+    if company.status != AccountStatus.ACTIVE.value:
+        return _deny("booked-trade-archived", f"{company.name} is archived")
+    if entry is None or entry.account_id != company.account_id or not grant_live(entry, now):
+        return _deny("booked-trade-off-job", f"{company.name} is not on this job (removed, or its entry expired)")
+    return _allow("booked-trade-on-job", f"{company.name} is a trade on this job", Scope.ALL)
 
 
 def decide_delivery_request(caller: Caller, job: JobFacts, *, booked_for_gc: bool,
@@ -812,15 +883,21 @@ def requested_approvals(caller: Caller, job: JobFacts, *, booked_for_gc: bool) -
     return {approval: "approved" if cell == "given" else "pending" for approval, cell in cells.items()}
 
 
-def _leads_for(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> list[str]:
-    """The approvals of `delivery` the caller would give: as a GC lead, and as the lead of the trade booked for."""
-    party = delivery_party(caller, job)
+def approvals_given_by(person: Caller, job: JobFacts, for_account_id: str) -> list[str]:
+    """The approvals (APPROVERS) `person` gives on the job's deliveries booked for `for_account_id`: the
+    GC's as a GC lead, the trade's as a lead of that trade. Who approves and who is asked to (notifications)."""
+    party = delivery_party(person, job)
     given = []
     if party == APPROVERS["gc"]:
         given.append("gc")
-    if party == APPROVERS["trade"] and not delivery.booked_for_gc and caller.account.account_id == delivery.for_account_id:
+    if party == APPROVERS["trade"] and person.account.account_id == for_account_id:
         given.append("trade")
-    return [approval for approval in given if approval in delivery.approvals]
+    return given
+
+
+def _leads_for(caller: Caller, job: JobFacts, delivery: DeliveryFacts) -> list[str]:
+    """The approvals of `delivery` the caller would give (a delivery booked for the GC has no trade approval)."""
+    return [a for a in approvals_given_by(caller, job, delivery.for_account_id) if a in delivery.approvals]
 
 
 # A vendor named on a booking, by what the job's access list holds of it (docs/DOMAIN.md "Deliveries"):
@@ -833,13 +910,13 @@ live      -
 expired   -
 removed   -
 """
-VENDOR_ENTRY = {row.split()[0]: row.split()[1] == "yes" for row in VENDOR_ENTRY_TABLE.strip().splitlines()[1:]}
+VENDOR_ENTRY = {history: cells["added"] == "yes" for history, cells in _rows(VENDOR_ENTRY_TABLE).items()}
 
 
 def vendor_history(entry: JobGrant | None, removed: bool, now: datetime | None = None) -> str:
     """What the job's access list holds of a vendor: never, live, expired or removed."""
     if entry is not None:
-        return "expired" if _expired(entry, now or clock.now()) else "live"
+        return "live" if grant_live(entry, now) else "expired"
     return "removed" if removed else "never"
 
 
