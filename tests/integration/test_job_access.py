@@ -2,9 +2,11 @@
 attacker and a new user would, each kept fixed here."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
+from sitegate import clock
 from tests.integration.conftest import Identity, call
 
 JOB = "job_access"
@@ -108,6 +110,19 @@ def test_etas_are_soonest_instant_first_whatever_the_offsets(super_admin):
     etas = _ok(call(JOB, "get_job_etas.json", super_admin, path={"job_id": job_id}))["items"]
     # Then
     assert [t["ticket_id"] for t in etas] == [early["ticket_id"], late["ticket_id"]]
+
+
+def test_an_expiry_less_than_a_second_away_is_refused_not_stored_already_over(super_admin):
+    # Given: entries are stored to the second, so half a second ahead would be stored as now
+    clock.freeze(datetime(2026, 11, 23, 9, tzinfo=UTC))
+    job_id = _job(super_admin)
+    vendor, _ = _account(super_admin, "vendor")
+    # When
+    soon = _grant(super_admin, job_id, vendor["account_id"], expires_at="2026-11-23T09:00:00.500000+00:00")
+    later = _grant(super_admin, job_id, vendor["account_id"], expires_at="2026-11-23T09:00:01+00:00")
+    # Then
+    assert (soon.status, _fields(soon)) == (422, ["expires_at"])
+    assert later.status == 201, later.body
 
 
 # ------------------------------------------------- times out of range

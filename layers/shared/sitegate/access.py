@@ -62,8 +62,6 @@ def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
         raise invalid("access_type", f"{account.kind} accounts need an access type: {', '.join(policy.ACCESS_TYPES)}")
     if not needs_type and request.access_type is not None:
         raise invalid("access_type", f"{account.kind} accounts are added without an access type")
-    if request.expires_at is not None and request.expires_at <= clock.now():
-        raise invalid("expires_at", "must be in the future")
     grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number, account_id=account.account_id,
                      account_kind=account.kind, access_type=request.access_type, source="manual",
                      granted_by=caller.user.user_id, granted_at=clock.now_iso(),
@@ -71,20 +69,21 @@ def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
                      if request.expires_at else None,
                      sponsor_account_id=account.sponsor_account_id
                      if account.kind == AccountKind.GUEST_CONTRACTOR.value else None)
+    if not policy.grant_live(grant):  # as stored (to the second): an entry already over is refused
+        raise invalid("expires_at", "must be at least a second in the future")
     out = AccessEntry(account_id=account.account_id, name=account.name, access_type=grant.access_type,
                       source=grant.source, granted_by=grant.granted_by, granted_at=grant.granted_at,
                       expires_at=grant.expires_at)
     conflict = f"{account.name} is already on this job's access list"
     # An entry that has expired may be granted again; a live one is a conflict.
     expired = entry is not None and not policy.grant_live(entry)
-    put = core.ReplaceExpired(grant, clock.now_iso(), conflict) if expired else core.Create(
-        grant, conflict)
+    put = core.ReplaceExpired(grant, clock.now_iso(), conflict) if expired else core.Create(grant, conflict)
     # Its administrators hear of it (notifications): the event is written with the entry, published after.
     event = events.new_event("access.granted", job.tenant_id, AccessGranted(
         job_id=job.job_id, job_name=job.name, account_id=account.account_id, account_name=account.name,
         granted_by=caller.user.user_id))
     create_once([put, events.outbox_entry(event)], out, idempotency,
-                      removes=[access_store.forget_access_ended(job.tenant_id, job.job_id, account.account_id)])
+                removes=[access_store.forget_access_ended(job.tenant_id, job.job_id, account.account_id)])
     events.publish([event])
     return out
 
