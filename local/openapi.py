@@ -1,11 +1,15 @@
 """The whole API's OpenAPI document: every function's resolver merged into one, with what the
 resolvers cannot say themselves added in one pass over the merged paths:
 
+- each operation's name and words from its handler: the handler's name is the operationId
+  (`approve_delivery`: what a generated client calls the method), the first paragraph of its
+  docstring the summary and the rest the description (Powertools would say "POST /path");
 - the bearer identity token on every route the template puts behind the JWT authorizer;
-- the success status each route really answers: 201 for creates (routes that answer through
-  `sitegate.http.idempotent_create`), 204 for routes that return an empty `Response`;
+- 204 for routes that return an empty `Response`; creates declare their own status on the route
+  (`@app.post(..., status_code=201)`) and return their model, so Powertools documents both, and
+  those answering 201 or 202 take an Idempotency-Key;
 - the error statuses each operation can answer, all with the body `sitegate.http` writes
-  (`{"message", "errors"?, "rule"?}`), by these rules, which follow the code:
+  (`{"message", "errors"?, "rule"?, "field"?}`), by these rules, which follow the code:
   401 and 403 wherever a token is needed (the gateway refuses a missing or bad token;
   `current_caller` and `policy.require` refuse callers); 404 where a path, query or body names
   something by id; 409 and 422 on every write (conflicts, wrong states, changes too large to
@@ -18,25 +22,20 @@ Usage: python -m local.openapi [OUTPUT]  (standard output when no OUTPUT is give
 
 from __future__ import annotations
 
-import ast
 import copy
 import inspect
 import json
 import sys
-import textwrap
 import tomllib
 import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
-
 from local.template import ROOT, http_routes, load_template, resources_of
 
 TITLE = "SiteGate"
 DESCRIPTION = ("Access control for construction job sites. Every route except GET /health and GET /portal/{job_id} needs "
-               "`Authorization: Bearer <id token>`; errors answer `{\"message\", \"errors\"?, \"rule\"?}`.")
+               "`Authorization: Bearer <id token>`; errors answer `{\"message\", \"errors\"?, \"rule\"?, \"field\"?}`.")
 SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                           "description": "The Cognito identity (ID) token of a SiteGate user"}}
 REF = "#/components/schemas/"
@@ -47,12 +46,15 @@ ERROR_SCHEMAS: dict[str, Any] = {
     "Error": {
         "title": "Error",
         "type": "object",
-        "description": "Every refusal: a message, the offending fields on 422, the policy rule on a 403.",
+        "description": ("Every refusal: a message, the offending fields on 422, the policy rule on a 403, "
+                        "what a booking clashes with on a 409."),
         "required": ["message"],
         "properties": {
             "message": {"type": "string"},
             "errors": {"type": "array", "items": {"$ref": f"{REF}FieldError"}},
             "rule": {"type": "string", "description": "the policy rule that refused the request"},
+            "field": {"type": "string", "description": "on a 409 booking clash: what the window overlaps "
+                                                      "(`location` or `equipment`)"},
         },
     },
     "FieldError": {
@@ -117,7 +119,7 @@ def build_spec(resolvers: dict[str, Any] | None = None) -> dict[str, Any]:
     for function, app in sorted(resolvers.items()):
         part = json.loads(app.get_openapi_json_schema(title=TITLE))
         _merge_schemas(schemas, (part.get("components") or {}).get("schemas") or {})
-        routes = {(route.method.lower(), route.openapi_path): route.func for route in _routes(app)}
+        routes = {(route.method.lower(), route.openapi_path): route for route in _routes(app)}
         for path, item in (part.get("paths") or {}).items():
             target = spec["paths"].setdefault(path, {})
             for method, operation in item.items():
@@ -126,7 +128,7 @@ def build_spec(resolvers: dict[str, Any] | None = None) -> dict[str, Any]:
                 if method in target:
                     raise ValueError(f"{method.upper()} {path} is served by two functions")
                 operation["tags"] = [function]
-                _complete(operation, method, path, routes.get((method, path)), authorized.get((method, path), True),
+                _complete(operation, method, path, routes[(method, path)], authorized.get((method, path), True),
                           schemas)
                 target[method] = operation
     operation_ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
@@ -147,19 +149,20 @@ def _routes(app: Any) -> list[Any]:
     return [*app._static_routes, *app._dynamic_routes]
 
 
-def _complete(operation: dict[str, Any], method: str, path: str, func: Any, authorized: bool,
+def _complete(operation: dict[str, Any], method: str, path: str, route: Any, authorized: bool,
               schemas: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     parameters = operation.get("parameters") or []
     body = operation.get("requestBody")
+    _name(operation, method, path, route)
     if not authorized:
         operation["security"] = []
-    success = _success(func, method, path, schemas)
-    if success is not None:
-        status, response = success
+    if _answers_nothing(route.func):
         responses.pop("200", None)
-        responses[status] = response
-        if status in ("201", "202"):
+        responses["204"] = {"description": "No Content"}
+    for status, description in (("201", "Created"), ("202", "Accepted")):
+        if status in responses:
+            responses[status]["description"] = description
             operation["parameters"] = [*parameters, copy.deepcopy(IDEMPOTENCY_KEY)]
     errors = set()
     if authorized:
@@ -180,64 +183,29 @@ def _complete(operation: dict[str, Any], method: str, path: str, func: Any, auth
                              "content": {"application/json": {"schema": {"$ref": f"{REF}Error"}}}}
 
 
-def _success(func: Any, method: str, path: str, schemas: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """201 with the created model for creates, 204 for empty answers; None keeps Powertools' 200."""
-    if func is None:
-        return None
+def _name(operation: dict[str, Any], method: str, path: str, route: Any) -> None:
+    """operationId from the handler's name; summary and description from its docstring, unless the
+    route's decorator gave them."""
+    doc = inspect.getdoc(route.func)
+    if not doc:
+        raise ValueError(f"{method.upper()} {path}: its handler {route.func.__name__} has no docstring, "
+                         "whose first paragraph is the operation's summary")
+    summary, *paragraphs = [" ".join(paragraph.split()) for paragraph in doc.split("\n\n")]
+    operation["operationId"] = route.func.__name__
+    operation["summary"] = route.summary or summary
+    if route.description is None and paragraphs:
+        operation["description"] = "\n\n".join(paragraphs)
+
+
+def _answers_nothing(func: Any) -> bool:
+    """A handler typed `-> Response[None]` answers 204 without a body."""
     returns = typing.get_type_hints(func).get("return")
-    if typing.get_origin(returns) is tuple:  # (body, status) from idempotent_create
-        model = _created_model(func)
-        if model is None:
-            raise ValueError(f"{method.upper()} {path} answers a create, but its model is not found: "
-                             "call the logic function from the route's `lambda once: ...`")
-        status = _answered_status(func) or "201"
-        return status, {"description": "Accepted" if status == "202" else "Created",
-                        "content": {"application/json": {"schema": {"$ref": REF + _add_model(model, schemas)}}}}
-    if typing.get_args(returns) == (type(None),) and getattr(typing.get_origin(returns), "__name__", "") == "Response":
-        return "204", {"description": "No Content"}
-    return None
+    return typing.get_args(returns) == (type(None),) and getattr(typing.get_origin(returns), "__name__", "") == "Response"
 
 
-def _answered_status(func: Any) -> str | None:
-    """A create route that answers another status than 201 says so: `return reply, 202`."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) == 2
-                and isinstance(node.value.elts[1], ast.Constant) and isinstance(node.value.elts[1].value, int)):
-            return str(node.value.elts[1].value)
-    return None
-
-
-def _created_model(func: Any) -> type[BaseModel] | None:
-    """The model returned by the logic function the route's `lambda once: module.create(...)` calls."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Lambda) and isinstance(node.body, ast.Call)):
-            continue
-        target = _resolve(node.body.func, func.__globals__)
-        returns = typing.get_type_hints(target).get("return") if callable(target) else None
-        if isinstance(returns, type) and issubclass(returns, BaseModel):
-            return returns
-    return None
-
-
-def _resolve(node: ast.expr, names: dict[str, Any]) -> Any:
-    if isinstance(node, ast.Name):
-        return names.get(node.id)
-    if isinstance(node, ast.Attribute):
-        return getattr(_resolve(node.value, names), node.attr, None)
-    return None
-
-
-def _add_model(model: type[BaseModel], schemas: dict[str, Any]) -> str:
-    _, found = models_json_schema([(model, "serialization")], ref_template=REF + "{model}")
-    _merge_schemas(schemas, found.get("$defs", {}), keep_existing=True)
-    return model.__name__
-
-
-def _merge_schemas(target: dict[str, Any], source: dict[str, Any], keep_existing: bool = False) -> None:
+def _merge_schemas(target: dict[str, Any], source: dict[str, Any]) -> None:
     for name, schema in source.items():
-        if name in target and target[name] != schema and not keep_existing:
+        if name in target and target[name] != schema:
             raise ValueError(f"two different schemas are named {name}: rename one of the models")
         target.setdefault(name, schema)
 

@@ -42,22 +42,26 @@ CSV = {200: {"description": "one row per billed user-day: date,user_id,name,leve
 
 # Literal paths first: /invoices/preview is not the invoice of a period called "preview".
 @app.get("/invoices/preview")
-def preview() -> InvoiceOut:
+def preview_invoice() -> InvoiceOut:
+    """Preview the current month's invoice through today (computed, not stored)."""
     return invoices.preview(current_caller(app))
 
 
 @app.get("/invoices")
 def list_invoices(limit: Limit = 50, cursor: Cursor = None) -> InvoicePage:
+    """List the tenant's issued invoices, newest month first."""
     return invoices.list_invoices(current_caller(app), limit, cursor)
 
 
 @app.get("/invoices/<period>")
 def get_invoice(period: Period) -> InvoiceOut:
+    """Get the invoice of a month, with its lines and billed users."""
     return invoices.get_invoice(current_caller(app), period)
 
 
 @app.get("/invoices/<period>/days.csv", responses=CSV)
-def invoice_days_csv(period: Period) -> Response[str]:
+def get_invoice_days_csv(period: Period) -> Response[str]:
+    """Get the billed user-days of a month's invoice as CSV, one row per user and day."""
     body = invoices.invoice_csv(current_caller(app), period)
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=body,
                     headers={"Content-Disposition": f'attachment; filename="invoice-{period}-days.csv"'})

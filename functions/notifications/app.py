@@ -20,7 +20,7 @@ from sitegate import alerts, notifications
 from sitegate.http import build_resolver, current_caller_on_job, idempotent_create
 from sitegate.models.events import DomainEvent
 from sitegate.models.requests import AlertCreate
-from sitegate.models.responses import AckOut, AlertOut, AlertPage
+from sitegate.models.responses import AckOut, AlertAccepted, AlertOut, AlertPage
 
 logger = Logger()
 app = build_resolver()
@@ -32,26 +32,32 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 # ---------------------------------------------------------------- jobsite alerts
-@app.post("/jobs/<job_id>/alerts")
-def send_alert(job_id: str, body: Annotated[AlertCreate, Body()]) -> tuple[dict[str, Any], int]:
+@app.post("/jobs/<job_id>/alerts", status_code=202)
+def send_alert(job_id: str, body: Annotated[AlertCreate, Body()]) -> AlertAccepted:
+    """Alert everyone on the job who receives alerts, by email and SMS as each chose.
+
+    202: the alert is sent as the queue delivers it. `unreachable` counts the recipients left
+    without a channel; they can still acknowledge."""
     caller, ctx = current_caller_on_job(app, job_id)
-    reply, _ = idempotent_create(app, caller, f"POST /jobs/{job_id}/alerts", body,
-                                 lambda once: alerts.send_alert(caller, ctx, body, once))
-    return reply, 202
+    return idempotent_create(app, caller, f"POST /jobs/{job_id}/alerts", body,
+                             lambda once: alerts.send_alert(caller, ctx, body, once))
 
 
 @app.get("/jobs/<job_id>/alerts")
-def list_alerts(job_id: str, limit: Limit = 50, cursor: Cursor = None) -> AlertPage:
+def list_job_alerts(job_id: str, limit: Limit = 50, cursor: Cursor = None) -> AlertPage:
+    """List the job's alerts, newest first, with how many acknowledged."""
     return alerts.list_alerts(*current_caller_on_job(app, job_id), limit, cursor)
 
 
 @app.get("/jobs/<job_id>/alerts/<alert_id>")
 def get_alert(job_id: str, alert_id: str) -> AlertOut:
+    """Get an alert with its roll-call: who acknowledged it, and when."""
     return alerts.get_alert(*current_caller_on_job(app, job_id), alert_id)
 
 
 @app.post("/jobs/<job_id>/alerts/<alert_id>/ack")
-def acknowledge(job_id: str, alert_id: str) -> AckOut:
+def acknowledge_alert(job_id: str, alert_id: str) -> AckOut:
+    """Acknowledge an alert the caller received; repeating it keeps the first time."""
     return alerts.acknowledge(*current_caller_on_job(app, job_id), alert_id)
 
 

@@ -31,8 +31,10 @@ from sitegate.models.responses import (
     Me,
     NotificationPreferencesOut,
     SettingOut,
+    TenantCreated,
     UserOut,
     UserPage,
+    VehicleOut,
     VehiclePage,
 )
 from sitegate.models.stored import AccountKind, UserStatus
@@ -43,17 +45,20 @@ app = build_resolver()
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
-Created = tuple[dict[str, Any], int]
 
 
 # ------------------------------------------------------------- platform
 @app.get("/health")
-def health() -> Health:
+def get_health() -> Health:
+    """Check that the API is up (no token needed)."""
     return Health(status="ok")
 
 
-@app.post("/tenants")
-def create_tenant(body: Annotated[TenantCreate, Body()]) -> Created:
+@app.post("/tenants", status_code=201)
+def create_tenant(body: Annotated[TenantCreate, Body()]) -> TenantCreated:
+    """Create a tenant with its owner account and first Super Admin.
+
+    Platform operators only. The admin becomes the owner account's master administrator."""
     caller = current_caller(app)
     policy.require(policy.decide(caller, "tenant.create"))
     return idempotent_create(app, caller, "POST /tenants", body,
@@ -61,29 +66,40 @@ def create_tenant(body: Annotated[TenantCreate, Body()]) -> Created:
 
 
 @app.get("/me")
-def me() -> Me:
+def get_me() -> Me:
+    """Get the caller: its user, account, level and capabilities."""
     return levels.me(current_caller(app))
 
 
 @app.patch("/me")
 def update_me(body: Annotated[MeUpdate, Body()]) -> UserOut:
+    """Change the caller's own name or phone.
+
+    Clearing the phone with null also turns SMS notifications off."""
     return users.update_me(current_caller(app), body)
 
 
 @app.put("/me/notification-preferences")
-def notification_preferences(body: Annotated[NotificationPreferencesUpdate, Body()]) -> NotificationPreferencesOut:
+def set_notification_preferences(body: Annotated[NotificationPreferencesUpdate, Body()]) -> NotificationPreferencesOut:
+    """Choose whether the caller is notified by email and by SMS.
+
+    SMS needs a phone on the user (422)."""
     return users.set_notification_preferences(current_caller(app), body)
 
 
 @app.get("/levels")
-def level_catalog() -> LevelCatalog:
+def get_level_catalog() -> LevelCatalog:
+    """Get the staff and account levels with their capabilities and billing tiers."""
     current_caller(app)  # any active user
     return levels.catalog()
 
 
 # ---------------------------------------------------------------- users
-@app.post("/users")
-def create_user(body: Annotated[UserCreate, Body()]) -> Created:
+@app.post("/users", status_code=201)
+def create_user(body: Annotated[UserCreate, Body()]) -> UserOut:
+    """Create a user in the caller's account or one it may add users to.
+
+    The level must fit the account; the first administrator of an account becomes its master."""
     caller = current_caller(app)
     return idempotent_create(app, caller, "POST /users", body, lambda once: users.create_user(caller, body, once))
 
@@ -92,43 +108,55 @@ def create_user(body: Annotated[UserCreate, Body()]) -> Created:
 def list_users(account_id: Annotated[str | None, Query(max_length=64)] = None,
                status: Annotated[UserStatus | None, Query()] = None,
                limit: Limit = 50, cursor: Cursor = None) -> UserPage:
+    """List the users the caller may see, optionally of one account or status."""
     return users.list_users(current_caller(app), account_id, status, limit, cursor)
 
 
 @app.get("/users/<user_id>")
 def get_user(user_id: str) -> UserOut:
+    """Get a user the caller may see (everyone sees themselves)."""
     return users.get_user(current_caller(app), user_id)
 
 
 @app.patch("/users/<user_id>")
 def update_user(user_id: str, body: Annotated[UserUpdate, Body()]) -> UserOut:
+    """Change a user's name, phone, level, jobs or guest rights.
+
+    No escalation past the caller's own level; the master cannot be demoted."""
     return users.update_user(current_caller(app), user_id, body)
 
 
 @app.post("/users/<user_id>/disable")
 def disable_user(user_id: str) -> UserOut:
+    """Disable a user: its tokens stop working at once."""
     return users.disable_user(current_caller(app), user_id)
 
 
 @app.post("/users/<user_id>/enable")
 def enable_user(user_id: str) -> UserOut:
+    """Enable a disabled user again."""
     return users.enable_user(current_caller(app), user_id)
 
 
 @app.post("/users/<user_id>/reset-password")
-def reset_password(user_id: str) -> UserOut:
+def reset_user_password(user_id: str) -> UserOut:
+    """Start a password reset for a user (one who never signed in is invited again)."""
     return users.reset_password(current_caller(app), user_id)
 
 
 @app.delete("/users/<user_id>")
 def delete_user(user_id: str) -> Response[None]:
+    """Delete a user: the record stays, `deleted`, and its email is free again."""
     users.delete_user(current_caller(app), user_id)
     return Response(status_code=204)
 
 
 # ------------------------------------------------------------- accounts
-@app.post("/accounts")
-def create_account(body: Annotated[AccountCreate, Body()]) -> Created:
+@app.post("/accounts", status_code=201)
+def create_account(body: Annotated[AccountCreate, Body()]) -> AccountOut:
+    """Create a connected account, optionally with its master administrator.
+
+    Account administrators and managers who may create guests make guest contractors only."""
     caller = current_caller(app)
     return idempotent_create(app, caller, "POST /accounts", body,
                              lambda once: accounts.create_account(caller, body, once))
@@ -137,47 +165,60 @@ def create_account(body: Annotated[AccountCreate, Body()]) -> Created:
 @app.get("/accounts")
 def list_accounts(kind: Annotated[AccountKind | None, Query()] = None, limit: Limit = 50,
                   cursor: Cursor = None) -> AccountPage:
+    """List the accounts the caller may see, optionally of one kind."""
     return accounts.list_accounts(current_caller(app), kind, limit, cursor)
 
 
 @app.get("/accounts/<account_id>")
 def get_account(account_id: str) -> AccountOut:
+    """Get an account the caller may see."""
     return accounts.get_account(current_caller(app), account_id)
 
 
 @app.patch("/accounts/<account_id>")
 def update_account(account_id: str, body: Annotated[AccountUpdate, Body()]) -> AccountOut:
+    """Rename an account or replace its customer codes.
+
+    Added codes connect their jobs; dropped codes remove the connections they made."""
     return accounts.update_account(current_caller(app), account_id, body)
 
 
 @app.post("/accounts/<account_id>/archive")
 def archive_account(account_id: str) -> AccountOut:
+    """Archive an account: its users lose all access."""
     return accounts.archive_account(current_caller(app), account_id)
 
 
 # ---------------------------------------------------- settings, resources
 @app.get("/settings")
 def get_settings() -> dict[str, Any]:
+    """Get the tenant's settings the caller may see, as a key-to-value map (unset keys are null)."""
     return tenant_settings.get_settings(current_caller(app))
 
 
 @app.put("/settings/<key>")
-def put_setting(key: str, body: Annotated[SettingUpdate, Body()]) -> SettingOut:
+def set_setting(key: str, body: Annotated[SettingUpdate, Body()]) -> SettingOut:
+    """Set one of the tenant's settings to any JSON value.
+
+    Sensitive settings need settings.edit for all."""
     return tenant_settings.put_setting(current_caller(app), key, body.value)
 
 
 @app.get("/dashboard")
-def dashboard() -> Dashboard:
+def get_dashboard() -> Dashboard:
+    """Count the active jobs, pending deliveries and open requests the caller can see."""
     return dashboards.dashboard(current_caller(app))
 
 
 @app.get("/vehicles")
 def list_vehicles(limit: Limit = 50, cursor: Cursor = None) -> VehiclePage:
+    """List the tenant's vehicles."""
     return vehicles.list_vehicles(current_caller(app), limit, cursor)
 
 
-@app.post("/vehicles")
-def create_vehicle(body: Annotated[VehicleCreate, Body()]) -> Created:
+@app.post("/vehicles", status_code=201)
+def create_vehicle(body: Annotated[VehicleCreate, Body()]) -> VehicleOut:
+    """Add a vehicle; its registration is unique in the tenant, whatever the case and spaces."""
     caller = current_caller(app)
     return idempotent_create(app, caller, "POST /vehicles", body,
                              lambda once: vehicles.create_vehicle(caller, body, once))

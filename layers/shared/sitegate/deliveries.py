@@ -351,7 +351,7 @@ def get_delivery(caller: Caller, ctx: JobContext, delivery_id: str) -> DeliveryO
     return delivery_out(*_read(ctx, delivery_id))
 
 
-def list_deliveries(caller: Caller, ctx: JobContext, day: str | None, status: str | None, limit: int,
+def list_deliveries(caller: Caller, ctx: JobContext, day: str | None, status: DeliveryStatus | None, limit: int,
                     cursor: str | None) -> DeliveryPage:
     """A job's deliveries by start; with `day`, those whose window overlaps that day of the tenant's time zone."""
     require_on_job(caller, "project.view", ctx)
@@ -360,7 +360,8 @@ def list_deliveries(caller: Caller, ctx: JobContext, day: str | None, status: st
     if day is not None:
         first, last = day_bounds(parse_day(day, zone), zone)
         bounds = {"start_from": utc_text(first - MAX_WINDOW), "start_before": utc_text(last), "ends_after": utc_text(first)}
-    page = delivery_store.deliveries_page(ctx.job, **bounds, status=status, limit=limit, cursor=cursor)
+    page = delivery_store.deliveries_page(ctx.job, **bounds, status=status.value if status else None, limit=limit,
+                                          cursor=cursor)
     return DeliveryPage(items=[delivery_out(d, zone) for d in page.items], next_cursor=page.next_cursor)
 
 

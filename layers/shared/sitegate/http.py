@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -24,6 +24,7 @@ from sitegate.policy import Caller, require, standing
 
 logger = Logger(child=True)
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def _error(status: int, message: str, **details: Any) -> Response:
@@ -132,15 +133,19 @@ def idempotent_create(
     caller: Caller,
     scope: str,
     body: BaseModel,
-    create: Callable[[Idempotency | None], BaseModel],
-) -> tuple[dict[str, Any], int]:
+    create: Callable[[Idempotency | None], Model],
+) -> Model | dict[str, Any]:
     """Run a create once per Idempotency-Key: the same caller repeating it with the same
     body gets the first response and creates nothing. The marker is written in the create's
     own transaction, so a concurrent repeat cannot create twice. Keys belong to the caller
-    who used them: nobody else can replay a response they were never authorized to get."""
+    who used them: nobody else can replay a response they were never authorized to get.
+
+    Returns the created model, or on a repeat the first response's JSON, which the route's
+    return type (`-> JobOut`) validates and serializes like the model. The status is the
+    route's own (`@app.post(..., status_code=201)`), for the first answer and every repeat."""
     key = app.current_event.headers.get("idempotency-key")
     if not key:
-        return create(None).model_dump(mode="json"), 201
+        return create(None)
     if not IDEMPOTENCY_KEY.fullmatch(key):
         raise invalid("Idempotency-Key", "1 to 200 characters: letters, digits and - _ . :")
     tenant_id = caller.user.tenant_id
@@ -150,10 +155,10 @@ def idempotent_create(
     if replay is None:
         idempotency = Idempotency(tenant_id=tenant_id, scope=scope, key=key, request_hash=request_hash)
         try:
-            return create(idempotency).model_dump(mode="json"), 201
+            return create(idempotency)
         except core.IdempotencyReplay:
             # A concurrent repeat with this key won the race: answer what it answered.
             replay = find_idempotent_response(tenant_id, scope, key, request_hash)
             if replay is None:
                 raise Conflict("Idempotency-Key is in use by a request still in progress; try again") from None
-    return replay.body, replay.status
+    return replay.body

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
+from sitegate.models.stored import JobRequestStatus, LocationKind
+
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
@@ -78,7 +80,8 @@ Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254),
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    # Enum fields hold their plain values, as a Literal would: the logic sees the same strings.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True, use_enum_values=True)
 
 
 class TenantCreate(Body):
@@ -264,8 +267,9 @@ def _plain_date(value: Any) -> Any:
     return value
 
 
-AwareTime = Annotated[datetime, BeforeValidator(_iso_text, json_schema_input_type=str), AfterValidator(_aware)]
-PlainDate = Annotated[date_, BeforeValidator(_plain_date, json_schema_input_type=str)]
+# The schema is the datetime's and the date's own (a string, format date-time / date).
+AwareTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_aware)]
+PlainDate = Annotated[date_, BeforeValidator(_plain_date)]
 
 
 class AccessGrant(Body):
@@ -353,7 +357,7 @@ MAX_EQUIPMENT_PER_DELIVERY = 10  # with its location and two days each, a bookin
 
 class LocationCreate(Body):
     name: PlaceName
-    kind: Literal["gate", "drop_zone", "hoist", "laydown"]
+    kind: LocationKind
 
 
 class EquipmentCreate(Body):
@@ -389,4 +393,4 @@ class JobRequestCreate(Body):
 
 
 class JobRequestUpdate(Body):
-    status: Literal["open", "accepted", "done", "declined"]
+    status: JobRequestStatus

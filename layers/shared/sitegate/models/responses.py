@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
-from sitegate.models.stored import Job
+from sitegate.models.stored import (
+    AccountKind,
+    AccountStatus,
+    DeliveryStatus,
+    Job,
+    JobRequestStatus,
+    JobStatus,
+    LocationKind,
+    TicketStatus,
+    UserStatus,
+)
+
+# Times and dates are answered as stored: ISO-8601 text (times with an offset). Typed as str so
+# the wire keeps those exact strings (a datetime would serialize +00:00 as Z); the schema says
+# what they are, so generated clients parse them.
+Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Date = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 
 
 class Out(BaseModel):
     """Every response model. Schemas are built on first use (`defer_build`): a cold start
-    pays only for the models its request touches, not for all of them at import."""
+    pays only for the models its request touches, not for all of them at import. Enum fields
+    hold their plain values, as the stored models do (the schema still names the enum)."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, use_enum_values=True)
+
+
+T = TypeVar("T", bound=Out)
+
+
+class Page(Out, Generic[T]):
+    """A page of a list: `next_cursor` is the `?cursor=` of the next page, null on the last.
+    Each list names its own subclass (`class JobPage(Page[JobOut])`): OpenAPI names a bare
+    `Page[JobOut]` `Page_JobOut_`, whatever `model_parametrized_name` says, and that is the
+    name a generated client would give its class."""
+
+    items: list[T]
+    next_cursor: str | None
 
 
 class AllowList(Out):
@@ -36,7 +66,7 @@ class UserOut(AllowList):
     phone: str | None
     account_id: str
     level: str
-    status: str
+    status: UserStatus
     job_ids: list[str]
     is_master: bool
     can_create_guests: bool
@@ -45,10 +75,10 @@ class UserOut(AllowList):
 
 class AccountOut(AllowList):
     account_id: str
-    kind: str
+    kind: AccountKind
     name: str
     customer_codes: list[str]
-    status: str
+    status: AccountStatus
 
 
 class TenantCreated(Out):
@@ -86,20 +116,18 @@ class Health(Out):
     status: str
 
 
-class UserPage(Out):
-    items: list[UserOut]
-    next_cursor: str | None
+class UserPage(Page[UserOut]):
+    """Users, a page at a time."""
 
 
-class AccountPage(Out):
-    items: list[AccountOut]
-    next_cursor: str | None
+class AccountPage(Page[AccountOut]):
+    """Accounts, a page at a time."""
 
 
 class SettingOut(Out):
     key: str
     value: Any
-    updated_at: str | None = None
+    updated_at: Time | None = None
 
 
 class VehicleOut(AllowList):
@@ -108,9 +136,8 @@ class VehicleOut(AllowList):
     registration: str
 
 
-class VehiclePage(Out):
-    items: list[VehicleOut]
-    next_cursor: str | None
+class VehiclePage(Page[VehicleOut]):
+    """Vehicles, a page at a time."""
 
 
 FINANCIAL_FIELDS = {"cost_price", "charge_price"}
@@ -127,16 +154,15 @@ class JobOut(Out):
     name: str
     customer_code: str | None
     address: str | None
-    status: str
+    status: JobStatus
 
     @classmethod
     def of(cls, job: Job, financial: bool) -> JobOut:
         return cls.model_validate(job.model_dump(include=set(cls.model_fields) | (FINANCIAL_FIELDS if financial else set())))
 
 
-class JobPage(Out):
-    items: list[JobOut]
-    next_cursor: str | None
+class JobPage(Page[JobOut]):
+    """Jobs, a page at a time."""
 
 
 class AccessEntry(Out):
@@ -145,8 +171,8 @@ class AccessEntry(Out):
     access_type: str | None
     source: str
     granted_by: str
-    granted_at: str
-    expires_at: str | None
+    granted_at: Time
+    expires_at: Time | None
 
 
 class AccessList(Out):
@@ -183,14 +209,13 @@ class TicketOut(AllowList):
     quantity: str
     unit: str
     truck: str
-    status: str
-    eta: str | None
+    status: TicketStatus
+    eta: Time | None
     notes: str | None
 
 
-class TicketPage(Out):
-    items: list[TicketOut]
-    next_cursor: str | None
+class TicketPage(Page[TicketOut]):
+    """E-tickets, a page at a time."""
 
 
 class RecordOut(AllowList):
@@ -198,15 +223,14 @@ class RecordOut(AllowList):
     job_id: str
     user_id: str
     type: str
-    date: str
+    date: Date
     hours: str
     equipment: str | None
     note: str | None
 
 
-class RecordPage(Out):
-    items: list[RecordOut]
-    next_cursor: str | None
+class RecordPage(Page[RecordOut]):
+    """Time and equipment records, a page at a time."""
 
 
 class Dashboard(Out):
@@ -225,7 +249,7 @@ class AlertAccepted(Out):
 class AlertRecipientOut(Out):
     user_id: str
     name: str
-    acknowledged_at: str | None
+    acknowledged_at: Time | None
 
 
 class AlertOut(Out):
@@ -233,7 +257,7 @@ class AlertOut(Out):
     message: str
     sent_by: str
     sender_name: str
-    sent_at: str
+    sent_at: Time
     recipients: list[AlertRecipientOut]
     acknowledged: int
 
@@ -243,19 +267,18 @@ class AlertSummary(Out):
     message: str
     sent_by: str
     sender_name: str
-    sent_at: str
+    sent_at: Time
     recipient_count: int
     acknowledged: int
 
 
-class AlertPage(Out):
-    items: list[AlertSummary]
-    next_cursor: str | None
+class AlertPage(Page[AlertSummary]):
+    """Jobsite alerts, newest first, a page at a time."""
 
 
 class AckOut(Out):
     alert_id: str
-    acknowledged_at: str
+    acknowledged_at: Time
 
 
 # ------------------------------------------------------------------ billing
@@ -289,8 +312,8 @@ class InvoiceOut(Out):
     gst: str
     total: str
     users: list[InvoiceUserOut]
-    issued_at: str | None  # none for a preview
-    through: str | None = None  # a preview: the last day counted (today, in the tenant's time zone)
+    issued_at: Time | None  # none for a preview
+    through: Date | None = None  # a preview: the last day counted (today, in the tenant's time zone)
 
 
 class InvoiceSummary(Out):
@@ -298,12 +321,11 @@ class InvoiceSummary(Out):
     total: str
     status: str
     currency: str
-    issued_at: str
+    issued_at: Time
 
 
-class InvoicePage(Out):
-    items: list[InvoiceSummary]
-    next_cursor: str | None
+class InvoicePage(Page[InvoiceSummary]):
+    """Invoices, a page at a time."""
 
 
 # --- deliveries and job requests (delivery_approvals)
@@ -311,12 +333,11 @@ class LocationOut(AllowList):
     location_id: str
     job_id: str
     name: str
-    kind: str
+    kind: LocationKind
 
 
-class LocationPage(Out):
-    items: list[LocationOut]
-    next_cursor: str | None
+class LocationPage(Page[LocationOut]):
+    """Locations on a job, a page at a time."""
 
 
 class EquipmentOut(AllowList):
@@ -325,9 +346,8 @@ class EquipmentOut(AllowList):
     name: str
 
 
-class EquipmentPage(Out):
-    items: list[EquipmentOut]
-    next_cursor: str | None
+class EquipmentPage(Page[EquipmentOut]):
+    """Shared equipment on a job, a page at a time."""
 
 
 class DeliveryOut(Out):
@@ -336,27 +356,26 @@ class DeliveryOut(Out):
 
     delivery_id: str
     job_id: str
-    status: str
+    status: DeliveryStatus
     approvals: dict[str, str]
     for_account_id: str
     company_name: str
     location_id: str
     location_name: str
     equipment_ids: list[str]
-    start: str
-    end: str
+    start: Time
+    end: Time
     vendor_account_id: str | None
     description: str | None
     requested_by: str
-    requested_at: str
+    requested_at: Time
     decided_by: str | None
-    decided_at: str | None
+    decided_at: Time | None
     reason: str | None
 
 
-class DeliveryPage(Out):
-    items: list[DeliveryOut]
-    next_cursor: str | None
+class DeliveryPage(Page[DeliveryOut]):
+    """Deliveries, a page at a time."""
 
 
 class JobRequestOut(AllowList):
@@ -366,20 +385,19 @@ class JobRequestOut(AllowList):
     requested_by: str
     title: str
     description: str
-    status: str
-    created_at: str
-    updated_at: str
+    status: JobRequestStatus
+    created_at: Time
+    updated_at: Time
     updated_by: str | None
 
 
-class JobRequestPage(Out):
-    items: list[JobRequestOut]
-    next_cursor: str | None
+class JobRequestPage(Page[JobRequestOut]):
+    """Job requests, a page at a time."""
 
 
 class PortalDelivery(Out):
-    start: str
-    end: str
+    start: Time
+    end: Time
     location: str
 
 
