@@ -91,6 +91,25 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
     return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
 
 
+def _local_body(request: Request, fields: set[str], *, empty: bool = False) -> dict[str, Any] | Response:
+    """A /local/ route's body: a JSON object of these fields (nothing at all only where `empty`),
+    else a 422 naming the body or the unknown field, as the product's routes answer. Any content
+    type is read as JSON here, so the README's plain `curl -d` works."""
+    def refused(field: str, message: str) -> Response:
+        return _json_response(422, {"message": f"invalid input: {field}", "errors": [{"field": field, "message": message}]})
+
+    if not request.get_data():
+        return {} if empty else refused("body", "a JSON object")
+    try:
+        body = json.loads(request.get_data(as_text=True))
+    except (ValueError, RecursionError):  # invalid JSON, a number past 4,300 digits, nesting too deep
+        return refused("body", "a JSON object")
+    if not isinstance(body, dict):
+        return refused("body", "a JSON object")
+    unknown = sorted(set(body) - fields)
+    return refused(unknown[0], "unknown field") if unknown else body
+
+
 class JwtAuthorizer:
     """What API Gateway's JWT authorizer checks, against the local user pool."""
 
@@ -197,7 +216,9 @@ class Gateway:
 
     # ---------------------------------------------------------- /local/ routes
     def local_token(self, request: Request) -> Response:
-        body = request.get_json(force=True, silent=True) or {}
+        body = _local_body(request, {"email", "tenant_id"})
+        if isinstance(body, Response):
+            return body
         email = str(body.get("email", "")).strip().lower()
         if not email:
             return _json_response(422, {"message": "invalid input: email", "errors": [{"field": "email",
@@ -252,7 +273,9 @@ class Gateway:
     def local_clock_set(self, request: Request) -> Response:
         from sitegate import clock
 
-        body = request.get_json(force=True, silent=True) or {}
+        body = _local_body(request, {"now"})
+        if isinstance(body, Response):
+            return body
         try:
             clock.freeze(datetime.fromisoformat(str(body.get("now"))))
         except (TypeError, ValueError, OverflowError):  # OverflowError: past year 9999 or before 1 in UTC
@@ -327,7 +350,9 @@ class Gateway:
     def local_faults_set(self, request: Request) -> Response:
         """SNS refuses the next `refuse_event_publishes` publishes of one tenant's events to the events
         topic (-1: every one until DELETE /local/faults), whichever path publishes them."""
-        body = request.get_json(force=True, silent=True) or {}
+        body = _local_body(request, {"refuse_event_publishes", "tenant_id"})
+        if isinstance(body, Response):
+            return body
         count, tenant_id = body.get("refuse_event_publishes"), body.get("tenant_id")
         if not isinstance(count, int) or count < -1 or not isinstance(tenant_id, str) or not tenant_id:
             return _json_response(422, {"message": "invalid input: refuse_event_publishes (an integer, -1 for all) "
@@ -391,10 +416,9 @@ class Gateway:
         from sitegate.billing import parse_period
         from sitegate.errors import InvalidInput
 
-        body = request.get_json(force=True, silent=True) if request.get_data() else {}
-        if not isinstance(body, dict):
-            return _json_response(422, {"message": "invalid input: body", "errors": [
-                {"field": "body", "message": 'a JSON object: {"period": "YYYY-MM"}, or nothing'}]})
+        body = _local_body(request, {"period"}, empty=True)
+        if isinstance(body, Response):
+            return body
         detail: dict[str, str] = {}
         if body.get("period") is not None:
             try:

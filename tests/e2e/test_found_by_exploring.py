@@ -155,3 +155,14 @@ def test_same_admin_email_in_two_tenants_signs_in_to_the_one_asked_for(site, api
     for tenant_id in ids:
         token = api.request("POST", "/local/token", json={"email": email, "tenant_id": tenant_id}).json()["id_token"]
         assert site.ok("GET", "/me", token)["tenant_id"] == tenant_id
+
+
+@pytest.mark.parametrize("path", ["/local/token", "/local/clock", "/local/faults", "/local/billing/run"])
+@pytest.mark.parametrize(("body", "field"), [("1", "body"), ("[" * 5000 + "]" * 5000, "body"),
+                                              ('{"surprise": true}', "surprise")])
+def test_the_local_routes_refuse_a_body_they_cannot_read_with_422(api, path, body, field):
+    # When: not an object, nested past the recursion limit, or an unknown field
+    reply = api.request("POST", path, data=body, headers={"Content-Type": "application/json"})
+    # Then: 422 naming it, never a 500 (and no billing run for the default month)
+    assert reply.status_code == 422, reply.text
+    assert [e["field"] for e in reply.json()["errors"]] == [field]

@@ -186,3 +186,67 @@ def test_deleting_a_large_job_removes_the_job_itself_last(super_admin, monkeypat
     assert len(written) > 1
     assert keys.job(job.tenant_id, job_id) in [r.key for r in written[-1]]
     assert all(keys.job(job.tenant_id, job_id) not in [r.key for r in w] for w in written[:-1])
+
+
+@pytest.mark.parametrize("body", ['{"name": 1' + "0" * 5000 + "}", "[" * 5000 + "]" * 5000])
+def test_a_body_too_long_or_deep_to_read_is_422_and_creates_nothing(super_admin, body):
+    # Given: an integer past Python's 4,300-digit limit, or nesting past its recursion limit
+    before = _ok(call("user_levels", "get_vehicles.json", super_admin))["items"]
+    # When
+    replies = [call("user_levels", "post_vehicles.json", super_admin, body=body, headers=NO_KEY),
+               call(JOB, "post_jobs.json", super_admin, body=body, headers=NO_KEY)]
+    # Then
+    assert [(r.status, _fields(r)) for r in replies] == [(422, ["body"])] * 2
+    assert _ok(call("user_levels", "get_vehicles.json", super_admin))["items"] == before
+
+
+@pytest.mark.parametrize("quantity", ["1E2", "1e-1", "7.5e0", "-0", "-0.0", '"\u0661\u0662.\u0665"', '"1e2"'])
+def test_a_quantity_is_plain_ascii_decimal_text_as_written(super_admin, quantity):
+    # Given: exponents and -0 parse to plain numbers, so only the text as written shows them
+    job_id = _job(super_admin)
+    body = ('{"ticket_number": "T1", "material": "Concrete", "quantity": ' + quantity
+            + ', "unit": "m3", "truck": "TR1", "status": "loaded"}')
+    # When
+    reply = call(JOB, "post_job_tickets.json", super_admin, path={"job_id": job_id}, body=body, headers=NO_KEY)
+    # Then
+    assert (reply.status, _fields(reply)) == (422, ["quantity"]), reply.body
+
+
+def test_money_takes_ascii_digits_only(super_admin):
+    # Given
+    job_id = _job(super_admin)
+    # When
+    arabic_indic = "\u0661.\u0660\u0660"  # 1.00 in Arabic-Indic digits
+    reply = call(JOB, "patch_job.json", super_admin, path={"job_id": job_id}, body={"cost_price": arabic_indic})
+    plain = call(JOB, "patch_job.json", super_admin, path={"job_id": job_id}, body={"cost_price": "1.5"})
+    # Then
+    assert (reply.status, _fields(reply)) == (422, ["cost_price"])
+    assert _ok(plain)["cost_price"] == "1.50"
+
+
+def test_a_user_s_jobs_are_a_set_a_job_given_twice_is_422(super_admin):
+    # Given
+    job_id = _job(super_admin)
+    tag = uuid.uuid4().hex[:8]
+    # When
+    made = call("user_levels", "post_users.json", super_admin, headers=NO_KEY,
+                body={"email": f"{tag}@co.example", "name": "Twice", "level": "basic_user", "job_ids": [job_id, job_id]})
+    # Then
+    assert (made.status, _fields(made)) == (422, ["job_ids"])
+
+
+def test_a_trade_removed_and_granted_again_starts_without_its_roles(super_admin):
+    # Given: a trade whose administrator leads the job
+    job_id = _job(super_admin)
+    trade, trade_admin = _account(super_admin, "trade_contractor")
+    _ok(_grant(super_admin, job_id, trade["account_id"]), 201)
+    _ok(call(JOB, "put_job_member.json", super_admin, path={"job_id": job_id, "user_id": trade_admin.user_id},
+             body={"role": "lead"}))
+    # When: removed, then put back
+    removed = call(JOB, "delete_job_access.json", super_admin, path={"job_id": job_id, "account_id": trade["account_id"]})
+    _ok(_grant(super_admin, job_id, trade["account_id"]), 201)
+    # Then: its former lead is back in the directory only
+    assert removed.status == 204, removed.body
+    members = _ok(call(JOB, "get_job_members.json", super_admin, path={"job_id": job_id}))["items"]
+    assert [m["role"] for m in members if m["user_id"] == trade_admin.user_id] == ["not_on_jobsite"]
+    assert call(JOB, "get_job.json", trade_admin, path={"job_id": job_id}).status == 403

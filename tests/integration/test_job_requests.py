@@ -170,3 +170,20 @@ def test_a_repeated_idempotency_key_makes_one_request(jobsite):
     # Then
     assert (first.status, again.status, first.body) == (201, 201, again.body)
     assert jobsite.titles(jobsite.basic) == ["Sweep"]
+
+
+def test_archiving_a_job_declines_its_open_requests_and_keeps_accepted_ones(jobsite, super_admin):
+    # Given: an open and an accepted request on the job, and an open one on another job
+    open_ = _ok(jobsite.create(jobsite.basic, "Open one"), 201)["request_id"]
+    accepted = _ok(jobsite.create(jobsite.basic, "Accepted one"), 201)["request_id"]
+    _ok(jobsite.move(jobsite.editor, accepted, "accepted"))
+    elsewhere = call(FN, "post_job_requests.json", jobsite.customer_admin, path={"job_id": jobsite.other_job},
+                     body={"title": "Elsewhere", "description": "x"}, headers=NO_KEY)
+    _ok(elsewhere, 201)
+    before = _dashboard(super_admin)["open_requests"]
+    # When
+    _ok(call(JOB, "post_job_archive.json", super_admin, path={"job_id": jobsite.job_id}))
+    # Then: nothing stays open on the archived job, nor counted; the other job's request is untouched
+    listed = _ok(call(FN, "get_job_requests.json", super_admin, path={"job_id": jobsite.job_id}))["items"]
+    assert {r["request_id"]: r["status"] for r in listed} == {open_: "declined", accepted: "accepted"}
+    assert _dashboard(super_admin)["open_requests"] == before - 1

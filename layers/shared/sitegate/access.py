@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from sitegate import clock, policy
-from sitegate.data import access_store, account_store, core, events
+from sitegate.data import access_store, account_store, core, events, user_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.jobs import JobContext, writable
@@ -90,7 +90,7 @@ def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
 
 def revoke_access(caller: Caller, ctx: JobContext, account_id: str) -> None:
     """Remove an account from the job: all its users (and the guests it sponsors there) lose
-    access on their next request."""
+    access on their next request, and its users' project roles on the job are cleared."""
     _, entry = _grantee(caller, ctx, account_id)
     writable(ctx.job)
     if entry is None:
@@ -98,4 +98,9 @@ def revoke_access(caller: Caller, ctx: JobContext, account_id: str) -> None:
     # The removal stands: a booking that names the account later does not put it back.
     ended = AccessEnded(tenant_id=entry.tenant_id, job_id=entry.job_id, account_id=entry.account_id,
                         ended_by=caller.user.user_id, ended_at=clock.now_iso())
-    core.write(creates=[core.Upsert(ended)], removes=[core.Remove(entry)])
+    # Its users' project roles on the job go with it: granted again, the account starts from nothing.
+    users = {u.user_id for u in user_store.users_of_account(entry.tenant_id, entry.account_id)}
+    roles = [core.Remove(r) for r in access_store.job_roles(entry.tenant_id, entry.job_id) if r.user_id in users]
+    room = core.TRANSACTION_ITEMS - 2
+    core.write_in_chunks(roles[room:])  # rare: more roles than fit beside the entry go first, safe to repeat
+    core.write(creates=[core.Upsert(ended)], removes=[core.Remove(entry), *roles[:room]])

@@ -23,6 +23,31 @@ from sitegate.models.stored import Account, User
 from sitegate.policy import Caller, require, standing
 
 logger = Logger(child=True)
+
+
+class JsonFloat(float):
+    """A JSON number with a fraction or exponent, as parsed, with the text it was written as."""
+
+    json_text: str
+
+    @classmethod
+    def of(cls, text: str) -> JsonFloat:
+        number = cls(text)
+        number.json_text = text
+        return number
+
+
+class JsonInt(int):
+    """A JSON integer, as parsed, with the text it was written as (`-0` stays visible)."""
+
+    json_text: str
+
+    @classmethod
+    def of(cls, text: str) -> JsonInt:
+        number = cls(text)
+        number.json_text = text
+        return number
+
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -32,15 +57,33 @@ def _error(status: int, message: str, **details: Any) -> Response:
                     body=json.dumps({"message": message, **details}))
 
 
+def _unreadable(reason: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason, "input": {}, "ctx": {}}])
+
+
 class _JsonBodies(OpenAPIRequestValidationMiddleware):
     """Bodies are JSON only: a form or multipart body is refused (415) as any other type is,
-    before Powertools tries to parse it (a multipart type without a boundary was a 500)."""
+    before Powertools tries to parse it (a multipart type without a boundary was a 500). Numbers
+    keep the text they were written as (`JsonFloat`, `JsonInt`), so a decimal amount can refuse
+    `1E2` or `-0` that a plain float or int would hide; a number past Python's 4,300-digit limit,
+    or nesting past its recursion limit, is a body we cannot read (422), not a 500."""
 
-    def _get_body(self, app: Any) -> dict[str, Any]:
+    def _get_body(self, app: Any) -> Any:
         content_type = app.current_event.headers.get("content-type", "").strip()
         if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
             raise RequestUnsupportedContentType("Unsupported content type", errors=[])
-        return super()._get_body(app)
+        text = app.current_event.decoded_body
+        if not text:
+            return None  # no body: validation says so where one is needed
+        try:
+            body = json.loads(text, parse_float=JsonFloat.of, parse_int=JsonInt.of)
+        except json.JSONDecodeError as exc:
+            raise _unreadable(f"JSON decode error: {exc.msg}") from exc
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise _unreadable("a number too long to read") from exc
+        except RecursionError as exc:
+            raise _unreadable("nested too deeply to read") from exc
+        return body
 
 
 def build_resolver() -> APIGatewayHttpResolver:

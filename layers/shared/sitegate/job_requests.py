@@ -14,7 +14,7 @@ from sitegate.errors import Conflict, NotFound
 from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.requests import JobRequestCreate, JobRequestUpdate
 from sitegate.models.responses import JobRequestOut, JobRequestPage
-from sitegate.models.stored import JobRequest
+from sitegate.models.stored import Job, JobRequest, JobRequestStatus
 from sitegate.policy import Caller, Scope
 
 # The moves staff make: open -> accepted -> done, or declined before it is done.
@@ -54,3 +54,12 @@ def update_request(caller: Caller, ctx: JobContext, request_id: str, change: Job
                         version=found.version + 1)
     core.write(replaces=[core.Replace(new, "request changed meanwhile")])
     return JobRequestOut.of(new)
+
+
+def declined_with_job(job: Job, by: str) -> list[core.Replace]:
+    """Archiving a job declines its open requests (nobody can move them on an archived job, and the
+    dashboard would count them forever); accepted ones keep their state as a record of the work."""
+    now = clock.now_iso()
+    return [core.Replace(r.changed(status=JobRequestStatus.DECLINED.value, updated_at=now, updated_by=by,
+                                   version=r.version + 1), "request changed meanwhile")
+            for r in request_store.open_requests_of_job(job)]

@@ -193,9 +193,9 @@ def update_job(caller: Caller, ctx: JobContext, request: JobUpdate) -> JobOut:
 
 
 def archive_job(caller: Caller, ctx: JobContext) -> JobOut:
-    """Archive the job and cancel its pending deliveries in the same operation (each with its event), so
-    nothing stays pending on a job that takes no more writes. The job and the first cancellations are one
-    transaction; a job with more pending deliveries than fit in it gets the rest in further ones, and
+    """Archive the job, cancel its pending deliveries (each with its event) and decline its open
+    requests in the same operation, so nothing stays pending on a job that takes no more writes. The job
+    and the first cancellations are one transaction; more than fit in it go in further ones, and
     archiving it again (safe to repeat) finishes what a failure left."""
     require_on_job(caller, "job.archive", ctx)
     job = ctx.job
@@ -217,7 +217,7 @@ ARCHIVE_ATTEMPTS = 5  # archiving while deliveries are approved and booked: each
 
 
 def _archive(job: Job, by: str) -> Job:
-    from sitegate import deliveries  # deliveries builds on this module
+    from sitegate import deliveries, job_requests  # both build on this module
 
     new = job if job.status == JobStatus.ARCHIVED.value else job.changed(status=JobStatus.ARCHIVED.value,
                                                                           version=job.version + 1)
@@ -229,6 +229,7 @@ def _archive(job: Job, by: str) -> Job:
         core.write(creates=[events.outbox_entry(event) for _, event in chunk],
                     replaces=[*(first if start == 0 else []), *(replace for replace, _ in chunk)])
         events.publish([event for _, event in chunk])
+    core.write_in_chunks(job_requests.declined_with_job(new, by))
     return new
 
 

@@ -8,7 +8,7 @@ from boto3.dynamodb.conditions import Attr
 
 from sitegate import keys
 from sitegate.data import core
-from sitegate.models.stored import Job, JobRequest
+from sitegate.models.stored import Job, JobRequest, JobRequestStatus
 
 
 def get_job_request(job: Job, request_id: str) -> JobRequest | None:
@@ -32,6 +32,14 @@ def count_open_requests(tenant_id: str, job_ids: Sequence[str] | None = None) ->
     if job_ids is None:
         return core.count(keys.open_requests(tenant_id), index="GSI2")
     return core.count_of_jobs(keys.open_requests(tenant_id), "GSI2", job_ids)
+
+
+def open_requests_of_job(job: Job) -> list[JobRequest]:
+    """A job's open requests as they stand: the sparse GSI2 `T#t#OPENREQUESTS` (sort prefix `{job}#`)
+    finds them, one consistent BatchGetItem per 100 reads them, and only those still open count."""
+    found = core.query_all(JobRequest, keys.open_requests(job.tenant_id), keys.by_job(job.job_id), index="GSI2")
+    current = core.get_many(JobRequest, [keys.job_request(r.tenant_id, r.job_id, r.request_id) for r in found])
+    return [r for r in current if r.status == JobRequestStatus.OPEN.value]
 
 
 def open_of_job_removals(job: Job) -> list[core.Remove]:

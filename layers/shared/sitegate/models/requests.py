@@ -108,6 +108,16 @@ class TenantCreate(Body):
 
 JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 JobId = Annotated[str, StringConstraints(pattern=JOB_ID_PATTERN)]
+
+
+def _each_once(job_ids: list[str]) -> list[str]:
+    twice = sorted({j for j in job_ids if job_ids.count(j) > 1})
+    if twice:
+        raise ValueError(f"a set of jobs: {', '.join(twice)} given more than once")
+    return job_ids
+
+
+JobIds = Annotated[list[JobId], AfterValidator(_each_once)]  # a user's assignments: each job once
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # E.164, as SNS SMS needs
 
 
@@ -117,7 +127,7 @@ class UserCreate(Body):
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     account_id: str | None = Field(default=None, min_length=1, max_length=64)
     level: str = Field(min_length=1, max_length=40)
-    job_ids: list[JobId] = Field(default_factory=list, max_length=500)
+    job_ids: JobIds = Field(default_factory=list, max_length=500)
     can_create_guests: StrictBool = False
 
     @field_validator("email")
@@ -132,7 +142,7 @@ class UserUpdate(Body):
     name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     level: str = Field(default=None, min_length=1, max_length=40)  # type: ignore[assignment]
-    job_ids: list[JobId] = Field(default=None, max_length=500)  # type: ignore[assignment]
+    job_ids: JobIds = Field(default=None, max_length=500)  # type: ignore[assignment]
     can_create_guests: StrictBool = None  # type: ignore[assignment]
 
 
@@ -220,7 +230,7 @@ def _one_day(value: str) -> str:
 
 
 # Money is a string with two decimals ("309.90"); "1.5" is taken as "1.50".
-Money = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,2})?$"), AfterValidator(_two_decimals)]
+Money = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$"), AfterValidator(_two_decimals)]
 JOB_NUMBER_PATTERN = r"^[A-Za-z0-9-]{1,20}$"
 
 
@@ -262,7 +272,7 @@ def _iso_text(value: Any) -> Any:
 
 
 def _plain_date(value: Any) -> Any:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
         raise ValueError("a date as YYYY-MM-DD")
     return value
 
@@ -292,8 +302,11 @@ def _decimal_amount(integer_digits: int, places: int) -> BeforeValidator:
     def parse(value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ValueError("a decimal amount: a JSON number or a string like \"6.5\"")
-        text = repr(value) if isinstance(value, float) else str(value).strip()
-        found = re.fullmatch(r"(\d+)(?:\.(\d+))?", text)
+        # The number as written when the body parser kept it (sitegate.http.JsonFloat/JsonInt), so
+        # `1E2` and `-0` are refused as their text, not taken as the 100.0 and 0 they parse to.
+        written = getattr(value, "json_text", None)
+        text = written if written is not None else repr(value) if isinstance(value, float) else str(value).strip()
+        found = re.fullmatch(r"([0-9]+)(?:\.([0-9]+))?", text)  # ASCII digits only, not other scripts
         if found is None:
             raise ValueError("a plain non-negative decimal amount, like 6.5")
         # Digits are counted on the text: Decimal's context cannot quantize past 28 digits.
