@@ -39,12 +39,15 @@ def table_name(node) -> str | None:
 
 
 def table_cells(text: str) -> list[tuple[int, int, str, str, str]]:
-    """Every data cell of a whitespace table: (line index, column offset, row name, column name, value)."""
+    """Every data cell of a whitespace table: (line index, column offset, row name, column name, value).
+    A row's name is its first cell, or its first two where the first repeats (roles x approvals)."""
     lines = text.split("\n")
     rows = [(i, [(m.start(), m.group()) for m in re.finditer(r"\S+", line)]) for i, line in enumerate(lines)]
     rows = [(i, tokens) for i, tokens in rows if tokens]
     header = [name for _, name in rows[0][1]] if rows else []
-    return [(i, offset, tokens[0][1], header[c] if c < len(header) else str(c), value)
+    firsts = [tokens[0][1] for _, tokens in rows[1:]]
+    width = 1 if len(set(firsts)) == len(firsts) else 2
+    return [(i, offset, " ".join(t for _, t in tokens[:width]), header[c] if c < len(header) else str(c), value)
             for i, tokens in rows[1:] for c, (offset, value) in enumerate(tokens) if c > 0]
 
 

@@ -110,12 +110,12 @@ def describe(path: Path, original: str, mutated: str) -> str:
     where = min((s for s in scopes(original) if s[0] <= line <= s[1]), key=lambda s: s[1] - s[0], default=(0, 0, "<module>"))
     old, new = _code(before[line - 1]), _code(after[line - 1 + len(after) - len(before)] if len(after) != len(before)
                                               else after[line - 1])
-    if where[2].endswith("_TABLE"):
-        cells_before = {(row, column): value for _, _, row, column, value in table_cells("\n".join(before[where[0]:where[1]]))}
-        cells_after = {(row, column): value for _, _, row, column, value in table_cells("\n".join(after[where[0]:where[1]]))}
-        changed = [(cell, value, cells_after[cell]) for cell, value in cells_before.items() if cells_after.get(cell) != value]
+    if where[2].endswith("_TABLE") and len(before) == len(after):
+        cells = zip(table_cells("\n".join(before[where[0]:where[1]])), table_cells("\n".join(after[where[0]:where[1]])),
+                    strict=False)
+        changed = [(b[2], b[3], b[4], a[4]) for b, a in cells if b[4] != a[4]]
         if len(changed) == 1:
-            (row, column), old, new = changed[0]
+            row, column, old, new = changed[0]
             return f"{path.name} {where[2]}[{row}][{column}]: {old} => {new}"
     return f"{path.name} {where[2]}: {old} => {new}"
 
