@@ -11,8 +11,9 @@ Left out, and counted apart (never in the score):
 - operator swaps that can only make a type error or repeat another mutant: a comparison becomes
   its negation (`==`/`!=`, `is`/`is not`) or, for an order, its boundary (`<`/`<=`...) and its
   negation; arithmetic stays arithmetic, set operators stay set operators;
-- mutations inside annotations (`from __future__ import annotations`: never evaluated) and
-  mutants that do not compile (Cosmic Ray also mutates the bare `*` of keyword-only parameters).
+- mutations inside annotations (`from __future__ import annotations`: never evaluated), of the
+  bare `*` before keyword-only parameters (Cosmic Ray takes it for a multiplication; as `/` it
+  even compiles), and mutants that do not compile.
 
 Score = killed / (mutants run - listed equivalents), per file. The equivalents are the surviving
 mutants judged to change nothing, each with one line why, in tests/mutation/equivalents.txt; a
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cosmic_ray.plugins
+import parso
 from cosmic_ray.commands.init import init
 from cosmic_ray.mutating import mutate_code
 from cosmic_ray.testing import run_tests
@@ -153,8 +155,9 @@ def run_target(name: str, target: Target, tree: Path, args: argparse.Namespace, 
         sys.exit(f"{name}: the unit tests fail without any mutation:\n{output}")
     timeout = max(30.0, 10 * (time.monotonic() - started))
     original = module.read_text(encoding="utf-8")
-    notes = annotation_spans(original)
-    left_out = dict.fromkeys(("operator left out", "in an annotation", "does not compile", "not chosen"), 0)
+    notes, tree_of_original = annotation_spans(original), parso.parse(original)
+    left_out = dict.fromkeys(("operator left out", "in an annotation", "a signature's bare *", "does not compile",
+                              "not chosen"), 0)
     chosen: list[tuple[str, str]] = []
     with use_db(tree / f"{name}.sqlite") as db:
         init([module], db, OPERATOR_ARGS)
@@ -166,6 +169,8 @@ def run_target(name: str, target: Target, tree: Path, args: argparse.Namespace, 
             reason = "operator left out"
         elif any(start <= tuple(mutation.start_pos) < end for start, end in notes):
             reason = "in an annotation"
+        elif _bare_star(tree_of_original, tuple(mutation.start_pos)):
+            reason = "a signature's bare *"
         else:
             operator = cosmic_ray.plugins.get_operator(mutation.operator_name)(**mutation.operator_args)
             mutated = mutate_code(original, operator, mutation.occurrence)
@@ -195,6 +200,12 @@ def run_target(name: str, target: Target, tree: Path, args: argparse.Namespace, 
         (args.out / f"{name}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return report(module, killed, survived, equivalents, partial=left_out["not chosen"] > 0,
                   seconds=time.monotonic() - started)
+
+
+def _bare_star(tree, position: tuple[int, int]) -> bool:
+    """The `*` before keyword-only parameters: Cosmic Ray takes it for a multiplication (`/` even compiles)."""
+    leaf = tree.get_leaf_for_position(position)
+    return leaf is not None and leaf.value == "*" and leaf.parent.type == "parameters"
 
 
 def _compiles(source: str) -> bool:

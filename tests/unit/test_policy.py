@@ -178,9 +178,12 @@ def test_staff_level_table(level, capability, job_id, setting, allowed):
     job = JobFacts(job_id) if job_id else None
     # When
     decision = decide(caller, capability, job=job, setting=setting, now=NOW)
-    # Then
+    # Then: allowed or not, and how far an allowed cell reaches
     assert decision.allowed is allowed, decision.reason
     assert bool(decision) is allowed
+    cell = SPEC_STAFF[level][capability]
+    assert decision.scope is ({"yes": Scope.ALL, "all": Scope.ALL, "allocated": Scope.ALLOCATED,
+                               "normal": Scope.NORMAL}[cell] if allowed else None)
 
 
 @pytest.mark.parametrize("setting", NORMAL_SETTINGS)
@@ -210,6 +213,25 @@ def test_sensitive_settings_need_all_settings(level, allowed, action, setting):
     decision = decide(staff(level), action, setting=setting)
     # Then
     assert decision.allowed is allowed, decision.reason
+
+
+# --- access types, and decisions that stay as made ---------------------------------
+
+def test_the_access_types_are_the_docs_three():
+    # docs/DOMAIN.md "Job access" (the access list's routes validate against this list)
+    assert sorted(policy.ACCESS_TYPES) == ["limited", "standard", "ticket_taker"]
+
+
+def test_decisions_and_the_facts_they_were_made_on_cannot_be_changed():
+    # A decision, its caller and its facts are values: frozen, and so hashable
+    caller = staff("super_admin")
+    facts = JobFacts(MY_JOB)
+    decision = decide(caller, "job.view", job=facts, now=NOW)
+    delivery = policy.DeliveryFacts(for_account_id="acc-t", booked_for_gc=False, requested_by="u", approvals={})
+    for value, field in ((decision, "allowed"), (caller, "user"), (facts, "job_id"), (delivery, "requested_by")):
+        with pytest.raises(AttributeError):
+            setattr(value, field, None)
+    assert len({decision, facts}) == 2
 
 
 # --- billing tier --------------------------------------------------------------

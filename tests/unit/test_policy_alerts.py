@@ -87,9 +87,11 @@ def test_a_disabled_recipient_cannot_acknowledge():
     assert (decision.allowed, decision.rule) == (DENY, "inactive-user")
 
 
-def test_an_unknown_alert_action_is_denied():
+@pytest.mark.parametrize("action", ["alert.delete", "action", "gc_lead", ""])
+def test_an_unknown_alert_action_is_denied(action):
+    # (the alert table's own header words included: they are no actions)
     caller = staff("super_admin")
-    assert policy.decide_on_alerts(caller, on_job(caller), "alert.delete").rule == "alert-actions"
+    assert policy.decide_on_alerts(caller, on_job(caller), action).rule == "alert-actions"
 
 
 # --- who receives a job's alerts: reach the job (the directory's rule) and hold a receiving role

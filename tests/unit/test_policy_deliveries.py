@@ -188,6 +188,12 @@ def test_only_a_vendor_never_on_the_job_is_put_on_it_by_a_booking(who, history, 
     assert policy.decide_vendor_entry(caller, _facts(caller, role), history).allowed is allowed
 
 
+def test_a_vendor_history_that_is_none_of_the_four_is_refused():
+    caller, role = PEOPLE["gc_lead"]
+    decision = policy.decide_vendor_entry(caller, _facts(caller, role), "unheard-of")
+    assert (decision.allowed, decision.rule) == (DENY, "vendor-entry-unheard-of")
+
+
 @pytest.mark.parametrize(("entry", "removed", "history"), [
     (None, False, "never"), (None, True, "removed"), ("live", False, "live"), ("live", True, "live"),
     ("expired", False, "expired"), ("expired", True, "expired")])

@@ -184,6 +184,31 @@ def test_a_guests_entry_never_outlives_its_sponsors(sponsor_status, sponsor_entr
         assert decision.rule == rule
 
 
+@pytest.mark.parametrize(("on_entry", "on_account"), [
+    pytest.param(SPONSOR, None, id="sponsor-on-the-entry-only"),
+    pytest.param(None, SPONSOR, id="sponsor-on-the-account-only"),
+    pytest.param(SPONSOR, SPONSOR, id="sponsor-on-both"),
+])
+def test_a_guests_sponsor_is_read_from_its_entry_or_else_its_account(on_entry, on_account):
+    # Given: a guest whose sponsor has left the job; the sponsor named on the entry, the account, or both
+    guest = member("guest_contractor", account_id="acc-guest", sponsor=on_account)
+    facts = JobFacts(JOB, entry("acc-guest", "guest_contractor", sponsor=on_entry), sponsor=_account("customer", SPONSOR))
+    # When
+    decision = policy.decide(guest, "job.reach", job=facts, now=NOW)
+    # Then: whichever names it, the sponsor is checked
+    assert (decision.allowed, decision.rule) == (DENY, "guest-sponsor-off-job")
+
+
+def test_a_guests_sponsor_is_read_from_its_entry_first():
+    # Given: the entry names a sponsor with a live entry, the account an unknown one
+    guest = member("guest_contractor", account_id="acc-guest", sponsor="acc-unknown")
+    facts = JobFacts(JOB, entry("acc-guest", "guest_contractor", sponsor=SPONSOR), sponsor=_account("customer", SPONSOR),
+                     sponsor_grant=entry(SPONSOR, "customer"))
+    # Then
+    decision = policy.decide(guest, "job.reach", job=facts, now=NOW)
+    assert (decision.allowed, decision.rule) == (ALLOW, "grant"), decision.reason
+
+
 def test_a_guest_sponsored_by_the_owner_account_needs_no_sponsor_entry():
     guest = member("guest_contractor", account_id="acc-guest", sponsor=OWNER)
     facts = JobFacts(JOB, entry("acc-guest", "guest_contractor", sponsor=OWNER), sponsor=_account("owner", OWNER))
@@ -240,6 +265,21 @@ def test_a_lead_who_no_longer_reaches_the_job_sets_no_roles(caller, facts):
     assert not on_role
     assert not policy.decide_on_grant(caller, facts, _account("vendor", "acc-v"))
     assert not policy.decide_access_list(caller, facts)
+
+
+# --- which access-list entries a reader sees (decide_access_list, then entries_in_sight)
+def test_the_whole_access_list_for_job_editors_and_gc_leads_own_and_sponsored_entries_for_administrators():
+    # Given: the job's entries: the customer's, its guest's, another customer's and that one's guest
+    grants = [entry(SPONSOR, "customer"), entry("acc-guest", "guest_contractor", sponsor=SPONSOR),
+              entry("acc-other", "customer"), entry("acc-other-guest", "guest_contractor", sponsor="acc-other")]
+    administrator = member("customer", account_id=SPONSOR)
+    facts = JobFacts(JOB, grants[0])
+    # When
+    everything = policy.entries_in_sight(staff("super_admin"), policy.decide_access_list(staff("super_admin"), facts), grants)
+    own = policy.entries_in_sight(administrator, policy.decide_access_list(administrator, facts), grants)
+    # Then
+    assert everything == grants
+    assert [g.account_id for g in own] == [SPONSOR, "acc-guest"]
 
 
 # --- an entry's end: at its expires_at instant it grants nothing; a second before, it still does

@@ -185,6 +185,29 @@ def test_decide_on_user_add_table(who, level, account, job_ids, allowed, rule):
     assert (decision.allowed, decision.rule) == (allowed, rule), decision.reason
 
 
+def test_a_manager_adds_a_basic_user_whose_level_is_given_on_the_user_alone():
+    made = new_user("basic", CUSTOMER, J1)
+    decision = decide_on_user(caller("cust-manager"), "user.add", made, CUSTOMER, job_ids=[J1])
+    assert (decision.allowed, decision.rule) == (ALLOW, "account-allows"), decision.reason
+    made = new_user("manager", CUSTOMER, J1)
+    assert decide_on_user(caller("cust-manager"), "user.add", made, CUSTOMER, job_ids=[J1]).rule == "basic-only"
+
+
+@pytest.mark.parametrize("who", ["super", "cust-admin"])
+@pytest.mark.parametrize("action", ["user.demote", "action", "staff", "account", "user.frobnicate"])
+def test_unknown_user_actions_are_denied_by_name(who, action):
+    # (user.demote is no action of its own: a level change is user.edit; the table's header words are none either)
+    decision = decide_on_user(caller(who), action, USERS["cust-basic-j1"], CUSTOMER)
+    assert (decision.allowed, decision.rule) == (DENY, "user-actions")
+
+
+@pytest.mark.parametrize("who", ["super", "cust-admin"])
+@pytest.mark.parametrize("action", ["action", "staff", "account", "account.frobnicate"])
+def test_unknown_account_actions_are_denied_by_name(who, action):
+    decision = decide_on_account(caller(who), action, GUEST)
+    assert (decision.allowed, decision.rule) == (DENY, "account-actions")
+
+
 # --- decide_on_account ----------------------------------------------------------------
 #   (caller, action, target account) -> verdict, rule
 ON_ACCOUNT = [
