@@ -51,7 +51,7 @@ from tests.mutation.operators import Provider, table_cells
 
 ROOT = Path(__file__).resolve().parents[2]
 EQUIVALENTS = Path(__file__).with_name("equivalents.txt")
-COPIED = ["layers/shared", "tests/__init__.py", "tests/unit", "pyproject.toml"]
+COPIED = ["layers/shared", "tests/__init__.py", "tests/unit", "pyproject.toml", "docs/DOMAIN.md"]  # what the unit tests read
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ def scopes(source: str) -> list[tuple[int, int, str]]:
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                found.append((child.lineno, child.end_lineno, prefix + child.name))
+                first = min([child.lineno] + [d.lineno for d in child.decorator_list])  # its decorators are its own
+                found.append((first, child.end_lineno, prefix + child.name))
                 visit(child, f"{prefix}{child.name}.")
             elif prefix == "" and isinstance(child, ast.Assign | ast.AnnAssign):
                 targets = child.targets if isinstance(child, ast.Assign) else [child.target]
@@ -110,8 +111,7 @@ def describe(path: Path, original: str, mutated: str) -> str:
     before, after = original.split("\n"), mutated.split("\n")
     line = next(i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b) + 1
     where = min((s for s in scopes(original) if s[0] <= line <= s[1]), key=lambda s: s[1] - s[0], default=(0, 0, "<module>"))
-    old, new = _code(before[line - 1]), _code(after[line - 1 + len(after) - len(before)] if len(after) != len(before)
-                                              else after[line - 1])
+    old, new = _code(before[line - 1]), _code(after[line - 1])  # a removed line (a decorator): the line after it
     if where[2].endswith("_TABLE") and len(before) == len(after):
         cells = zip(table_cells("\n".join(before[where[0]:where[1]])), table_cells("\n".join(after[where[0]:where[1]])),
                     strict=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sitegate.billing import (
     CSV_HEADER,
+    EXTREME_ZONES,
     BilledUser,
     Change,
     Period,
@@ -219,6 +220,19 @@ def test_created_and_disabled_in_the_same_second_was_active_that_moment():
     assert days_of(billed_days(timeline(None, (when, FIELD), (when, DISABLED)), Period(2026, 9, AUCKLAND))) == [9]
 
 
+def test_created_and_disabled_at_the_very_start_of_the_month_was_active_that_moment():
+    # local midnight of the 1st: that instant is the 1st's
+    period = Period(2026, 9, AUCKLAND)
+    assert days_of(billed_days(timeline(None, (period.start, FIELD), (period.start, DISABLED)), period)) == [1]
+
+
+def test_active_a_microsecond_into_a_day_bills_that_day():
+    period = Period(2026, 9, AUCKLAND)
+    midnight = period.day_start(date(2026, 9, 11))
+    levels = billed_days(timeline(FIELD, (midnight + timedelta(microseconds=1), DISABLED)), period)
+    assert days_of(levels) == list(range(1, 12))
+
+
 def test_not_yet_created_is_not_billed():
     assert billed_days(timeline(None), Period(2026, 9, AUCKLAND)) == {}
 
@@ -349,17 +363,17 @@ def test_the_csv_has_the_documented_columns():
 def test_csv_rows_go_by_date_then_name_then_user():
     # Given: two users named alike (case aside) and one more, billed on the 1st and the 2nd
     d1, d2 = date(2026, 9, 1), date(2026, 9, 2)
-    users = [BilledUser("u3", "bea", {d2: "super_admin", d1: "basic_user"}),
+    users = [BilledUser("u0", "bea", {d2: "super_admin", d1: "basic_user"}),
              BilledUser("u2", "Al", {d2: "view_user"}),
              BilledUser("u1", "al", {d1: "tmp_designer", d2: "tmp_designer"})]
     # When
     rows = csv_rows(users)
-    # Then
+    # Then: names compare without case, and alike names by user id
     assert rows == [("2026-09-01", "u1", "al", "tmp_designer", "office"),
-                    ("2026-09-01", "u3", "bea", "basic_user", "field"),
+                    ("2026-09-01", "u0", "bea", "basic_user", "field"),
                     ("2026-09-02", "u1", "al", "tmp_designer", "office"),
                     ("2026-09-02", "u2", "Al", "view_user", "field"),
-                    ("2026-09-02", "u3", "bea", "super_admin", "office")]
+                    ("2026-09-02", "u0", "bea", "super_admin", "office")]
 
 
 @pytest.mark.parametrize(("levels", "tier"), [
@@ -372,6 +386,36 @@ def test_a_billed_users_tier_is_the_highest_of_its_month(levels, tier):
     user = BilledUser("u", "U", days)
     assert user.tier == tier
     assert user.tier_days("office") + user.tier_days("field") == user.days == len(levels)
+
+
+def test_stored_days_of_another_length_than_the_month_are_refused():
+    period = Period(2026, 9, AUCKLAND)
+    legend, codes = encode_days(period, {date(2026, 9, 1): "basic_user"})
+    for wrong in (codes[:-1], codes + "-"):
+        with pytest.raises(ValueError):
+            decode_days(period, legend, wrong)
+
+
+def test_billing_values_cannot_be_changed():
+    # Rates, periods, states and invoices are values: frozen (and hashable where they hold no lists)
+    period = Period(2026, 9, AUCKLAND)
+    user = BilledUser("u", "U", {date(2026, 9, 1): "basic_user"})
+    invoice = draft(period, [user], Rates())
+    values = [(Rates(), "gst"), (period, "month"), (FIELD, "level"), (Change(period.start, FIELD), "state"),
+              (timeline(FIELD), "start"), (user, "name"), (invoice.lines[0], "amount"), (invoice, "total")]
+    for value, field in values:
+        with pytest.raises(AttributeError):
+            setattr(value, field, None)
+    assert len({Rates(), period, FIELD, Change(period.start, FIELD), invoice.lines[0]}) == 5
+
+
+def test_the_extreme_zones_are_the_earliest_and_the_latest_of_all_zones():
+    # fan_out checks the month before in these two zones: every zone's date lies between theirs
+    instants = [datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)]
+    offsets = {zone: [ZoneInfo(zone).utcoffset(i.replace(tzinfo=None)) for i in instants] for zone in available_timezones()}
+    west, east = EXTREME_ZONES
+    assert offsets[west] == [timedelta(hours=-12)] * 2 and offsets[east] == [timedelta(hours=14)] * 2
+    assert all(offsets[west][i] <= o[i] <= offsets[east][i] for o in offsets.values() for i in range(2))
 
 
 def test_stored_days_round_trip():
