@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegate.billing import (
+    CSV_HEADER,
+    EXTREME_ZONES,
     BilledUser,
     Change,
     Period,
@@ -31,6 +33,7 @@ from sitegate.billing import (
     parse_period,
 )
 from sitegate.errors import InvalidInput
+from sitegate.policy import STAFF_LEVEL_ORDER
 
 AUCKLAND, NEW_YORK = "Pacific/Auckland", "America/New_York"
 FIELD, OFFICE = State("active", "basic_user"), State("active", "super_admin")
@@ -142,6 +145,28 @@ def test_the_month_before_january_is_last_december():
     assert month_of(at(AUCKLAND, 2027, 1, 1, 0, 30), AUCKLAND).previous().name == "2026-12"
 
 
+def test_the_month_before_any_other_month_is_the_one_before_it_in_the_same_year():
+    befores = [Period(2026, month, AUCKLAND).previous() for month in range(2, 13)]
+    assert [p.name for p in befores] == [f"2026-{month:02d}" for month in range(1, 12)]
+    assert {p.timezone for p in befores} == {AUCKLAND}
+
+
+def test_the_calendar_starts_in_2000_01():
+    assert Period(2000, 1, "UTC").name == "2000-01"
+    with pytest.raises(InvalidInput):
+        Period(1999, 12, "UTC")
+    with pytest.raises(InvalidInput):
+        Period(2026, 0, "UTC")
+    with pytest.raises(InvalidInput):
+        Period(2026, 13, "UTC")
+
+
+def test_no_period_at_all_is_refused_naming_its_field():
+    with pytest.raises(InvalidInput) as refused:
+        parse_period(None, field_name="month")
+    assert refused.value.details["errors"][0]["field"] == "month"
+
+
 def test_the_month_is_the_tenants_not_utcs():
     # 1 October 00:30 in Auckland is still 30 September in UTC
     assert month_of(at(AUCKLAND, 2026, 10, 1, 0, 30), AUCKLAND).name == "2026-10"
@@ -195,8 +220,36 @@ def test_created_and_disabled_in_the_same_second_was_active_that_moment():
     assert days_of(billed_days(timeline(None, (when, FIELD), (when, DISABLED)), Period(2026, 9, AUCKLAND))) == [9]
 
 
+def test_created_and_disabled_at_the_very_start_of_the_month_was_active_that_moment():
+    # local midnight of the 1st: that instant is the 1st's
+    period = Period(2026, 9, AUCKLAND)
+    assert days_of(billed_days(timeline(None, (period.start, FIELD), (period.start, DISABLED)), period)) == [1]
+
+
+def test_active_a_microsecond_into_a_day_bills_that_day():
+    period = Period(2026, 9, AUCKLAND)
+    midnight = period.day_start(date(2026, 9, 11))
+    levels = billed_days(timeline(FIELD, (midnight + timedelta(microseconds=1), DISABLED)), period)
+    assert days_of(levels) == list(range(1, 12))
+
+
 def test_not_yet_created_is_not_billed():
     assert billed_days(timeline(None), Period(2026, 9, AUCKLAND)) == {}
+
+
+def test_a_change_at_the_very_end_of_the_month_belongs_to_the_next_month():
+    # Given: created, or promoted to office, exactly at local midnight after the 30th
+    period = Period(2026, 9, AUCKLAND)
+    # Then: nothing of it is billed in September
+    assert billed_days(timeline(None, (period.end, FIELD)), period) == {}
+    levels = billed_days(timeline(FIELD, (period.end, OFFICE)), period)
+    assert (len(levels), set(levels.values())) == (30, {"basic_user"})
+
+
+@pytest.mark.parametrize("level", ["administrator", "manager", "basic", "platform_operator"])
+def test_only_staff_levels_are_billed(level):
+    # Connected-account users are free: an active account level is never a billed day
+    assert billed_days(timeline(State("active", level)), Period(2026, 9, AUCKLAND)) == {}
 
 
 # ------------------------------------------------------------------ levels within a day
@@ -293,6 +346,78 @@ def test_csv_cells_are_never_spreadsheet_formulas():
     assert csv_safe("Ada Admin") == "Ada Admin"
 
 
+@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_name_starting_like_a_formula_gets_a_leading_quote(first):
+    assert csv_safe(f"{first}SUM(A1)") == f"'{first}SUM(A1)"
+
+
+@pytest.mark.parametrize("name", ["Ada Admin", "'quoted", " =x", "a=b", "1-2", "#1", ""])
+def test_any_other_name_is_written_as_it_is(name):
+    assert csv_safe(name) == name
+
+
+def test_the_csv_has_the_documented_columns():
+    assert CSV_HEADER == ("date", "user_id", "name", "level", "tier")
+
+
+def test_csv_rows_go_by_date_then_name_then_user():
+    # Given: two users named alike (case aside) and one more, billed on the 1st and the 2nd
+    d1, d2 = date(2026, 9, 1), date(2026, 9, 2)
+    users = [BilledUser("u0", "bea", {d2: "super_admin", d1: "basic_user"}),
+             BilledUser("u2", "Al", {d2: "view_user"}),
+             BilledUser("u1", "al", {d1: "tmp_designer", d2: "tmp_designer"})]
+    # When
+    rows = csv_rows(users)
+    # Then: names compare without case, and alike names by user id
+    assert rows == [("2026-09-01", "u1", "al", "tmp_designer", "office"),
+                    ("2026-09-01", "u0", "bea", "basic_user", "field"),
+                    ("2026-09-02", "u1", "al", "tmp_designer", "office"),
+                    ("2026-09-02", "u2", "Al", "view_user", "field"),
+                    ("2026-09-02", "u0", "bea", "super_admin", "office")]
+
+
+@pytest.mark.parametrize(("levels", "tier"), [
+    pytest.param(("view_user", "basic_user", "basic_user_plus"), "field", id="field-levels-only"),
+    pytest.param(("basic_user", "tmp_designer", "basic_user"), "office", id="one-office-day-makes-office"),
+    pytest.param(("super_admin",), "office", id="office-only"),
+])
+def test_a_billed_users_tier_is_the_highest_of_its_month(levels, tier):
+    days = {date(2026, 9, i + 1): level for i, level in enumerate(levels)}
+    user = BilledUser("u", "U", days)
+    assert user.tier == tier
+    assert user.tier_days("office") + user.tier_days("field") == user.days == len(levels)
+
+
+def test_stored_days_of_another_length_than_the_month_are_refused():
+    period = Period(2026, 9, AUCKLAND)
+    legend, codes = encode_days(period, {date(2026, 9, 1): "basic_user"})
+    for wrong in (codes[:-1], codes + "-"):
+        with pytest.raises(ValueError):
+            decode_days(period, legend, wrong)
+
+
+def test_billing_values_cannot_be_changed():
+    # Rates, periods, states and invoices are values: frozen (and hashable where they hold no lists)
+    period = Period(2026, 9, AUCKLAND)
+    user = BilledUser("u", "U", {date(2026, 9, 1): "basic_user"})
+    invoice = draft(period, [user], Rates())
+    values = [(Rates(), "gst"), (period, "month"), (FIELD, "level"), (Change(period.start, FIELD), "state"),
+              (timeline(FIELD), "start"), (user, "name"), (invoice.lines[0], "amount"), (invoice, "total")]
+    for value, field in values:
+        with pytest.raises(AttributeError):
+            setattr(value, field, None)
+    assert len({Rates(), period, FIELD, Change(period.start, FIELD), invoice.lines[0]}) == 5
+
+
+def test_the_extreme_zones_are_the_earliest_and_the_latest_of_all_zones():
+    # fan_out checks the month before in these two zones: every zone's date lies between theirs
+    instants = [datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)]
+    offsets = {zone: [ZoneInfo(zone).utcoffset(i.replace(tzinfo=None)) for i in instants] for zone in available_timezones()}
+    west, east = EXTREME_ZONES
+    assert offsets[west] == [timedelta(hours=-12)] * 2 and offsets[east] == [timedelta(hours=14)] * 2
+    assert all(offsets[west][i] <= o[i] <= offsets[east][i] for o in offsets.values() for i in range(2))
+
+
 def test_stored_days_round_trip():
     period = Period(2026, 9, AUCKLAND)
     levels = {date(2026, 9, 1): "basic_user", date(2026, 9, 2): "super_admin", date(2026, 9, 30): "view_user"}
@@ -320,13 +445,22 @@ def months(draw) -> Period:
     return Period(draw(st.integers(2025, 2028)), draw(st.integers(1, 12)), draw(ZONES))
 
 
+def state_at(t: Timeline, instant: datetime) -> State | None:
+    """The state a timeline holds at `instant`: its last change at or before it (the start before any)."""
+    state = t.start
+    for change in sorted(t.changes, key=lambda c: c.at):
+        if change.at <= instant:
+            state = change.state
+    return state
+
+
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_csv_rows_add_up_exactly_to_the_invoice_lines(data):
     # Given: any users' histories in any month and zone
     period = data.draw(months())
-    users = [BilledUser(t.user_id, t.name, billed_days(t, period))
-             for t in data.draw(st.lists(timelines(period), max_size=6))]
+    timelines_drawn = data.draw(st.lists(timelines(period), max_size=6, unique_by=lambda t: t.user_id))
+    users = [BilledUser(t.user_id, t.name, billed_days(t, period)) for t in timelines_drawn]
     # When
     invoice = draft(period, users, Rates())
     rows = csv_rows(invoice.users)
@@ -337,6 +471,14 @@ def test_csv_rows_add_up_exactly_to_the_invoice_lines(data):
     assert len(rows) == sum(u.days for u in invoice.users)
     assert len(set((r[0], r[1]) for r in rows)) == len(rows)  # one row per user per day
     assert all(date.fromisoformat(r[0]) in set(period.days) for r in rows)
+    # ... and they are the right days: every user active at local noon is billed that day, at
+    # that level or higher (the check that an empty invoice cannot pass)
+    billed = {(r[0], r[1]): STAFF_LEVEL_ORDER.index(r[3]) for r in rows}
+    for t in timelines_drawn:
+        for day in period.days:
+            state = state_at(t, period.day_start(day) + timedelta(hours=12))
+            if state is not None and state.status == "active":
+                assert billed[(day.isoformat(), t.user_id)] >= STAFF_LEVEL_ORDER.index(state.level)
 
 
 @settings(max_examples=400, deadline=None)

@@ -7,12 +7,25 @@ own tables, so a code table that drifts from the spec fails a test.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from sitegate import policy
 from sitegate.models.stored import Account, JobGrant, User
-from sitegate.policy import BILLING_TIER, STAFF_CAPABILITIES, STAFF_LEVELS, Caller, JobFacts, decide, project_role_allows, within
+from sitegate.policy import (
+    BILLING_TIER,
+    STAFF_CAPABILITIES,
+    STAFF_LEVELS,
+    Caller,
+    JobFacts,
+    Scope,
+    decide,
+    project_role_allows,
+    within,
+)
 
 ALLOW, DENY = True, False
 TENANT = "acme"
@@ -134,11 +147,23 @@ def _staff_cases() -> list:
     return cases
 
 
-def test_spec_table_is_complete():
-    # The transcription itself: 8 levels x 19 capabilities, every cell a known value.
-    assert len(SPEC_LEVELS) == 8
-    assert len(SPEC_STAFF_TABLE) == 19
-    assert all(len(row) == 8 and set(row) <= {"", "yes", "all", "allocated", "normal"} for row in SPEC_STAFF_TABLE.values())
+def _domain_staff_table() -> tuple[list[str], dict[str, list[str]]]:
+    """docs/DOMAIN.md's "Staff levels" table as written there: its levels, and each capability's cells."""
+    text = (Path(__file__).parents[2] / "docs" / "DOMAIN.md").read_text(encoding="utf-8")
+    section = text.split("### Staff levels", 1)[1].split("\n### ", 1)[0]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in section.splitlines() if line.startswith("| ") and not line.startswith("| ---")]
+    header, body = rows[0], rows[1:]
+    return header[1:], {re.match(r"`([^`]+)`|\*\*(.+)\*\*", row[0]).group(1) or row[0].strip("*"): row[1:] for row in body}
+
+
+def test_spec_table_is_the_domain_docs_table():
+    # The transcription itself is docs/DOMAIN.md's table, cell for cell (and its billing tier row)
+    levels, rows = _domain_staff_table()
+    assert levels == SPEC_LEVELS
+    tiers = rows.pop("billing tier")
+    assert rows == SPEC_STAFF_TABLE
+    assert dict(zip(levels, tiers, strict=True)) == SPEC_BILLING_TIER
 
 
 def test_code_has_exactly_the_spec_staff_levels_and_capabilities():
@@ -153,9 +178,12 @@ def test_staff_level_table(level, capability, job_id, setting, allowed):
     job = JobFacts(job_id) if job_id else None
     # When
     decision = decide(caller, capability, job=job, setting=setting, now=NOW)
-    # Then
+    # Then: allowed or not, and how far an allowed cell reaches
     assert decision.allowed is allowed, decision.reason
     assert bool(decision) is allowed
+    cell = SPEC_STAFF[level][capability]
+    assert decision.scope is ({"yes": Scope.ALL, "all": Scope.ALL, "allocated": Scope.ALLOCATED,
+                               "normal": Scope.NORMAL}[cell] if allowed else None)
 
 
 @pytest.mark.parametrize("setting", NORMAL_SETTINGS)
@@ -164,7 +192,13 @@ def test_operations_user_reaches_every_normal_setting(action, setting):
     # When
     decision = decide(staff("operations_user"), action, setting=setting)
     # Then
-    assert decision.allowed
+    assert (decision.allowed, decision.scope) == (ALLOW, Scope.NORMAL), decision.reason
+
+
+def test_the_settings_are_the_docs_eight_and_only_the_sensitive_four_need_all_settings():
+    # docs/DOMAIN.md "Staff levels": these eight keys are the only settings (the settings routes and
+    # GET /levels take the two lists from the policy)
+    assert (set(policy.SENSITIVE_SETTINGS), set(policy.NORMAL_SETTINGS)) == (set(SENSITIVE_SETTINGS), set(NORMAL_SETTINGS))
 
 
 @pytest.mark.parametrize("setting", SENSITIVE_SETTINGS)
@@ -179,6 +213,25 @@ def test_sensitive_settings_need_all_settings(level, allowed, action, setting):
     decision = decide(staff(level), action, setting=setting)
     # Then
     assert decision.allowed is allowed, decision.reason
+
+
+# --- access types, and decisions that stay as made ---------------------------------
+
+def test_the_access_types_are_the_docs_three():
+    # docs/DOMAIN.md "Job access" (the access list's routes validate against this list)
+    assert sorted(policy.ACCESS_TYPES) == ["limited", "standard", "ticket_taker"]
+
+
+def test_decisions_and_the_facts_they_were_made_on_cannot_be_changed():
+    # A decision, its caller and its facts are values: frozen, and so hashable
+    caller = staff("super_admin")
+    facts = JobFacts(MY_JOB)
+    decision = decide(caller, "job.view", job=facts, now=NOW)
+    delivery = policy.DeliveryFacts(for_account_id="acc-t", booked_for_gc=False, requested_by="u", approvals={})
+    for value, field in ((decision, "allowed"), (caller, "user"), (facts, "job_id"), (delivery, "requested_by")):
+        with pytest.raises(AttributeError):
+            setattr(value, field, None)
+    assert len({decision, facts}) == 2
 
 
 # --- billing tier --------------------------------------------------------------

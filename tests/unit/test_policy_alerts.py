@@ -47,21 +47,29 @@ def test_gc_leads_and_job_editors_send_and_see_alerts(caller: Caller, role, acti
     assert decision.allowed is allowed, decision.reason
 
 
-RECIPIENT_ACK = [
-    ("trade_member_on_roll_call", member("trade_contractor"), "member", ALLOW),
-    ("alerts_only_on_roll_call", member("trade_contractor"), "alerts_only", ALLOW),
-    ("gc_lead_on_roll_call", staff("basic_user_plus"), "lead", ALLOW),
-    ("role_since_removed", member("trade_contractor"), None, ALLOW),  # on the roll-call: the alert reached them
+# A person on the alert's roll-call: (alert.send, alert.view, alert.ack). Being a recipient lets one
+# acknowledge, never send or see the roll-call; and only while one still reaches the job.
+RECIPIENTS = [
+    ("trade_member_on_roll_call", member("trade_contractor"), "member", (DENY, DENY, ALLOW)),
+    ("alerts_only_on_roll_call", member("trade_contractor"), "alerts_only", (DENY, DENY, ALLOW)),
+    ("gc_member_on_roll_call", staff("basic_user_plus"), "member", (DENY, DENY, ALLOW)),
+    ("gc_lead_on_roll_call", staff("basic_user_plus"), "lead", (ALLOW, ALLOW, ALLOW)),
+    ("role_since_removed", member("trade_contractor"), None, (DENY, DENY, ALLOW)),  # the alert reached them
+    ("trade_manager_no_longer_assigned", member("trade_contractor", "manager", [OTHER]), "member", (DENY, DENY, DENY)),
+    ("gc_member_no_longer_allocated", staff("basic_user", [OTHER]), "member", (DENY, DENY, DENY)),
 ]
 
 
-@pytest.mark.parametrize(("caller", "role", "allowed"), [
-    pytest.param(caller, role, allowed, id=f"{name}-{_v(allowed)}") for name, caller, role, allowed in RECIPIENT_ACK])
-def test_recipients_acknowledge_their_own_alert(caller: Caller, role, allowed):
-    decision = policy.decide_on_alerts(caller, on_job(caller, role=role), "alert.ack",
-                                       frozenset({caller.user.user_id}))
+@pytest.mark.parametrize(("caller", "role", "action", "allowed"), [
+    pytest.param(caller, role, action, allowed, id=f"{name}-{action}-{_v(allowed)}")
+    for name, caller, role, row in RECIPIENTS for action, allowed in zip(ACTIONS, row, strict=True)])
+def test_recipients_acknowledge_their_own_alert_and_only_that(caller: Caller, role, action, allowed):
+    # When: the caller is on the alert's roll-call
+    decision = policy.decide_on_alerts(caller, on_job(caller, role=role), action, frozenset({caller.user.user_id}))
+    # Then
     assert decision.allowed is allowed, decision.reason
-    assert decision.rule == "alert-recipient"
+    if action == "alert.ack":
+        assert decision.rule == ("alert-recipient" if allowed else "alert-not-allowed")
 
 
 def test_a_recipient_who_no_longer_reaches_the_job_cannot_acknowledge():
@@ -79,9 +87,11 @@ def test_a_disabled_recipient_cannot_acknowledge():
     assert (decision.allowed, decision.rule) == (DENY, "inactive-user")
 
 
-def test_an_unknown_alert_action_is_denied():
+@pytest.mark.parametrize("action", ["alert.delete", "action", "gc_lead", ""])
+def test_an_unknown_alert_action_is_denied(action):
+    # (the alert table's own header words included: they are no actions)
     caller = staff("super_admin")
-    assert policy.decide_on_alerts(caller, on_job(caller), "alert.delete").rule == "alert-actions"
+    assert policy.decide_on_alerts(caller, on_job(caller), action).rule == "alert-actions"
 
 
 # --- who receives a job's alerts: reach the job (the directory's rule) and hold a receiving role

@@ -85,7 +85,7 @@ def test_who_requests_for_whom_and_the_approvals_it_needs(who, booked_for, allow
     # Given
     caller, role = PEOPLE[who]
     facts = _facts(caller, role)
-    for_gc = caller.account.kind == "owner" and FOR[booked_for] == OWNER
+    for_gc = booked_for == "gc"  # a trade asking to book for the GC asks for exactly that
     # When
     decision = policy.decide_delivery_request(caller, facts, booked_for_gc=for_gc, for_account_id=FOR[booked_for])
     # Then
@@ -186,6 +186,12 @@ VENDOR_HISTORIES = [("never", ALLOW), ("live", DENY), ("expired", DENY), ("remov
 def test_only_a_vendor_never_on_the_job_is_put_on_it_by_a_booking(who, history, allowed):
     caller, role = PEOPLE[who]
     assert policy.decide_vendor_entry(caller, _facts(caller, role), history).allowed is allowed
+
+
+def test_a_vendor_history_that_is_none_of_the_four_is_refused():
+    caller, role = PEOPLE["gc_lead"]
+    decision = policy.decide_vendor_entry(caller, _facts(caller, role), "unheard-of")
+    assert (decision.allowed, decision.rule) == (DENY, "vendor-entry-unheard-of")
 
 
 @pytest.mark.parametrize(("entry", "removed", "history"), [

@@ -184,6 +184,31 @@ def test_a_guests_entry_never_outlives_its_sponsors(sponsor_status, sponsor_entr
         assert decision.rule == rule
 
 
+@pytest.mark.parametrize(("on_entry", "on_account"), [
+    pytest.param(SPONSOR, None, id="sponsor-on-the-entry-only"),
+    pytest.param(None, SPONSOR, id="sponsor-on-the-account-only"),
+    pytest.param(SPONSOR, SPONSOR, id="sponsor-on-both"),
+])
+def test_a_guests_sponsor_is_read_from_its_entry_or_else_its_account(on_entry, on_account):
+    # Given: a guest whose sponsor has left the job; the sponsor named on the entry, the account, or both
+    guest = member("guest_contractor", account_id="acc-guest", sponsor=on_account)
+    facts = JobFacts(JOB, entry("acc-guest", "guest_contractor", sponsor=on_entry), sponsor=_account("customer", SPONSOR))
+    # When
+    decision = policy.decide(guest, "job.reach", job=facts, now=NOW)
+    # Then: whichever names it, the sponsor is checked
+    assert (decision.allowed, decision.rule) == (DENY, "guest-sponsor-off-job")
+
+
+def test_a_guests_sponsor_is_read_from_its_entry_first():
+    # Given: the entry names a sponsor with a live entry, the account an unknown one
+    guest = member("guest_contractor", account_id="acc-guest", sponsor="acc-unknown")
+    facts = JobFacts(JOB, entry("acc-guest", "guest_contractor", sponsor=SPONSOR), sponsor=_account("customer", SPONSOR),
+                     sponsor_grant=entry(SPONSOR, "customer"))
+    # Then
+    decision = policy.decide(guest, "job.reach", job=facts, now=NOW)
+    assert (decision.allowed, decision.rule) == (ALLOW, "grant"), decision.reason
+
+
 def test_a_guest_sponsored_by_the_owner_account_needs_no_sponsor_entry():
     guest = member("guest_contractor", account_id="acc-guest", sponsor=OWNER)
     facts = JobFacts(JOB, entry("acc-guest", "guest_contractor", sponsor=OWNER), sponsor=_account("owner", OWNER))
@@ -214,6 +239,78 @@ def test_decide_on_role(who, role, target, allowed, rule):
     caller = ROLE_CALLERS[who]()
     decision = policy.decide_on_role(caller, on_job(caller, role=role), TARGETS[target])
     assert (decision.allowed, decision.rule) == (allowed, rule), decision.reason
+
+
+# A lead sets roles only while it sees the job's project pages: a lead whose company is off the job,
+# or a GC lead no longer allocated to it, sets none (its role alone says nothing).
+LEADS_OFF_THE_JOB = [  # name, the caller, its facts on the job (role lead)
+    ("trade_lead_entry_removed", member("trade_contractor"), JobFacts(JOB, None, project_role="lead")),
+    ("trade_lead_entry_expired", member("trade_contractor"),
+     JobFacts(JOB, entry("acc-trade_contractor", "trade_contractor", expires_at=PAST), project_role="lead")),
+    ("trade_lead_manager_unassigned", member("trade_contractor", "manager", [OTHER]), None),
+    ("gc_lead_no_longer_allocated", staff("basic_user", [OTHER]), None),
+]
+
+
+@pytest.mark.parametrize(("caller", "facts"), [
+    pytest.param(caller, facts, id=f"{name}-DENY") for name, caller, facts in LEADS_OFF_THE_JOB])
+def test_a_lead_who_no_longer_reaches_the_job_sets_no_roles(caller, facts):
+    # Given
+    facts = facts or on_job(caller, role="lead")
+    # When
+    setter = policy.decide_role_setter(caller, facts)
+    on_role = policy.decide_on_role(caller, facts, TARGETS["trade_worker"])
+    # Then
+    assert (setter.allowed, setter.rule) == (DENY, "role-setters-lead-or-editor"), setter.reason
+    assert not on_role
+    assert not policy.decide_on_grant(caller, facts, _account("vendor", "acc-v"))
+    assert not policy.decide_access_list(caller, facts)
+
+
+# --- which access-list entries a reader sees (decide_access_list, then entries_in_sight)
+def test_the_whole_access_list_for_job_editors_and_gc_leads_own_and_sponsored_entries_for_administrators():
+    # Given: the job's entries: the customer's, its guest's, another customer's and that one's guest
+    grants = [entry(SPONSOR, "customer"), entry("acc-guest", "guest_contractor", sponsor=SPONSOR),
+              entry("acc-other", "customer"), entry("acc-other-guest", "guest_contractor", sponsor="acc-other")]
+    administrator = member("customer", account_id=SPONSOR)
+    facts = JobFacts(JOB, grants[0])
+    # When
+    everything = policy.entries_in_sight(staff("super_admin"), policy.decide_access_list(staff("super_admin"), facts), grants)
+    own = policy.entries_in_sight(administrator, policy.decide_access_list(administrator, facts), grants)
+    # Then
+    assert everything == grants
+    assert [g.account_id for g in own] == [SPONSOR, "acc-guest"]
+
+
+# --- an entry's end: at its expires_at instant it grants nothing; a second before, it still does
+@pytest.mark.parametrize(("expires_at", "allowed", "rule"), [
+    pytest.param(NOW.isoformat(), DENY, "grant-expired", id="expires-now-DENY"),
+    pytest.param((NOW + timedelta(seconds=1)).isoformat(), ALLOW, "grant", id="expires-in-a-second-ALLOW"),
+])
+def test_an_entry_ends_at_its_expiry_instant(expires_at, allowed, rule):
+    caller = member("trade_contractor")
+    facts = JobFacts(JOB, entry(caller.account.account_id, "trade_contractor", expires_at=expires_at))
+    decision = policy.decide(caller, "job.reach", job=facts, now=NOW)
+    assert (decision.allowed, decision.rule) == (allowed, rule), decision.reason
+    assert policy.vendor_history(facts.grant, False, NOW) == ("live" if allowed else "expired")
+
+
+@pytest.mark.parametrize("sponsor_expires", [NOW.isoformat(), PAST])
+def test_a_guests_sponsor_entry_ends_at_its_expiry_instant(sponsor_expires):
+    guest = member("guest_contractor", account_id="acc-guest", sponsor=SPONSOR)
+    facts = JobFacts(JOB, entry("acc-guest", "guest_contractor", sponsor=SPONSOR), sponsor=_account("customer", SPONSOR),
+                     sponsor_grant=entry(SPONSOR, "customer", expires_at=sponsor_expires))
+    assert policy.decide(guest, "job.reach", job=facts, now=NOW).rule == "guest-sponsor-off-job"
+
+
+# --- e-tickets are the portal world's: an access type on a trade's or vendor's entry gives it nothing
+@pytest.mark.parametrize("kind", ["trade_contractor", "vendor", "guest_contractor"])
+@pytest.mark.parametrize("action", ["tickets.view", "tickets.etas", "tickets.unload"])
+def test_an_access_type_on_an_entry_that_takes_none_gives_no_tickets(kind, action):
+    caller = member(kind)
+    facts = on_job(caller, role="lead", access_type="ticket_taker")
+    decision = policy.decide(caller, action, job=facts, now=NOW)
+    assert (decision.allowed, decision.rule) == (DENY, "access-type-none"), decision.reason
 
 
 # --- the directory: who is listed, who sees contacts

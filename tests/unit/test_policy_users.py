@@ -31,8 +31,9 @@ GUEST = Account(tenant_id=TENANT, account_id="guest", kind="guest_contractor", n
                 sponsor_account_id="cust")
 NEW_GUEST = GUEST.changed(account_id="guest-new")  # a guest contractor account about to be made
 NEW_CUSTOMER = OTHER_CUSTOMER.changed(account_id="cust-new")
+OTHER_GUEST = GUEST.changed(account_id="guest-of-cust-2", sponsor_account_id="cust-2")  # sponsored by another customer
 PLATFORM = Account(tenant_id="platform", account_id="operators", kind="platform", name="SiteGate", created_at=STAMP)
-ACCOUNTS = {a.account_id: a for a in (OWNER, CUSTOMER, OTHER_CUSTOMER, GUEST, PLATFORM)}
+ACCOUNTS = {a.account_id: a for a in (OWNER, CUSTOMER, OTHER_CUSTOMER, GUEST, OTHER_GUEST, PLATFORM)}
 
 
 def _user(user_id: str, account: Account, level: str, *, job_ids: tuple[str, ...] = (), status: str = "active",
@@ -59,6 +60,7 @@ USERS = {u.user_id: u for u in [
     _user("guest-admin", GUEST, "administrator", is_master=True),
     _user("guest-j1", GUEST, "basic", job_ids=(J1,)),
     _user("guest-j2", GUEST, "basic", job_ids=(J2,)),
+    _user("other-guest-j1", OTHER_GUEST, "basic", job_ids=(J1,)),
     _user("operator", PLATFORM, "platform_operator"),
 ]}
 
@@ -101,6 +103,17 @@ ON_USER = [
     ("cust-basic-j1", "user.view", "cust-manager", None, None, DENY, "account-lacks"),
     ("guest-admin", "user.view", "cust-basic-j1", None, None, DENY, "other-account"),
     ("guest-admin", "user.view", "guest-j2", None, None, ALLOW, "account-allows"),
+    ("cust-admin", "user.view", "other-guest-j1", None, None, DENY, "other-account"),  # another sponsor's guest
+    ("cust-manager-guests", "user.view", "other-guest-j1", None, None, DENY, "other-account"),
+    ("ops", "user.view", "super", None, None, ALLOW, "staff-allows"),  # seeing a higher level is no escalation
+    ("invoicing", "user.view", "super", None, None, ALLOW, "staff-allows"),
+    # their own name and phone (PATCH /me): themselves only, whatever the level
+    ("cust-basic-j1", "user.edit_self", "cust-basic-j1", None, None, ALLOW, "self-edit"),
+    ("operator", "user.edit_self", "operator", None, None, ALLOW, "self-edit"),
+    ("viewer", "user.edit_self", "viewer", None, None, ALLOW, "self-edit"),
+    ("super", "user.edit_self", "viewer", None, None, DENY, "self-edit-others"),
+    ("cust-admin", "user.edit_self", "cust-basic-j1", None, None, DENY, "self-edit-others"),
+    ("cust-disabled", "user.edit_self", "cust-disabled", None, None, DENY, "inactive-user"),
     # changing users
     ("super", "user.frobnicate", "staff-basic", None, None, DENY, "user-actions"),
     ("ops", "user.edit", "staff-basic", "tmp_designer", None, ALLOW, "staff-allows"),
@@ -110,6 +123,10 @@ ON_USER = [
     ("ops", "user.edit", "cust-basic-j1", None, None, ALLOW, "staff-allows"),
     ("invoicing", "user.edit", "staff-basic", None, None, DENY, "staff-lacks"),
     ("super", "user.disable", "super", None, None, DENY, "self-lockout"),
+    ("super", "user.delete", "super", None, None, DENY, "self-lockout"),
+    ("cust-admin", "user.delete", "cust-admin", None, None, DENY, "self-lockout"),
+    ("cust-admin", "user.disable", "cust-admin", None, None, DENY, "self-lockout"),
+    ("cust-admin", "user.edit", "cust-admin", None, None, ALLOW, "account-allows"),  # editing oneself is no lockout
     ("super", "user.edit", "super", "operations_user", None, DENY, "master-protected"),
     ("cust-admin", "user.disable", "cust-master", None, None, DENY, "master-protected"),
     ("cust-admin", "user.delete", "cust-master", None, None, DENY, "master-protected"),
@@ -166,6 +183,29 @@ def test_decide_on_user_add_table(who, level, account, job_ids, allowed, rule):
     decision = decide_on_user(caller(who), "user.add", made, account, level=level, job_ids=list(job_ids))
     # Then
     assert (decision.allowed, decision.rule) == (allowed, rule), decision.reason
+
+
+def test_a_manager_adds_a_basic_user_whose_level_is_given_on_the_user_alone():
+    made = new_user("basic", CUSTOMER, J1)
+    decision = decide_on_user(caller("cust-manager"), "user.add", made, CUSTOMER, job_ids=[J1])
+    assert (decision.allowed, decision.rule) == (ALLOW, "account-allows"), decision.reason
+    made = new_user("manager", CUSTOMER, J1)
+    assert decide_on_user(caller("cust-manager"), "user.add", made, CUSTOMER, job_ids=[J1]).rule == "basic-only"
+
+
+@pytest.mark.parametrize("who", ["super", "cust-admin"])
+@pytest.mark.parametrize("action", ["user.demote", "action", "staff", "account", "user.frobnicate"])
+def test_unknown_user_actions_are_denied_by_name(who, action):
+    # (user.demote is no action of its own: a level change is user.edit; the table's header words are none either)
+    decision = decide_on_user(caller(who), action, USERS["cust-basic-j1"], CUSTOMER)
+    assert (decision.allowed, decision.rule) == (DENY, "user-actions")
+
+
+@pytest.mark.parametrize("who", ["super", "cust-admin"])
+@pytest.mark.parametrize("action", ["action", "staff", "account", "account.frobnicate"])
+def test_unknown_account_actions_are_denied_by_name(who, action):
+    decision = decide_on_account(caller(who), action, GUEST)
+    assert (decision.allowed, decision.rule) == (DENY, "account-actions")
 
 
 # --- decide_on_account ----------------------------------------------------------------

@@ -50,6 +50,7 @@ WORLDS = {
     ("vendor", "administrator", None):            (ALLOW, DENY,  DENY,  DENY,   DENY,   DENY,  DENY,    DENY),
     ("vendor", "administrator", "alerts_only"):   (ALLOW, DENY,  DENY,  DENY,   DENY,   DENY,  DENY,    ALLOW),
     ("vendor", "basic", "member"):                (ALLOW, ALLOW, ALLOW, DENY,   DENY,   DENY,  DENY,    ALLOW),
+    ("vendor", "administrator", "lead"):          (ALLOW, ALLOW, ALLOW, DENY,   DENY,   DENY,  DENY,    ALLOW),
 }
 
 
