@@ -18,7 +18,7 @@ from local.gateway import LambdaContext
 from sitegate import billing, clock, invoices
 from sitegate.data import aws, core, invoice_store, tenant_store, user_store
 from sitegate.models.billing import BillTenant
-from sitegate.models.stored import Tenant
+from sitegate.models.stored import StaffState, StateChange, Tenant
 from tests.billing_data import write_billing_users
 from tests.events import load_event
 from tests.integration.conftest import Identity, call, handler, table_items
@@ -404,6 +404,29 @@ def test_billing_reads_grow_with_pages_not_users(operator, dynamodb_calls, monke
     assert others == {k: v for k, v in calls_n.items() if k != "Query"}  # the same few, whatever the size
     assert sum(others.values()) <= 3  # is it issued? (GetItem), the transaction, the outbox removal
     assert call_total(calls_n) < n / 5
+
+
+def test_billing_reads_only_the_attributes_it_counts_days_by(operator):
+    # Given: a tenant of a few staff with a month of history
+    clock.freeze(local(20, month=8))
+    tenant = _tenant_with_bulk_staff(operator, "Narrow", 3)
+    asked: list[dict] = []
+
+    def record(model, params, **_kwargs):
+        if model.name == "Query":
+            asked.append(json.loads(params["body"]))
+
+    events = aws.dynamodb_client().meta.events
+    events.register("before-call.dynamodb", record)
+    # When
+    draft = invoices.compute(tenant, billing.parse_period("2026-09", tenant.timezone))
+    events.unregister("before-call.dynamodb", record)
+    # Then: the history and the staff, each Query naming only what the day counting reads (parsing
+    # whole items was most of a 10,000-staff preview's time)
+    named = [sorted(q["ExpressionAttributeNames"][n.strip()] for n in q["ProjectionExpression"].split(","))
+             for q in asked]
+    assert named == [sorted(StateChange.model_fields), sorted(StaffState.model_fields)]
+    assert len(draft.users) == 4  # the three and the tenant's administrator
 
 
 def call_total(calls: dict[str, int]) -> int:

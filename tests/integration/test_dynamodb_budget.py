@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from sitegate import keys
-from sitegate.data import aws
+from sitegate.data import aws, codec
+from sitegate.models.stored import Ticket
 from tests.integration.conftest import Identity, call
 
 READS_BEFORE_OWN_WORK = 1
@@ -165,6 +166,57 @@ def test_every_job_route_is_authorized_in_one_read(super_admin, dynamodb_reads, 
 
 def keys_of(key: dict[str, str]) -> tuple[str, str]:
     return key["PK"], key["SK"]
+
+
+HISTORY_TICKETS = 450  # more than two of the old read's Query pages (200 tickets each)
+
+
+def _ticket_history(job_id: str, tenant_id: str, count: int) -> None:
+    """`count` tickets done with, or loaded and not yet sent, written straight through the codec."""
+    made = "2026-11-01T06:00:00+13:00"
+    with aws.table().batch_writer() as batch:
+        for n in range(count):
+            status = ("loaded", "unloaded", "rejected")[n % 3]
+            done = {"unloaded_by": "u", "unloaded_at": made} if status != "loaded" else {}
+            batch.put_item(Item=codec.item_of(Ticket(
+                tenant_id=tenant_id, job_id=job_id, ticket_id=f"old{n:05d}", ticket_number=f"OLD-{n}", material="m",
+                quantity="1.000", unit="t", truck="T", status=status, created_at=made, **done)))
+
+
+def test_etas_cost_the_same_whatever_the_tickets_done_with(super_admin, dynamodb_calls):
+    # Given: a job with one truck on the road, one unloaded and one turned away (through the routes)
+    on_job = _on_job(super_admin)
+    job_id, tenant = on_job["job_id"], super_admin.tenant_id
+    for accepted in (True, False):
+        ticket = call("job_access", "post_job_tickets.json", super_admin, path={"job_id": job_id},
+                      body={"ticket_number": f"T-{accepted}", "material": "m", "quantity": 1, "unit": "t", "truck": "T",
+                            "status": "en_route", "eta": "2026-11-23T10:30:00+13:00"}, headers={"idempotency-key": ""})
+        call("job_access", "post_job_ticket_unload.json", super_admin,
+             path={"job_id": job_id, "ticket_id": ticket.body["ticket_id"]}, body={"accepted": accepted})
+    read: list[int] = []
+
+    def scanned(model, parsed, **_kwargs) -> None:
+        if model.name == "Query":
+            read.append(parsed["ScannedCount"])
+
+    events = aws.dynamodb_client().meta.events
+    events.register("after-call.dynamodb", scanned)
+
+    def etas() -> dict[str, int]:
+        dynamodb_calls.clear()
+        read.clear()
+        reply = call("job_access", "get_job_etas.json", super_admin, path={"job_id": job_id})
+        assert reply.status == 200 and len(reply.body["items"]) == 1, reply.body
+        return dict(dynamodb_calls)
+
+    # When: ETAs with few tickets, then with hundreds more the job is done with or has not sent yet
+    few, few_read = etas(), list(read)
+    _ticket_history(job_id, tenant, HISTORY_TICKETS)
+    many, many_read = etas(), list(read)
+    events.unregister("after-call.dynamodb", scanned)
+    # Then: one read authorizes, one Query reads the truck on the road and nothing else, both times
+    assert few == many == {"BatchGetItem": READS_BEFORE_OWN_WORK, "Query": 1}
+    assert few_read == many_read == [1]
 
 
 # ------------------------------------------ delivery_approvals: every job route authorized in ONE read

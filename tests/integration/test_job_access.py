@@ -112,6 +112,43 @@ def test_etas_are_soonest_instant_first_whatever_the_offsets(super_admin):
     assert [t["ticket_id"] for t in etas] == [early["ticket_id"], late["ticket_id"]]
 
 
+def _etas(who: Identity, job_id: str) -> list[str]:
+    return [t["ticket_id"] for t in _ok(call(JOB, "get_job_etas.json", who, path={"job_id": job_id}))["items"]]
+
+
+def test_an_unloaded_or_rejected_ticket_leaves_the_etas(super_admin):
+    # Given: three trucks on the road
+    job_id = _job(super_admin)
+    unloaded, rejected, still = (_ok(_ticket(super_admin, job_id, eta=f"2026-11-23T1{n}:00:00+13:00"))["ticket_id"]
+                                 for n in range(3))
+    assert _etas(super_admin, job_id) == [unloaded, rejected, still]
+    # When: one is accepted, one turned away
+    for ticket_id, accepted in ((unloaded, True), (rejected, False)):
+        _ok(call(JOB, "post_job_ticket_unload.json", super_admin, path={"job_id": job_id, "ticket_id": ticket_id},
+                 body={"accepted": accepted}))
+    # Then: only the truck still on the road is listed
+    assert _etas(super_admin, job_id) == [still]
+
+
+def test_a_loaded_ticket_that_goes_en_route_appears_and_a_new_eta_moves_it(super_admin):
+    # Given: a loaded ticket (no eta yet) and a truck already on the road
+    job_id = _job(super_admin)
+    loaded = _ok(_ticket(super_admin, job_id, status="loaded", eta=None))["ticket_id"]
+    on_road = _ok(_ticket(super_admin, job_id, eta="2026-11-23T10:00:00+13:00"))["ticket_id"]
+    assert _etas(super_admin, job_id) == [on_road]
+    # When: the loaded one leaves, due after the other
+    path = {"job_id": job_id, "ticket_id": loaded}
+    _ok(call(JOB, "patch_job_ticket.json", super_admin, path=path,
+             body={"status": "en_route", "eta": "2026-11-23T11:00:00+13:00"}))
+    # Then: it is listed, with its eta ...
+    etas = _ok(call(JOB, "get_job_etas.json", super_admin, path={"job_id": job_id}))["items"]
+    assert [(t["ticket_id"], t["eta"]) for t in etas] == [(on_road, "2026-11-23T10:00:00+13:00"),
+                                                          (loaded, "2026-11-23T11:00:00+13:00")]
+    # ... and an earlier eta moves it ahead (its place in the index follows its eta)
+    _ok(call(JOB, "patch_job_ticket.json", super_admin, path=path, body={"eta": "2026-11-23T09:00:00+13:00"}))
+    assert _etas(super_admin, job_id) == [loaded, on_road]
+
+
 def test_an_expiry_less_than_a_second_away_is_refused_not_stored_already_over(super_admin):
     # Given: entries are stored to the second, so half a second ahead would be stored as now
     clock.freeze(datetime(2026, 11, 23, 9, tzinfo=UTC))

@@ -5,8 +5,9 @@ import uuid
 
 import pytest
 
+from sitegate.data import core
 from tests.integration.conftest import Identity, call
-from tests.integration.test_deliveries import NO_KEY, Site, _account, _ok, _user
+from tests.integration.test_deliveries import NO_KEY, Site, _account, _ok, _role, _user
 
 FN = "delivery_approvals"
 JOB = "job_access"
@@ -146,6 +147,71 @@ def test_the_dashboard_counts_open_requests_and_pending_deliveries(jobsite, supe
 
 def _dashboard(who: Identity) -> dict:
     return _ok(call("user_levels", "get_dashboard.json", who))
+
+
+class ManyJobs:
+    """PER_JOB_COUNTS + 2 jobs, and one more that is no one's here, each with a gate, a GC member who
+    books (pending) and a customer whose administrator asks (open); what lies on which job is `add`ed."""
+
+    def __init__(self, admin: Identity) -> None:
+        self.admin = admin
+        self.member = _user(admin, "basic_user_plus")
+        self.customer, self.asker = _account(admin, "customer")
+        self.jobs, self.gates = [], {}
+        for _ in range(core.PER_JOB_COUNTS + 3):
+            job_id = _ok(call(JOB, "post_jobs.json", admin, headers=NO_KEY,
+                              body={"job_number": uuid.uuid4().hex[:8], "name": "Depot"}))["job_id"]
+            _role(admin, job_id, self.member, "member")
+            _role(admin, job_id, admin, "lead")
+            _ok(call(JOB, "post_job_access.json", admin, path={"job_id": job_id},
+                     body={"account_id": self.customer["account_id"]}, headers=NO_KEY))
+            self.gates[job_id] = _ok(call(FN, "post_job_locations.json", admin, path={"job_id": job_id},
+                                          body={"name": "Gate 1", "kind": "gate"}, headers=NO_KEY))["location_id"]
+            self.jobs.append(job_id)
+        self.other = self.jobs.pop()
+
+    def add(self, job_id: str, pending: int = 0, approved: int = 0, open_: int = 0, declined: int = 0) -> None:
+        for n in range(pending + approved):  # the member books (pending); a lead approves some
+            body = {"for_account_id": self.admin.account_id, "location_id": self.gates[job_id],
+                    "start": f"2026-11-30T{8 + n:02d}:00:00+13:00", "end": f"2026-11-30T{8 + n:02d}:30:00+13:00"}
+            delivery = _ok(call(FN, "post_job_deliveries.json", self.member, path={"job_id": job_id}, body=body,
+                                headers=NO_KEY), 201)["delivery_id"]
+            if n >= pending:
+                _ok(call(FN, "post_job_delivery_approve.json", self.admin,
+                         path={"job_id": job_id, "delivery_id": delivery}))
+        for n in range(open_ + declined):
+            request = _ok(call(FN, "post_job_requests.json", self.asker, path={"job_id": job_id},
+                               body={"title": "Sweep", "description": "Mud"}, headers=NO_KEY), 201)["request_id"]
+            if n >= open_:
+                _ok(call(FN, "patch_job_request.json", self.admin, path={"job_id": job_id, "request_id": request},
+                         body={"status": "declined"}))
+
+
+def test_the_dashboard_of_a_user_on_many_jobs_counts_its_jobs_and_no_others(super_admin, dynamodb_calls):
+    # Given: pending deliveries and open requests on the first ten jobs, on the two past them and on a job
+    # of no one here, and an approved delivery and a declined request that count nowhere
+    site = ManyJobs(super_admin)
+    first, last = site.jobs[0], site.jobs[core.PER_JOB_COUNTS - 1]
+    site.add(first, pending=1, approved=1, open_=1, declined=1)
+    site.add(last, pending=1)
+    site.add(site.jobs[-2], pending=1, open_=2)
+    site.add(site.jobs[-1], open_=1)
+    site.add(site.other, pending=1, open_=1)
+    few = _user(super_admin, "tmp_designer", job_ids=site.jobs[:core.PER_JOB_COUNTS])
+    many = _user(super_admin, "tmp_designer", job_ids=site.jobs)
+    # When
+    dynamodb_calls.clear()
+    on_few = _dashboard(few)
+    few_queries = dynamodb_calls["Query"]
+    dynamodb_calls.clear()
+    on_many = _dashboard(many)
+    many_queries = dynamodb_calls["Query"]
+    # Then: exactly what lies on each user's jobs, counted per job for ten, by one walk of each list past ten
+    assert on_few == {"active_jobs": core.PER_JOB_COUNTS, "pending_deliveries": 2, "open_requests": 1}
+    assert on_many == {"active_jobs": core.PER_JOB_COUNTS + 2, "pending_deliveries": 3, "open_requests": 4}
+    assert (few_queries, many_queries) == (2 * core.PER_JOB_COUNTS, 2)
+    assert _dashboard(super_admin) | {"active_jobs": 0} == {"active_jobs": 0, "pending_deliveries": 4,
+                                                           "open_requests": 5}
 
 
 def test_an_archived_job_takes_no_request_writes_but_lists_them(jobsite, super_admin):

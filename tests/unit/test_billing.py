@@ -98,6 +98,15 @@ def test_a_user_active_all_month_is_billed_every_day_of_it(year, month, days):
     assert period.days_in_month == days
 
 
+def test_a_period_computes_its_bounds_once_and_they_are_not_part_of_it():
+    # Given: a month whose bounds the day counting asks for at every change of every user
+    period = Period(2026, 9, AUCKLAND)
+    # Then: the same instants each time, the local midnights, and equal periods stay equal once computed
+    assert period.start is period.start and period.end is period.end
+    assert (period.start, period.end) == (at(AUCKLAND, 2026, 9, 1, 0), at(AUCKLAND, 2026, 10, 1, 0))
+    assert period == Period(2026, 9, AUCKLAND) and hash(period) == hash(Period(2026, 9, AUCKLAND))
+
+
 @pytest.mark.parametrize(("text", "year", "month"), [("2026-09", 2026, 9), ("2026-12", 2026, 12), ("2027-01", 2027, 1)])
 def test_periods_parse(text, year, month):
     assert (parse_period(text).year, parse_period(text).month) == (year, month)

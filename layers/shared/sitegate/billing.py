@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sitegate.errors import invalid
@@ -47,7 +48,8 @@ class Rates:
 
 @dataclass(frozen=True)
 class Period:
-    """A calendar month in a tenant's time zone; `start`/`end` are the UTC instants of its bounds."""
+    """A calendar month in a tenant's time zone; `start`/`end` are the UTC instants of its bounds
+    (computed once: the day counting asks for them at every change of every user)."""
 
     year: int
     month: int
@@ -61,7 +63,7 @@ class Period:
     def name(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -85,11 +87,11 @@ class Period:
         """The UTC instant the local day begins (midnight in the tenant's zone)."""
         return datetime(day.year, day.month, day.day, tzinfo=self.zone).astimezone(UTC)
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         return self.day_start(self.first_day)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         return self.day_start(self.next_first_day)
 

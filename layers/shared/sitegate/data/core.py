@@ -209,13 +209,22 @@ def filtered_page(model: type[M], partition: str, *, index: str, sort_prefix: st
     return Page(models_of(model, items), cursor)
 
 
+def projection(attributes: Sequence[str]) -> dict[str, Any]:
+    """Only these attributes of each item: less to transfer and, above all, less for botocore to parse
+    (most of a bulk read's time). Placeholders, since `name`, `status`, `level` and `at` are reserved words."""
+    names = {f"#a{n}": attribute for n, attribute in enumerate(attributes)}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+
+
 def query_all_items(partition: str, sort_prefix: str = "", *, index: str | None = None,
                     sort_between: tuple[str, str] | None = None, where: Any = None, page_size: int = 200,
-                    consistent: bool = False) -> list[dict[str, Any]]:
+                    consistent: bool = False, attributes: Sequence[str] = ()) -> list[dict[str, Any]]:
     kwargs = {**_query_kwargs(partition, index=index, sort_prefix=sort_prefix or None, sort_between=sort_between,
                               where=where), "Limit": page_size}
     if consistent:
         kwargs["ConsistentRead"] = True
+    if attributes:
+        kwargs |= projection(attributes)
     return [item for response in _responses(kwargs) for item in response.get("Items", [])]
 
 

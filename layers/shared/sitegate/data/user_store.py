@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sitegate import keys
 from sitegate.data import core
-from sitegate.models.stored import Account, Tenant, User, UserHistory
+from sitegate.models.stored import Account, StaffState, StateChange, Tenant, User
 
 BILLING_PAGE = 1000  # items per Query page when billing reads a whole tenant (within DynamoDB's 1 MB)
 
@@ -67,15 +67,17 @@ def free_email(user: User) -> core.Remove:
     return core.Remove(keys.user_email(user.tenant_id, user.email))
 
 
-def staff_users(tenant: Tenant) -> list[User]:
-    """Every user of the tenant's owner account (its staff), whatever the status: GSI1
-    `T#t#ACCOUNT#owner#USERS`, in pages of BILLING_PAGE."""
-    return core.models_of(User, core.query_all_items(keys.account_users(tenant.tenant_id, tenant.owner_account_id),
-                                                     index="GSI1", page_size=BILLING_PAGE))
+def staff_users(tenant: Tenant) -> list[StaffState]:
+    """Every user of the tenant's owner account (its staff), whatever the status, as billing reads them
+    (the StaffState attributes only): GSI1 `T#t#ACCOUNT#owner#USERS`, in pages of BILLING_PAGE."""
+    return core.models_of(StaffState, core.query_all_items(
+        keys.account_users(tenant.tenant_id, tenant.owner_account_id), index="GSI1", page_size=BILLING_PAGE,
+        attributes=list(StaffState.model_fields)))
 
 
-def history_since(tenant_id: str, since_iso: str) -> list[UserHistory]:
-    """The tenant's status and level changes at or after `since_iso` (UTC ISO), in time order:
-    GSI2 `T#t#HISTORY`, `GSI2SK >= since`, pages of BILLING_PAGE."""
-    return core.models_of(UserHistory, core.query_all_items(keys.tenant_history(tenant_id), index="GSI2",
-                                                            sort_between=(since_iso, "~"), page_size=BILLING_PAGE))
+def history_since(tenant_id: str, since_iso: str) -> list[StateChange]:
+    """The tenant's status and level changes at or after `since_iso` (UTC ISO), in time order, as billing
+    reads them (the StateChange attributes only): GSI2 `T#t#HISTORY`, `GSI2SK >= since`, pages of BILLING_PAGE."""
+    return core.models_of(StateChange, core.query_all_items(
+        keys.tenant_history(tenant_id), index="GSI2", sort_between=(since_iso, "~"), page_size=BILLING_PAGE,
+        attributes=list(StateChange.model_fields)))
