@@ -17,7 +17,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 TRANSFORMED := .aws-sam/checkov/template.json
 export PYTHONPATH := layers/shared:.
 
-.PHONY: install run test lint checkov iam-trace unit integration e2e mutate bench openapi clean java
+.PHONY: install run test lint typecheck checkov iam-trace unit integration e2e mutate bench openapi clean java
 
 install: $(STAMP) $(DYNAMODB_LOCAL) $(CHECKOV_STAMP) java
 
@@ -51,8 +51,13 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory typecheck
 	$(BIN)/cfn-lint template.yaml
 	$(MAKE) --no-print-directory checkov
+
+# mypy over the shared layer and the functions, as configured in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
 
 # checkov on the template as written and as CloudFormation sees it after the SAM transform;
 # what it skips, and why, is in .checkov.yaml.
@@ -86,4 +91,4 @@ openapi: install
 	$(BIN)/python -m local.openapi docs/openapi.json
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .ruff_cache .aws-sam/checkov
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .ruff_cache .mypy_cache .aws-sam/checkov

@@ -8,11 +8,13 @@ One handler, three kinds of invocation:
 - an HTTP API request: the resolver.
 """
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -36,7 +38,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
 # YYYY-MM; the month's range (01-12) is checked by the logic, which names `period` in its 422 too.
 Period = Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{2}$", description="a month, YYYY-MM")]
-CSV = {200: {"description": "one row per billed user-day: date,user_id,name,level,tier",
+CSV: dict[int, OpenAPIResponse] = {200: {"description": "one row per billed user-day: date,user_id,name,level,tier",
              "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
@@ -78,13 +80,14 @@ def scheduled_run(event: dict[str, Any]) -> dict[str, Any]:
     """Fan out. An event no retry can fix (no scheduled time, a month outside the calendar) is logged,
     counted and dropped: raising would only have Lambda retry it into the dead-letter queue."""
     try:
-        report = invoices.fan_out(BillingRun.model_validate(event)).as_dict()
+        run = invoices.fan_out(BillingRun.model_validate(event))
     except (ValidationError, InvalidInput) as exc:
         logger.error("billing run refused, not retried: its event names no month SiteGate bills",
                      extra={"errors": _errors(exc), "event_time": str(event.get("time"))[:64]})
         metrics.add_metric(name="BillingRunsRefused", unit=MetricUnit.Count, value=1)
         return {"refused": _errors(exc)}
-    metrics.add_metric(name="BillingTenantsQueued", unit=MetricUnit.Count, value=int(report["tenants"]))
+    report = run.as_dict()
+    metrics.add_metric(name="BillingTenantsQueued", unit=MetricUnit.Count, value=run.tenants)
     logger.info("billing run queued every tenant", extra=report)
     return report
 
@@ -117,7 +120,7 @@ def bill_record(record: SQSRecord) -> str:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     if "Records" in event:  # the billing queue
         return process_partial_response(event=event, record_handler=bill_record, processor=processor,
                                         context=context)

@@ -28,7 +28,7 @@ def create_account(caller: Caller, request: AccountCreate, idempotency: Idempote
     _codes_only_for_customers(request.kind, request.customer_codes)
     now = clock.now_iso()
     by_account_user = policy.level_family(caller.user.level) == "account"
-    account = Account(tenant_id=caller.user.tenant_id, account_id=ids.new_id(), kind=request.kind, name=request.name,
+    account = Account(tenant_id=caller.user.tenant_id, account_id=ids.new_id(), kind=AccountKind(request.kind), name=request.name,
                       customer_codes=sorted(set(request.customer_codes)), created_at=now,
                       sponsor_account_id=caller.account.account_id if by_account_user else None)
     policy.require(policy.decide_on_account(caller, "account.create", account))
@@ -55,8 +55,8 @@ def list_accounts(caller: Caller, kind: AccountKind | None, limit: int, cursor: 
     tenant_id = caller.user.tenant_id
     reach = policy.require(policy.decide_account_list(caller))
     if reach.scope is policy.Scope.TENANT:
-        page = account_store.tenant_accounts_page(tenant_id, kind.value if kind else None, limit, cursor)
-        return AccountPage(items=[AccountOut.of(a) for a in page.items], next_cursor=page.next_cursor)
+        everyone = account_store.tenant_accounts_page(tenant_id, kind.value if kind else None, limit, cursor)
+        return AccountPage(items=[AccountOut.of(a) for a in everyone.items], next_cursor=everyone.next_cursor)
     # Their own account, and (sponsors) the guest contractors it created.
     own = [caller.account] if cursor is None else []
     page: core.Page[Account] = core.Page([], None)

@@ -25,7 +25,7 @@ from sitegate.data import access_store, account_store, core, delivery_store, eve
 from sitegate.data.idempotency import Idempotency, create_once, find_idempotent_response
 from sitegate.errors import Conflict, NotFound, invalid
 from sitegate.jobs import JobContext, require_on_job, writable
-from sitegate.models.events import AccessGranted, DeliveryEvent, DomainEvent
+from sitegate.models.events import APPROVALS, AccessGranted, DeliveryEvent, DomainEvent, EventKind
 from sitegate.models.requests import DeliveryCreate, EquipmentCreate, LocationCreate
 from sitegate.models.responses import DeliveryOut, DeliveryPage, EquipmentOut, EquipmentPage, LocationOut, LocationPage
 from sitegate.models.stored import (
@@ -39,6 +39,7 @@ from sitegate.models.stored import (
     Job,
     JobGrant,
     Location,
+    LocationKind,
     PlaceNameMarker,
     Tenant,
 )
@@ -51,7 +52,8 @@ ATTEMPTS = 40  # reads-and-writes of one change before giving up (409): each los
 LOCATION, EQUIPMENT = "LOCATION", "EQUIPMENT"
 Day = tuple[str, str, str]  # (resource kind, resource id, UTC day)
 # A change to a delivery: its new state, its event kind, the reason, the day items it rewrites.
-Change = tuple[Delivery, str, "str | None", "list[core.Create | core.Replace]"]
+Change = tuple[Delivery, EventKind, "str | None", "list[core.Create | core.Replace]"]
+Decided = TypeVar("Decided", bound=policy.Decision)  # what a change's decide hands to its apply
 
 
 # ------------------------------------------------------------------ times
@@ -142,7 +144,7 @@ def add_location(caller: Caller, ctx: JobContext, request: LocationCreate,
     policy.require(policy.decide_on_places(caller, ctx.facts))
     job = writable(ctx.job)
     place = Location(tenant_id=job.tenant_id, job_id=job.job_id, location_id=ids.new_id(), name=request.name,
-                     kind=request.kind, created_by=caller.user.user_id, created_at=clock.now_iso())
+                     kind=LocationKind(request.kind), created_by=caller.user.user_id, created_at=clock.now_iso())
     return _add_place(job, LOCATION, place, place.name, place.location_id,
                       LocationOut.of(place), idempotency)
 
@@ -179,14 +181,14 @@ def delivery_out(delivery: Delivery, zone: ZoneInfo) -> DeliveryOut:
     return DeliveryOut.model_validate({**data, "start": shown(delivery.start, zone), "end": shown(delivery.end, zone)})
 
 
-def _event(kind: str, job: Job, delivery: Delivery, zone: ZoneInfo, *, by: str | None = None,
+def _event(kind: EventKind, job: Job, delivery: Delivery, zone: ZoneInfo, *, by: str | None = None,
            reason: str | None = None) -> events.DomainEvent:
     return events.new_event(kind, job.tenant_id, DeliveryEvent(
         job_id=job.job_id, job_name=job.name, delivery_id=delivery.delivery_id, requested_by=delivery.requested_by,
         for_account_id=delivery.for_account_id, company_name=delivery.company_name,
         location_name=delivery.location_name, start=shown(delivery.start, zone), end=shown(delivery.end, zone),
-        awaiting=[a for a, state in delivery.approvals.items()  # type: ignore[misc]
-                  if state == "pending" and delivery.status == DeliveryStatus.PENDING.value],
+        awaiting=[a for a in APPROVALS
+                  if delivery.approvals.get(a) == "pending" and delivery.status == DeliveryStatus.PENDING.value],
         by=by, reason=reason))
 
 
@@ -291,7 +293,8 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
         out = delivery_out(delivery, zone)
         event = _event("delivery.requested", job, delivery, zone, by=caller.user.user_id)
         marker = [idempotency.create(out)] if idempotency is not None else []
-        creates = [core.Create(delivery, "delivery already exists"), events.outbox_entry(event),
+        creates: list[core.Create | core.ReplaceExpired] = [core.Create(delivery, "delivery already exists"),
+                                                            events.outbox_entry(event),
                    *vendor_writes, *marker, *(w for w in day_writes if isinstance(w, core.Create))]
         try:
             core.write_versioned(creates=creates, replaces=[w for w in day_writes if isinstance(w, core.Replace)])
@@ -365,9 +368,8 @@ def list_deliveries(caller: Caller, ctx: JobContext, day: str | None, status: De
     return DeliveryPage(items=[delivery_out(d, zone) for d in page.items], next_cursor=page.next_cursor)
 
 
-def _change(caller: Caller, ctx: JobContext, delivery_id: str, decide: Callable[[Delivery], policy.Decision],
-            apply: Callable[..., tuple[Delivery, str, str | None, list[core.Create | core.Replace]]],
-            changes_from: tuple[str, ...]) -> DeliveryOut:
+def _change(caller: Caller, ctx: JobContext, delivery_id: str, decide: Callable[[Delivery], Decided],
+            apply: Callable[[Delivery, Decided], Change], changes_from: tuple[str, ...]) -> DeliveryOut:
     """Read the delivery, decide, write its new state (and any day items) with its event in one
     transaction under the versions read; a concurrent change makes it read and decide again."""
     require_on_job(caller, "project.view", ctx)
@@ -406,7 +408,7 @@ def _require_trade_on_job(job: Job, delivery: Delivery) -> None:
 def approve(caller: Caller, ctx: JobContext, delivery_id: str) -> DeliveryOut:
     """A lead gives its pending approval; the delivery is approved once none is pending. The slot is held already."""
     def decide(delivery: Delivery) -> policy.ApprovalDecision:
-        return policy.require(policy.decide_approval(caller, ctx.facts, _facts(delivery)))  # type: ignore[return-value]
+        return policy.require(policy.decide_approval(caller, ctx.facts, _facts(delivery)))
 
     def approve(delivery: Delivery, decision: policy.ApprovalDecision) -> Change:
         if delivery.approvals.get(str(decision.approval)) != "pending":
@@ -423,7 +425,7 @@ def approve(caller: Caller, ctx: JobContext, delivery_id: str) -> DeliveryOut:
 def reject(caller: Caller, ctx: JobContext, delivery_id: str, reason: str) -> DeliveryOut:
     """A lead whose approval is pending rejects: one rejection rejects the delivery and frees its slot."""
     def decide(delivery: Delivery) -> policy.ApprovalDecision:
-        return policy.require(policy.decide_approval(caller, ctx.facts, _facts(delivery)))  # type: ignore[return-value]
+        return policy.require(policy.decide_approval(caller, ctx.facts, _facts(delivery)))
 
     def reject(delivery: Delivery, decision: policy.ApprovalDecision) -> Change:
         if delivery.approvals.get(str(decision.approval)) != "pending":

@@ -70,6 +70,8 @@ def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member
     """Promote or demote a person who can reach the job, without re-entering their details.
     Anyone else is 422 (to role setters; others learn nothing of who is on the directory)."""
     job = ctx.job
+    target: User | None
+    account: Account | None
     if user_id == caller.user.user_id:  # oneself: already read with the request
         target, account = caller.user, caller.account
         reaches = bool(policy.decide_directory_member(caller, ctx.facts))

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -89,7 +89,7 @@ class _JsonBodies(OpenAPIRequestValidationMiddleware):
 def build_resolver() -> APIGatewayHttpResolver:
     """One resolver per function, with every domain error mapped to HTTP here, once."""
     app = APIGatewayHttpResolver(enable_validation=True)
-    app._request_validation_middleware = _JsonBodies()  # type: ignore[attr-defined]
+    app._request_validation_middleware = _JsonBodies()
 
     @app.exception_handler(SiteGateError)
     def _domain_error(exc: SiteGateError) -> Response:
@@ -177,7 +177,7 @@ def idempotent_create(
     scope: str,
     body: BaseModel,
     create: Callable[[Idempotency | None], Model],
-) -> Model | dict[str, Any]:
+) -> Model:
     """Run a create once per Idempotency-Key: the same caller repeating it with the same
     body gets the first response and creates nothing. The marker is written in the create's
     own transaction, so a concurrent repeat cannot create twice. Keys belong to the caller
@@ -204,4 +204,5 @@ def idempotent_create(
             replay = find_idempotent_response(tenant_id, scope, key, request_hash)
             if replay is None:
                 raise Conflict("Idempotency-Key is in use by a request still in progress; try again") from None
-    return replay.body
+    # The first answer's JSON as it was sent, not revalidated: the route serializes it as it would the model.
+    return cast(Model, replay.body)

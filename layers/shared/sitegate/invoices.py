@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypedDict
 
 from aws_lambda_powertools import Logger
 
@@ -77,7 +78,16 @@ def compute(tenant: Tenant, period: Period, until: datetime | None = None) -> Dr
 
 
 # ------------------------------------------------------------------ issuing
-def _line_fields(ln: billing.Line) -> dict[str, object]:
+class _LineFields(TypedDict):
+    tier: str
+    user_days: int
+    quantity: str
+    unit_price: str
+    amount: str
+    daily_rate: str
+
+
+def _line_fields(ln: billing.Line) -> _LineFields:
     """A line as text: money with two decimals, the quantity as decimal text."""
     return {"tier": ln.tier, "user_days": ln.user_days, "quantity": f"{ln.quantity:f}",
             "unit_price": billing.money(ln.unit_price), "amount": billing.money(ln.amount),

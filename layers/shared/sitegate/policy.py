@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sitegate import clock
 from sitegate.errors import Forbidden
@@ -221,7 +221,10 @@ class Decision:
         return self.allowed
 
 
-def require(decision: Decision) -> Decision:
+D = TypeVar("D", bound=Decision)
+
+
+def require(decision: D) -> D:
     """A denial becomes 403 naming its rule and reason."""
     if not decision:
         raise Forbidden(f"not allowed: {decision.reason}", rule=decision.rule)

@@ -37,4 +37,6 @@ def acknowledge_alert(alert: Alert, user_id: str, at: str) -> str:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise NotFound(f"alert {alert.alert_id} not found") from exc
         raise
-    return str(response["Attributes"]["acks"][user_id])
+    acks = response["Attributes"]["acks"]
+    assert isinstance(acks, dict)  # a map attribute; narrows the stubs' union of every attribute type
+    return str(acks[user_id])

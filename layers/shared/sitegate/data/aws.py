@@ -7,41 +7,49 @@ local stack) points every client at local services; in AWS it is unset.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from sitegate.settings import get_settings
 
+if TYPE_CHECKING:  # the stubs are for mypy only: nothing of them is imported at run time
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
 @functools.cache
-def table() -> Any:
+def table() -> Table:
     return boto3.resource("dynamodb", config=_CONFIG).Table(get_settings().table_name)
 
 
 def dynamodb_client() -> Any:
-    """The table resource's client: it takes plain Python values, not `{"S": ...}`."""
+    """The table resource's client: it takes and returns plain Python values, not `{"S": ...}`.
+    Untyped: the stubs know only the low-level client's `{"S": ...}` shapes."""
     return table().meta.client
 
 
 @functools.cache
-def cognito() -> Any:
+def cognito() -> CognitoIdentityProviderClient:
     return boto3.client("cognito-idp", config=_CONFIG)
 
 
 @functools.cache
-def sns() -> Any:
+def sns() -> SNSClient:
     return boto3.client("sns", config=_CONFIG)
 
 
 @functools.cache
-def ses() -> Any:
+def ses() -> SESClient:
     return boto3.client("ses", config=_CONFIG)
 
 
 @functools.cache
-def sqs() -> Any:
+def sqs() -> SQSClient:
     return boto3.client("sqs", config=_CONFIG)

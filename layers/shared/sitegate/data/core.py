@@ -12,9 +12,9 @@ import random
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
@@ -22,6 +22,9 @@ from sitegate import keys
 from sitegate.data import codec
 from sitegate.data.aws import dynamodb_client, table
 from sitegate.errors import Conflict, invalid
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import QueryOutputTableTypeDef
 
 M = TypeVar("M", bound=BaseModel)
 TableKey = dict[str, str]
@@ -121,7 +124,7 @@ def _query_kwargs(partition: str, *, index: str | None = None, sort_prefix: str 
                   sort_between: tuple[str, str] | None = None, where: Any = None) -> dict[str, Any]:
     """A Query of one partition (table or GSI), narrowed by a sort-key prefix or range and a filter."""
     pk, sk = _key_names(index)
-    condition = Key(pk).eq(partition)
+    condition: ConditionBase = Key(pk).eq(partition)
     if sort_prefix:
         condition = condition & Key(sk).begins_with(sort_prefix)
     if sort_between is not None:
@@ -143,7 +146,7 @@ def all_of(*terms: Any) -> Any:
     return where
 
 
-def _responses(kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _responses(kwargs: dict[str, Any]) -> Iterator[QueryOutputTableTypeDef]:
     """Every page of a Query, following LastEvaluatedKey."""
     while True:
         response = table().query(**kwargs)

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from sitegate import clock, ids, keys
 from sitegate.data import codec, core
 from sitegate.data.aws import sns, table
-from sitegate.models.events import EVENT_DATA, DomainEvent
+from sitegate.models.events import EVENT_DATA, DomainEvent, EventKind
 from sitegate.models.stored import Stored
 from sitegate.settings import get_settings
 
@@ -50,10 +50,10 @@ ENTITY = OutboxEvent.__name__  # the outbox items' `entity`: the stream's filter
 codec.register(OutboxEvent, lambda o: [keys.outbox_event(o.tenant_id, o.occurred_at, o.event_id)])
 
 
-def new_event(kind: str, tenant_id: str, data: BaseModel) -> DomainEvent:
+def new_event(kind: EventKind, tenant_id: str, data: BaseModel) -> DomainEvent:
     if type(data) is not EVENT_DATA[kind]:
         raise TypeError(f"{kind} carries {EVENT_DATA[kind].__name__}, not {type(data).__name__}")
-    return DomainEvent(event_id=ids.new_id(), type=kind, tenant_id=tenant_id,  # type: ignore[arg-type]
+    return DomainEvent(event_id=ids.new_id(), type=kind, tenant_id=tenant_id,
                        occurred_at=clock.now_iso(), data=data.model_dump(mode="json"))
 
 

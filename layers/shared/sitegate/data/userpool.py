@@ -15,18 +15,17 @@ from sitegate.settings import get_settings
 
 def invite(user: User) -> None:
     """Create the identity; Cognito mails the invitation with a temporary password."""
-    attributes = [
-        {"Name": "email", "Value": user.email},
-        {"Name": "email_verified", "Value": "true"},
-        {"Name": "name", "Value": user.name},
-        {"Name": "custom:tenant_id", "Value": user.tenant_id},
-        {"Name": "custom:account_id", "Value": user.account_id},
-    ]
     try:
         cognito().admin_create_user(
             UserPoolId=get_settings().user_pool_id,
             Username=user.user_id,
-            UserAttributes=attributes,
+            UserAttributes=[
+                {"Name": "email", "Value": user.email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": user.name},
+                {"Name": "custom:tenant_id", "Value": user.tenant_id},
+                {"Name": "custom:account_id", "Value": user.account_id},
+            ],
             DesiredDeliveryMediums=["EMAIL"],
         )
     except ClientError as exc:

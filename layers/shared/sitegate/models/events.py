@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Approval = Literal["gc", "trade"]
+APPROVALS: tuple[Approval, ...] = ("gc", "trade")
 
 
 class EventData(BaseModel):

@@ -136,21 +136,24 @@ class UserCreate(Body):
         return value.lower()
 
 
+# PATCH bodies: a field left out is None (its default, which pydantic does not validate) and stays as it
+# is, while a null sent is refused (422) by the field's type. mypy sees a default the type does not
+# allow: the `type: ignore`s below. `T | None` would let null through and into the OpenAPI document.
 class UserUpdate(Body):
     """Absent fields stay as they are; only `phone` may be cleared with null."""
 
-    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]  # None: absent (see PATCH bodies)
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
-    level: str = Field(default=None, min_length=1, max_length=40)  # type: ignore[assignment]
-    job_ids: JobIds = Field(default=None, max_length=500)  # type: ignore[assignment]
-    can_create_guests: StrictBool = None  # type: ignore[assignment]
+    level: str = Field(default=None, min_length=1, max_length=40)  # type: ignore[assignment]  # None: absent (see PATCH bodies)
+    job_ids: JobIds = Field(default=None, max_length=500)  # type: ignore[arg-type]  # None: absent (see PATCH bodies)
+    can_create_guests: StrictBool = None  # type: ignore[assignment]  # None: absent (see PATCH bodies)
 
 
 class MeUpdate(Body):
     """A user's own name and phone (`PATCH /me`). Absent fields stay as they are; `phone` may be
     cleared with null, which also turns SMS notifications off."""
 
-    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]  # None: absent (see PATCH bodies)
     phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
 
 
@@ -184,8 +187,8 @@ class AccountCreate(Body):
 class AccountUpdate(Body):
     """Absent fields stay as they are; null is refused."""
 
-    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
-    customer_codes: list[CustomerCode] = Field(default=None, max_length=50)  # type: ignore[assignment]
+    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]  # None: absent (see PATCH bodies)
+    customer_codes: list[CustomerCode] = Field(default=None, max_length=50)  # type: ignore[arg-type]  # None: absent (see PATCH bodies)
 
 
 SETTING_VALUE_LIMIT = 64 * 1024  # characters of a setting's value as compact JSON: well under DynamoDB's 400 KB item
@@ -247,7 +250,7 @@ class JobUpdate(Body):
     """The job number is the job's public name and never changes. Absent fields stay as
     they are; `customer_code`, `address` and the prices may be cleared with null."""
 
-    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name: Name = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]  # None: absent (see PATCH bodies)
     customer_code: CustomerCode | None = None
     address: Name | None = Field(default=None, max_length=500)
     cost_price: Money | None = None
@@ -337,7 +340,7 @@ class TicketCreate(Body):
 
 
 class TicketUpdate(Body):
-    status: Literal["loaded", "en_route"] = None  # type: ignore[assignment]
+    status: Literal["loaded", "en_route"] = None  # type: ignore[assignment]  # None: absent (see PATCH bodies)
     eta: AwareTime | None = None
 
 
