@@ -8,11 +8,11 @@ from sitegate import clock, policy
 from sitegate.data import access_store, account_store, core, events, user_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
-from sitegate.jobs import JobContext, writable
 from sitegate.models.events import AccessGranted
 from sitegate.models.requests import AccessGrant
 from sitegate.models.responses import AccessEntry, AccessList
 from sitegate.models.stored import AccessEnded, Account, AccountKind, AccountStatus, JobGrant
+from sitegate.on_job import JobContext, writable
 from sitegate.policy import Caller
 
 PANELS = {"customer": "customers", "inspection_firm": "inspection_firms", "project_owner": "project_owners",

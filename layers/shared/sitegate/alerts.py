@@ -13,12 +13,12 @@ from sitegate import clock, ids, policy
 from sitegate.data import alert_store, core, events
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import NotFound
-from sitegate.jobs import JobContext, writable
 from sitegate.models.events import AlertSent
 from sitegate.models.requests import AlertCreate
 from sitegate.models.responses import AckOut, AlertAccepted, AlertOut, AlertPage, AlertRecipientOut, AlertSummary
 from sitegate.models.stored import Alert, AlertRecipient
 from sitegate.notifications import alert_audience, channels
+from sitegate.on_job import JobContext, writable
 from sitegate.policy import Caller
 
 

@@ -24,7 +24,6 @@ from sitegate import clock, ids, policy
 from sitegate.data import access_store, account_store, core, delivery_store, events, tenant_store
 from sitegate.data.idempotency import Idempotency, create_once, find_idempotent_response
 from sitegate.errors import Conflict, NotFound, invalid
-from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.events import APPROVALS, AccessGranted, DeliveryEvent, DomainEvent, EventKind
 from sitegate.models.requests import DeliveryCreate, EquipmentCreate, LocationCreate
 from sitegate.models.responses import DeliveryOut, DeliveryPage, EquipmentOut, EquipmentPage, LocationOut, LocationPage
@@ -44,6 +43,7 @@ from sitegate.models.stored import (
     Tenant,
 )
 from sitegate.names import comparable
+from sitegate.on_job import JobContext, require_on_job, writable
 from sitegate.policy import Caller
 
 MAX_WINDOW = timedelta(hours=24)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from sitegate import clock, policy
 from sitegate.data import access_store, account_store, tenant_store, user_store
 from sitegate.errors import NotFound, invalid
-from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.responses import Member, MemberList
 from sitegate.models.stored import Account, AccountKind, Job, ProjectRole, User
+from sitegate.on_job import JobContext, require_on_job, writable
 from sitegate.policy import Caller, JobFacts
 
 COMPANY_TYPE = {AccountKind.OWNER.value: "gc", AccountKind.TRADE_CONTRACTOR.value: "trade",

@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from sitegate.data import access_store, core, user_store
 from sitegate.data.idempotency import Idempotency, find_idempotent_response
 from sitegate.errors import Conflict, Forbidden, SiteGateError, Unauthorized, invalid
-from sitegate.jobs import JobContext, job_context
 from sitegate.models.stored import Account, User
+from sitegate.on_job import JobContext, job_context
 from sitegate.policy import Caller, require, standing
 
 logger = Logger(child=True)
@@ -160,7 +160,7 @@ def current_caller_on_job(app: APIGatewayHttpResolver, job_id: str) -> tuple[Cal
     user and account, the job, the account's entry on its access list and the user's project
     role. The caller's standing is checked first (403), then the job must be one the caller may
     see (404). A guest contractor's users need their sponsor's entry too: one more read, for
-    them only (see `jobs.job_context`)."""
+    them only (see `on_job.job_context`)."""
     tenant_id, user_id, account_id = _identity(app)
     read = access_store.get_caller_on_job(tenant_id, user_id, account_id, job_id)
     caller = _admit(read.user, read.account)

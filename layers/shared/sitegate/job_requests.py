@@ -11,10 +11,10 @@ from sitegate import clock, ids, policy
 from sitegate.data import core, request_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound
-from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.requests import JobRequestCreate, JobRequestUpdate
 from sitegate.models.responses import JobRequestOut, JobRequestPage
 from sitegate.models.stored import Job, JobRequest, JobRequestStatus
+from sitegate.on_job import JobContext, require_on_job, writable
 from sitegate.policy import Caller, Scope
 
 # The moves staff make: open -> accepted -> done, or declined before it is done.

@@ -6,10 +6,10 @@ from sitegate import clock, ids, policy
 from sitegate.data import core, ticket_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import invalid
-from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.requests import RecordCreate
 from sitegate.models.responses import RecordOut, RecordPage
 from sitegate.models.stored import JobRecord
+from sitegate.on_job import JobContext, require_on_job, writable
 from sitegate.policy import Caller
 
 

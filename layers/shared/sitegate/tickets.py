@@ -8,10 +8,10 @@ from sitegate import clock, ids
 from sitegate.data import core, ticket_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
-from sitegate.jobs import JobContext, require_on_job, writable
 from sitegate.models.requests import TicketCreate, TicketUpdate, Unload
 from sitegate.models.responses import TicketOut, TicketPage
 from sitegate.models.stored import Job, Ticket, TicketNumberMarker, TicketStatus
+from sitegate.on_job import JobContext, require_on_job, writable
 from sitegate.policy import Caller
 
 
