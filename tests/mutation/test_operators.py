@@ -29,10 +29,11 @@ def test_every_table_of_the_policy_has_its_cells_mutated():
     # When
     found = {table_name(node): len(list(operator.mutation_positions(node))) for node in ast_nodes(get_ast(source))
              if table_name(node)}
-    # Then: every module-level *_TABLE string is mutated, several mutants a table
+    # Then: every module-level *_TABLE string is mutated, every cell of it at least once (the
+    # smallest, NOTICE_TABLE, is two rows of one capability cell each: two mutants)
     tables = {line.split(" =")[0] for line in source.splitlines() if line.split(" =")[0].endswith("_TABLE")}
     assert set(found) == tables
-    assert min(found.values()) >= 4
+    assert min(found.values()) >= 2
 
 
 def test_a_cell_mutant_is_named_by_its_table_row_and_column():
