@@ -884,8 +884,8 @@ def main(args: list[str]) -> None:
     sys.path[:0] = [str(ROOT / "layers/shared"), str(ROOT)]
     for name, part in PARTS.items():
         if name in wanted and name != "imports":
-            # A fresh engine per part: after the billing part, one engine took 30 items a second in
-            # BatchWriteItem where a fresh one takes over 1,000 (tables dropped or not).
+            # A fresh engine per part: after the billing, ETA and dashboard parts, one engine took about
+            # 30 items a second in BatchWriteItem where a fresh one takes over 1,000 (tables dropped or not).
             engine = _local_aws()
             try:
                 part()
