@@ -150,6 +150,7 @@ class Gateway:
             ("DELETE", "/local/clock"): self.local_clock_clear,
             ("GET", "/local/outbox"): self.local_outbox,
             ("POST", "/local/billing/run"): self.local_billing_run,
+            ("POST", "/local/audit/seal"): self.local_audit_seal,
             ("POST", "/local/faults"): self.local_faults_set,
             ("DELETE", "/local/faults"): self.local_faults_clear,
             ("GET", "/local/events"): self.local_events,
@@ -445,6 +446,45 @@ class Gateway:
         report = {**queued, "billed": sum(billed for _, billed in settled), "failed": len(failed),
                   "failed_tenants": failed, "pending": queued["tenants"] - len(settled)}
         return _json_response(500 if failed or report["pending"] else 200, report)
+
+
+    def local_audit_seal(self, request: Request) -> Response:
+        """Seal now, as the hourly schedule would: one billing-queue message per tenant (or for `tenant_id`
+        alone) delivered to the billing function as its queue's event source would, sealing every entry
+        made so far. Answers `{through, tenants, failed}`."""
+        from sitegate import audit, clock
+        from sitegate.data import tenant_store
+        from sitegate.models.audit import SealTenant
+
+        body = _local_body(request, {"tenant_id"}, empty=True)
+        if isinstance(body, Response):
+            return body
+        tenant_id = body.get("tenant_id")
+        if tenant_id is not None and (not isinstance(tenant_id, str) or not tenant_id or "#" in tenant_id):
+            return _json_response(422, {"message": "invalid input: tenant_id", "errors": [
+                {"field": "tenant_id", "message": "a tenant id"}]})
+        # Every entry stamped so far in this process (the local stack runs every function in it).
+        through = audit.format_at(max(clock.now(), audit.last_stamp()))
+        tenants = [tenant_id] if tenant_id else []
+        cursor = None
+        while not tenant_id:
+            page = tenant_store.tenants_page(100, cursor)
+            tenants += [t.tenant_id for t in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        run_id = str(uuid.uuid4())
+        records = [{"messageId": f"{run_id}-{n}", "receiptHandle": "local", "eventSource": "aws:sqs",
+                    "body": SealTenant(tenant_id=t, through=through, run_id=run_id).model_dump_json(),
+                    "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                    "eventSourceARN": "arn:aws:sqs:local:000000000000:billing", "awsRegion": REGION}
+                   for n, t in enumerate(tenants)]
+        failed: list[str] = []
+        for start in range(0, len(records), 10):
+            reply = self.invoke("BillingFunction", {"Records": records[start:start + 10]}) or {}
+            failed += [f["itemIdentifier"] for f in reply.get("batchItemFailures", [])]
+        return _json_response(500 if failed else 200, {"through": through, "tenants": len(tenants),
+                                                        "failed": len(failed)})
 
 
 def http_event(route: Route, params: dict[str, str], claims: dict[str, Any] | None,

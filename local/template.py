@@ -101,6 +101,8 @@ class LocalResources:
     billing_queue_url: str = ""  # BillingQueue: one message per tenant, fed to the billing function
     billing_dead_letter_queue_url: str = ""
     outbox_failure_queue_url: str = ""  # the outbox stream mapping's on-failure destination
+    audit_key_id: str = ""  # AuditSigningKey
+    audit_bucket: str = ""  # AuditBucket (Object Lock)
 
     def environment(self) -> dict[str, str]:
         """The functions' environment, as the template's Globals would set it."""
@@ -111,6 +113,8 @@ class LocalResources:
             "EVENTS_TOPIC_ARN": self.topic_arn,
             "SENDER_EMAIL": self.sender_email,
             "BILLING_QUEUE_URL": self.billing_queue_url,  # the billing function's own variable in the template
+            "AUDIT_KEY_ID": self.audit_key_id,  # billing's and user_levels' own variables in the template
+            "AUDIT_BUCKET": self.audit_bucket,
             "POWERTOOLS_SERVICE_NAME": "sitegate",
             "POWERTOOLS_METRICS_NAMESPACE": "SiteGate",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -196,8 +200,25 @@ def provision(session: boto3.session.Session, prefix: str = "sitegate-local") ->
         for name, res in resources_of(template, "AWS::Serverless::Function").items()
     }
     outbox_failures = sqs.create_queue(QueueName=f"{prefix}-outbox-failures")["QueueUrl"]
+    audit_key_id, audit_bucket = _audit_vault(session, template, prefix)
     return LocalResources(table_name, pool["Id"], client["ClientId"], topic_arn, queue_url, dlq_url, sender,
-                          functions, billing_queue_url, billing_dlq_url, outbox_failures)
+                          functions, billing_queue_url, billing_dlq_url, outbox_failures, audit_key_id, audit_bucket)
+
+
+def _audit_vault(session: boto3.session.Session, template: dict[str, Any], prefix: str) -> tuple[str, str]:
+    """The signing key and the Object Lock bucket of the audit seals, as the template makes them."""
+    key_props = template["Resources"]["AuditSigningKey"]["Properties"]
+    key_id = session.client("kms").create_key(KeySpec=key_props["KeySpec"], KeyUsage=key_props["KeyUsage"],
+                                              Description=key_props["Description"])["KeyMetadata"]["KeyId"]
+    bucket_props = template["Resources"]["AuditBucket"]["Properties"]
+    retention = template["Parameters"]["AuditSealRetentionDays"]["Default"]
+    bucket = f"{prefix}-audit-seals"
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=bucket_props["ObjectLockEnabled"])
+    rule = bucket_props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": rule["Mode"], "Days": int(retention)}}})
+    return key_id, bucket
 
 
 def _queue_with_dead_letter_queue(sqs: Any, template: dict[str, Any], logical_id: str, name: str) -> tuple[str, str]:

@@ -22,9 +22,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from sitegate import billing, invoices
+from sitegate import audit_trail, billing, invoices
 from sitegate.errors import InvalidInput
 from sitegate.http import build_resolver, current_caller
+from sitegate.models.audit import SealTenant
 from sitegate.models.billing import BillingRun, BillTenant
 from sitegate.models.responses import InvoiceOut, InvoicePage
 
@@ -82,7 +83,13 @@ def scheduled_run(event: dict[str, Any]) -> dict[str, Any]:
     """Fan out. An event no retry can fix (no scheduled time, a month outside the calendar) is logged,
     counted and dropped: raising would only have Lambda retry it into the dead-letter queue."""
     try:
-        run = invoices.fan_out(BillingRun.model_validate(event))
+        scheduled = BillingRun.model_validate(event)
+        if scheduled.detail.task == "audit.seal":
+            tenants = audit_trail.fan_out_seals(scheduled.scheduled_at, scheduled.run_id)
+            metrics.add_metric(name="AuditSealsQueued", unit=MetricUnit.Count, value=tenants)
+            logger.info("audit sealing queued every tenant", extra={"tenants": tenants, "run_id": scheduled.run_id})
+            return {"task": "audit.seal", "tenants": tenants}
+        run = invoices.fan_out(scheduled)
     except (ValidationError, InvalidInput) as exc:
         logger.error("billing run refused, not retried: its event names no month SiteGate bills",
                      extra={"errors": _errors(exc), "event_time": str(event.get("time"))[:64]})
@@ -94,9 +101,34 @@ def scheduled_run(event: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+def seal_record(record: SQSRecord) -> str:
+    """One tenant's audit entries sealed up to the instant its message names. A failure raises: the queue
+    retries it (sealing is safe to repeat), then parks it in its dead-letter queue."""
+    message = SealTenant.model_validate_json(record.body)
+    context = {"tenant_id": message.tenant_id, "through": message.through, "run_id": message.run_id}
+    try:
+        report = audit_trail.seal_tenant(message.tenant_id, message.through)
+    except Exception:
+        logger.exception("sealing a tenant's audit entries failed: the queue retries it", extra=context)
+        metrics.add_metric(name="AuditSealsFailed", unit=MetricUnit.Count, value=1)
+        raise
+    logger.info("audit entries sealed", extra={**context, "sealed": report.sealed})
+    return "sealed"
+
+
 def bill_record(record: SQSRecord) -> str:
     """One tenant's month. A message that names no tenant and month we bill is dropped (counted); a
-    failure to bill raises, so the queue retries it, then parks it in its dead-letter queue."""
+    failure to bill raises, so the queue retries it, then parks it in its dead-letter queue.
+    A message of the hourly sealing (`"kind": "audit.seal"`) seals that tenant's audit entries."""
+    if '"kind":"audit.seal"' in record.body.replace(" ", ""):
+        try:
+            SealTenant.model_validate_json(record.body)
+        except ValidationError as exc:
+            logger.error("seal message refused, not retried", extra={"message_id": record.message_id,
+                                                                    "errors": _errors(exc)})
+            metrics.add_metric(name="AuditSealMessagesRefused", unit=MetricUnit.Count, value=1)
+            return "refused"
+        return seal_record(record)
     try:
         message = BillTenant.model_validate_json(record.body)
         billing.parse_period(message.period)

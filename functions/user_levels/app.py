@@ -1,16 +1,21 @@
 """user_levels: platform, identity, users, connected accounts, settings, vehicles, levels."""
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sitegate import accounts, levels, policy, tenant_settings, tenants, users, vehicles
+from sitegate import accounts, audit, audit_trail, levels, policy, tenant_settings, tenants, users, vehicles
 from sitegate import dashboard as dashboards
+from sitegate.data.audit_store import Filters
+from sitegate.errors import invalid
 from sitegate.http import build_resolver, current_caller, idempotent_create
+from sitegate.models.audit import AuditPage, AuditVerification
 from sitegate.models.requests import (
     AccountCreate,
     AccountUpdate,
@@ -222,6 +227,52 @@ def create_vehicle(body: Annotated[VehicleCreate, Body()]) -> VehicleOut:
     caller = current_caller(app)
     return idempotent_create(app, caller, "POST /vehicles", body,
                              lambda once: vehicles.create_vehicle(caller, body, once))
+
+
+# ------------------------------------------------------------- the audit trail
+AuditId = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$", description="an id as entries name it")]
+AuditAction = Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}\.[a-z_]{1,40}$", description="`<object>.<verb>`")]
+Since = Annotated[datetime | None, Query(alias="from", description="entries at or after this instant")]
+Until = Annotated[datetime | None, Query(alias="to", description="entries at or before this instant")]
+EXPORT: dict[int, OpenAPIResponse] = {200: {"description": "the filtered entries, newest first, as CSV or NDJSON",
+                                            "content": {"text/csv": {"schema": {"type": "string"}},
+                                                        "application/x-ndjson": {"schema": {"type": "string"}}}}}
+
+
+def _audit_filters(actor_id: str | None, target_id: str | None, job_id: str | None, action: str | None) -> Filters:
+    if action is not None and action not in audit.ACTIONS:
+        raise invalid("action", "names no action of the audit trail")
+    return Filters(actor_id=actor_id, target_id=target_id, job_id=job_id, action=action)
+
+
+@app.get("/audit")
+def read_audit(actor_id: AuditId = None, target_id: AuditId = None, job_id: AuditId = None,
+               action: AuditAction = None, since: Since = None, until: Until = None, limit: Limit = 50,
+               cursor: Cursor = None) -> AuditPage:
+    """Read the audit trail, newest first: the whole tenant with audit.view, an account's own entries for
+    its administrators."""
+    return audit_trail.read(current_caller(app), _audit_filters(actor_id, target_id, job_id, action), since, until,
+                            limit, cursor)
+
+
+@app.get("/audit/export", responses=EXPORT)
+def export_audit(format: Annotated[Literal["csv", "ndjson"], Query()] = "csv", actor_id: AuditId = None,
+                 target_id: AuditId = None, job_id: AuditId = None, action: AuditAction = None,
+                 since: Since = None, until: Until = None, cursor: Cursor = None) -> Response[str]:
+    """Export the filtered audit trail as CSV or NDJSON (up to 5,000 entries; `X-Next-Cursor` goes on)."""
+    body, next_cursor = audit_trail.export(current_caller(app), _audit_filters(actor_id, target_id, job_id, action),
+                                           since, until, format, cursor)
+    headers = {"Content-Disposition": f'attachment; filename="audit.{format}"'}
+    if next_cursor:
+        headers["X-Next-Cursor"] = next_cursor
+    content_type = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    return Response(status_code=200, content_type=content_type, body=body, headers=headers)
+
+
+@app.get("/audit/verify")
+def verify_audit(since: Since = None, until: Until = None) -> AuditVerification:
+    """Recompute the sealed digests in range and report the first missing, altered or added entry."""
+    return audit_trail.verify(current_caller(app), since, until)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

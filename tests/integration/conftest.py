@@ -33,7 +33,7 @@ def handler(function: str) -> Any:
 
 def _clear_process_caches() -> None:
     """Clients and settings are made once per process; each test gets fresh ones."""
-    for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses, aws.sqs):
+    for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses, aws.sqs, aws.kms, aws.s3):
         cached.cache_clear()
 
 

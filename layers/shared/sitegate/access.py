@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sitegate import clock, policy
+from sitegate import audit, clock, policy
 from sitegate.data import access_store, account_store, core, events, user_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
@@ -82,7 +82,7 @@ def grant_access(caller: Caller, ctx: JobContext, request: AccessGrant,
     event = events.new_event("access.granted", job.tenant_id, AccessGranted(
         job_id=job.job_id, job_name=job.name, account_id=account.account_id, account_name=account.name,
         granted_by=caller.user.user_id))
-    create_once([put, events.outbox_entry(event)], out, idempotency,
+    create_once([put, events.outbox_entry(event), audit.change("access.grant", entry, grant)], out, idempotency,
                 removes=[access_store.forget_access_ended(job.tenant_id, job.job_id, account.account_id)])
     events.publish([event])
     return out
@@ -100,7 +100,10 @@ def revoke_access(caller: Caller, ctx: JobContext, account_id: str) -> None:
                         ended_by=caller.user.user_id, ended_at=clock.now_iso())
     # Its users' project roles on the job go with it: granted again, the account starts from nothing.
     users = {u.user_id for u in user_store.users_of_account(entry.tenant_id, entry.account_id)}
-    roles = [core.Remove(r) for r in access_store.job_roles(entry.tenant_id, entry.job_id) if r.user_id in users]
-    room = core.TRANSACTION_ITEMS - 2
+    roles = [(core.Remove(r), audit.change("role.remove", r, None, about_account_id=entry.account_id))
+             for r in access_store.job_roles(entry.tenant_id, entry.job_id) if r.user_id in users]
+    room = (core.TRANSACTION_ITEMS - 3) // 2  # beside the entry, its marker and its audit entry: a role and its entry each
     core.write_in_chunks(roles[room:])  # rare: more roles than fit beside the entry go first, safe to repeat
-    core.write(creates=[core.Upsert(ended)], removes=[core.Remove(entry), *roles[:room]])
+    core.write(creates=[core.Upsert(ended), audit.change("access.revoke", entry, None),
+                        *(audited for _, audited in roles[:room])],
+               removes=[core.Remove(entry), *(remove for remove, _ in roles[:room])])

@@ -3,7 +3,7 @@ project owners, trades, vendors, guest contractors) and the owner account."""
 
 from __future__ import annotations
 
-from sitegate import clock, customer_codes, ids, policy
+from sitegate import audit, clock, customer_codes, ids, policy
 from sitegate.data import account_store, core, userpool
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, invalid
@@ -40,7 +40,7 @@ def create_account(caller: Caller, request: AccountCreate, idempotency: Idempote
         account = account.changed(master_user_id=admin.user_id)
         creates += admin_creates
     out = AccountOut.of(account)
-    creates.insert(0, core.Create(account, "account already exists"))
+    creates[0:0] = [core.Create(account, "account already exists"), audit.change("account.create", None, account)]
     with userpool.invited(admin):
         create_once(creates, out, idempotency)
     customer_codes.connect_customer_codes(account, account.customer_codes, [])
@@ -98,17 +98,17 @@ def _write_codes(old: Account, new: Account, added: list[str], dropped: list[str
     tenant_id = new.tenant_id
     claims = [_code_marker(new, code) for code in added]
     frees = [account_store.free_customer_code(tenant_id, code) for code in dropped]
-    replace = core.Replace(new)
-    if len(claims) + 1 + len(frees) <= core.TRANSACTION_ITEMS:
-        core.write(creates=claims, replaces=[replace], removes=frees)
+    replace, entry = core.Replace(new), audit.change("account.update", old, new)
+    if len(claims) + 2 + len(frees) <= core.TRANSACTION_ITEMS:  # the account and its audit entry
+        core.write(creates=[*claims, entry], replaces=[replace], removes=frees)
         return
-    core.write(creates=claims, replaces=[replace])
+    core.write(creates=[*claims, entry], replaces=[replace])
     try:
         core.write(removes=frees)
     except BaseException:
         undo = old.changed(version=new.version + 1)
-        core.write(replaces=[core.Replace(undo)],
-                    removes=[account_store.free_customer_code(tenant_id, code) for code in added])
+        core.write(creates=[audit.change("account.update", new, undo)], replaces=[core.Replace(undo)],
+                   removes=[account_store.free_customer_code(tenant_id, code) for code in added])
         raise
 
 
@@ -122,6 +122,6 @@ def archive_account(caller: Caller, account_id: str) -> AccountOut:
         return AccountOut.of(account)
     new = account.changed(status=AccountStatus.ARCHIVED.value, version=account.version + 1)
     # Its codes stay on the record for history but free up: no new job connects an archived customer.
-    core.write(replaces=[core.Replace(new)],
-                removes=[account_store.free_customer_code(new.tenant_id, code) for code in new.customer_codes])
+    core.write(creates=[audit.change("account.archive", account, new)], replaces=[core.Replace(new)],
+               removes=[account_store.free_customer_code(new.tenant_id, code) for code in new.customer_codes])
     return AccountOut.of(new)

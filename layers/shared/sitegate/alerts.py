@@ -9,7 +9,7 @@ delivers it (retries, and once per person and channel, as for every domain event
 
 from __future__ import annotations
 
-from sitegate import clock, ids, policy
+from sitegate import audit, clock, ids, policy
 from sitegate.data import alert_store, core, events
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import NotFound
@@ -41,8 +41,8 @@ def send_alert(caller: Caller, ctx: JobContext, request: AlertCreate,
     event = events.new_event("alert.sent", job.tenant_id, AlertSent(
         job_id=job.job_id, job_name=job.name, alert_id=alert.alert_id, message=alert.message,
         sent_by=alert.sent_by, sender_name=alert.sender_name))
-    create_once([core.Create(alert, "alert already sent"), events.outbox_entry(event)],
-                      out, idempotency)
+    create_once([core.Create(alert, "alert already sent"), events.outbox_entry(event),
+                 audit.change("alert.send", None, alert)], out, idempotency)
     events.publish([event])
     return out
 
@@ -88,5 +88,10 @@ def acknowledge(caller: Caller, ctx: JobContext, alert_id: str) -> AckOut:
         raise NotFound(f"alert {alert_id} not found")
     policy.require(decision)
     writable(ctx.job)
-    return AckOut(alert_id=alert.alert_id, acknowledged_at=alert_store.acknowledge_alert(alert, caller.user.user_id,
-                                                                                   clock.now_iso()))
+    if caller.user.user_id in alert.acks:  # the first acknowledgment stands; a repeat changes nothing
+        return AckOut(alert_id=alert.alert_id, acknowledged_at=alert.acks[caller.user.user_id])
+    at = clock.now_iso()
+    entry = audit.entry("alert.acknowledge", audit.target("alert", alert.alert_id, alert.job_id),
+                        after={"user_id": caller.user.user_id, "acknowledged_at": at})
+    return AckOut(alert_id=alert.alert_id,
+                  acknowledged_at=alert_store.acknowledge_alert(alert, caller.user.user_id, at, entry))

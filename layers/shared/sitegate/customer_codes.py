@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sitegate import clock
+from sitegate import audit, clock
 from sitegate.data import access_store, account_store, core, events, job_store
 from sitegate.errors import Conflict
 from sitegate.models.events import AccessGranted, DomainEvent
@@ -26,9 +26,10 @@ class Connection:
 
     entry: core.Create
     event: DomainEvent
+    audited: core.Create
 
     def creates(self) -> list[core.Create]:
-        return [self.entry, events.outbox_entry(self.event)]
+        return [self.entry, events.outbox_entry(self.event), self.audited]
 
 
 def connection(job: Job, customer: Account, at: str) -> Connection:
@@ -38,7 +39,7 @@ def connection(job: Job, customer: Account, at: str) -> Connection:
     event = events.new_event("access.granted", job.tenant_id, AccessGranted(
         job_id=job.job_id, job_name=job.name, account_id=customer.account_id, account_name=customer.name,
         granted_by=SYSTEM))
-    return Connection(core.Create(grant, "already connected"), event)
+    return Connection(core.Create(grant, "already connected"), event, audit.change("access.grant", None, grant))
 
 
 def _connect_skipping_existing(connections: list[Connection]) -> None:
@@ -85,10 +86,10 @@ def connect_customer_codes(account: Account, added: Iterable[str], dropped: Iter
         jobs = _writable_jobs(tenant_id, code)
         existing = {g.job_id for g in access_store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])}
         connections = [connection(j, account, now) for j in jobs if j.job_id not in existing]
-        per_transaction = core.TRANSACTION_ITEMS // 2  # an entry and its event each
+        per_transaction = core.TRANSACTION_ITEMS // 3  # an entry, its event and its audit entry each
         for start in range(0, len(connections), per_transaction):
             _connect_skipping_existing(connections[start:start + per_transaction])
     for code in dropped:
         jobs = _writable_jobs(tenant_id, code)
         grants = access_store.get_grants(tenant_id, account.account_id, [j.job_id for j in jobs])
-        access_store.remove_grants([g for g in grants if g.source == SOURCE])
+        access_store.remove_grants([(g, audit.change("access.revoke", g, None)) for g in grants if g.source == SOURCE])

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sitegate import clock, ids, policy
+from sitegate import audit, clock, ids, policy
 from sitegate.data import access_store, account_store, core, delivery_store, events, tenant_store
 from sitegate.data.idempotency import Idempotency, create_once, find_idempotent_response
 from sitegate.errors import Conflict, NotFound, invalid
@@ -155,7 +155,9 @@ def _add_place(job: Job, kind: str, place: Location | Equipment, name: str, plac
     what = "a location" if kind == LOCATION else "equipment"
     marker = PlaceNameMarker(tenant_id=job.tenant_id, job_id=job.job_id, kind=kind, name=name, place_id=place_id)
     create_once([core.Create(place, f"{what} already exists"),
-                 core.Create(marker, f"{what} named {name} is already on this job")], out, idempotency)
+                 core.Create(marker, f"{what} named {name} is already on this job"),
+                 audit.change(f"{'location' if kind == LOCATION else 'equipment'}.create", None, place)],
+                out, idempotency)
     return out
 
 
@@ -226,7 +228,7 @@ def _vendor(caller: Caller, ctx: JobContext, read: delivery_store.BookingRead, r
     if vendor is None and request.vendor_name is not None:  # an unknown vendor joins the directory
         vendor = Account(tenant_id=job.tenant_id, account_id=vendor_id, kind=AccountKind.VENDOR,
                          name=request.vendor_name, created_at=now)
-        writes.append(core.Create(vendor, "vendor added meanwhile"))
+        writes += [core.Create(vendor, "vendor added meanwhile"), audit.change("account.create", None, vendor)]
     if vendor is None or vendor.kind != AccountKind.VENDOR.value:
         raise invalid(field, "must name a vendor account")
     if vendor.status != AccountStatus.ACTIVE.value:
@@ -239,7 +241,7 @@ def _vendor(caller: Caller, ctx: JobContext, read: delivery_store.BookingRead, r
     grant = JobGrant(tenant_id=job.tenant_id, job_id=job.job_id, job_number=job.job_number,
                      account_id=vendor.account_id, account_kind=AccountKind.VENDOR, source="manual",
                      granted_by=caller.user.user_id, granted_at=now)
-    writes.append(core.Create(grant, "vendor added meanwhile"))
+    writes += [core.Create(grant, "vendor added meanwhile"), audit.change("access.grant", None, grant)]
     event = events.new_event("access.granted", job.tenant_id, AccessGranted(
         job_id=job.job_id, job_name=job.name, account_id=vendor.account_id, account_name=vendor.name,
         granted_by=caller.user.user_id))
@@ -293,8 +295,10 @@ def request_delivery(caller: Caller, ctx: JobContext, request: DeliveryCreate,
         out = delivery_out(delivery, zone)
         event = _event("delivery.requested", job, delivery, zone, by=caller.user.user_id)
         marker = [idempotency.create(out)] if idempotency is not None else []
+        on_behalf = None if delivery.for_account_id == caller.account.account_id else delivery.for_account_id
         creates: list[core.Create | core.ReplaceExpired] = [core.Create(delivery, "delivery already exists"),
                                                             events.outbox_entry(event),
+                   audit.change("delivery.request", None, delivery, on_behalf_of_account_id=on_behalf),
                    *vendor_writes, *marker, *(w for w in day_writes if isinstance(w, core.Create))]
         try:
             core.write_versioned(creates=creates, replaces=[w for w in day_writes if isinstance(w, core.Replace)])
@@ -383,7 +387,10 @@ def _change(caller: Caller, ctx: JobContext, delivery_id: str, decide: Callable[
         new = new.changed(decided_by=caller.user.user_id, decided_at=clock.now_iso(), version=delivery.version + 1)
         event = _event(kind, job, new, zone, by=caller.user.user_id, reason=reason)
         try:
-            core.write_versioned(creates=[events.outbox_entry(event), *(w for w in days if isinstance(w, core.Create))],
+            entry = audit.change(kind.replace("approved", "approve").replace("rejected", "reject")
+                                 .replace("cancelled", "cancel"), delivery, new)
+            core.write_versioned(creates=[events.outbox_entry(event), entry,
+                                          *(w for w in days if isinstance(w, core.Create))],
                                   replaces=[core.Replace(new),
                                             *(w for w in days if isinstance(w, core.Replace))])
         except core.Stale:
@@ -440,7 +447,7 @@ def reject(caller: Caller, ctx: JobContext, delivery_id: str, reason: str) -> De
 ARCHIVED_REASON = "job archived"
 
 
-def cancelled_with_job(job: Job, by: str) -> list[tuple[core.Replace, events.DomainEvent]]:
+def cancelled_with_job(job: Job, by: str) -> list[tuple[core.Replace, events.DomainEvent, core.Create]]:
     """The pending deliveries of a job being archived, each cancelled (reason `job archived`) under the
     version read, with its event. Their slots stay as they were: an archived job takes no bookings."""
     pending = delivery_store.pending_deliveries_of_job(job)
@@ -452,7 +459,8 @@ def cancelled_with_job(job: Job, by: str) -> list[tuple[core.Replace, events.Dom
         new = delivery.changed(status=DeliveryStatus.CANCELLED.value, reason=ARCHIVED_REASON, decided_by=by,
                                decided_at=clock.now_iso(), version=delivery.version + 1)
         cancelled.append((core.Replace(new),
-                          _event("delivery.cancelled", job, new, zone, by=by, reason=ARCHIVED_REASON)))
+                          _event("delivery.cancelled", job, new, zone, by=by, reason=ARCHIVED_REASON),
+                          audit.change("delivery.cancel", delivery, new)))
     return cancelled
 
 

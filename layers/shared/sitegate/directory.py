@@ -4,7 +4,7 @@ job.edit on the job (`policy.decide_contacts`); for everyone else they are null.
 
 from __future__ import annotations
 
-from sitegate import clock, policy
+from sitegate import audit, clock, policy
 from sitegate.data import access_store, account_store, tenant_store, user_store
 from sitegate.errors import NotFound, invalid
 from sitegate.models.responses import Member, MemberList
@@ -85,9 +85,12 @@ def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member
         raise invalid("user_id", f"user {user_id} cannot reach this job, so cannot have a role on it")
     policy.require(policy.decide_on_role(caller, ctx.facts, target))
     writable(job)
+    before = access_store.get_role(job.tenant_id, job.job_id, user_id)  # the audit entry's `before`
     if role == NOT_ON_JOBSITE:
-        access_store.remove_role(job, user_id)
-    else:
-        access_store.put_role(ProjectRole(tenant_id=job.tenant_id, job_id=job.job_id, user_id=user_id, role=role,
-                                   set_by=caller.user.user_id, set_at=clock.now_iso()))
+        if before is not None:
+            access_store.remove_role(before, audit.change("role.remove", before, None, about_account_id=account.account_id))
+    elif before is None or before.role != role:
+        new = ProjectRole(tenant_id=job.tenant_id, job_id=job.job_id, user_id=user_id, role=role,
+                          set_by=caller.user.user_id, set_at=clock.now_iso())
+        access_store.put_role(new, audit.change("role.set", before, new, about_account_id=account.account_id))
     return _member(account, target, role, bool(policy.decide_contacts(caller, ctx.facts)))

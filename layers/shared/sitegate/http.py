@@ -11,16 +11,19 @@ from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from pydantic import BaseModel
 
+from sitegate import audit
 from sitegate.data import access_store, core, user_store
 from sitegate.data.idempotency import Idempotency, find_idempotent_response
 from sitegate.errors import Conflict, Forbidden, SiteGateError, Unauthorized, invalid
+from sitegate.models.audit import RequestFacts
 from sitegate.models.stored import Account, User
 from sitegate.on_job import JobContext, job_context
-from sitegate.policy import Caller, require, standing
+from sitegate.policy import Caller, level_family, require, standing
 
 logger = Logger(child=True)
 
@@ -86,10 +89,17 @@ class _JsonBodies(OpenAPIRequestValidationMiddleware):
         return body
 
 
+def _nobody_acting_yet(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """A warm instance (or the local gateway's thread) never lends one request's actor to the next."""
+    audit.act(None)
+    return next_middleware(app)
+
+
 def build_resolver() -> APIGatewayHttpResolver:
     """One resolver per function, with every domain error mapped to HTTP here, once."""
     app = APIGatewayHttpResolver(enable_validation=True)
     app._request_validation_middleware = _JsonBodies()
+    app.use(middlewares=[_nobody_acting_yet])
 
     @app.exception_handler(SiteGateError)
     def _domain_error(exc: SiteGateError) -> Response:
@@ -138,13 +148,25 @@ def _identity(app: APIGatewayHttpResolver) -> tuple[str, str, str]:
     return tenant_id, user_id, account_id
 
 
-def _admit(user: User | None, account: Account | None) -> Caller:
-    """Unknown, disabled, deleted or archived callers are refused (403)."""
+def request_facts(app: APIGatewayHttpResolver) -> RequestFacts:
+    """What the API Gateway event says about the request, for its audit entries."""
+    event = app.current_event
+    context = event.request_context
+    return RequestFacts(request_id=context.request_id, idempotency_key=event.headers.get("idempotency-key"),
+                        source_ip=context.http.source_ip, user_agent=(context.http.user_agent or "")[:512] or None)
+
+
+def _admit(app: APIGatewayHttpResolver, user: User | None, account: Account | None, retention: Any) -> Caller:
+    """Unknown, disabled, deleted or archived callers are refused (403). An admitted caller is who
+    acts in this request's audit entries (a platform operator as `operator`)."""
     if user is None or account is None:
         raise Forbidden("this identity has no SiteGate user")
     caller = Caller(user=user, account=account)
     require(standing(caller))  # disabled, deleted or archived: refused on the very next request
     logger.append_keys(tenant_id=user.tenant_id, user_id=user.user_id)
+    actor = audit.operator_actor(user) if level_family(user.level) == "platform" else audit.user_actor(user)
+    audit.act(audit.Acting(tenant_id=user.tenant_id, actor=actor, request=request_facts(app),
+                           retention_days=audit.retention_of(retention)))
     return caller
 
 
@@ -152,7 +174,7 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     """The caller from the verified token's claims plus its stored user and account
     (one read). Disabled, deleted, unknown or archived callers are refused (403)."""
     tenant_id, user_id, account_id = _identity(app)
-    return _admit(*user_store.get_caller(tenant_id, user_id, account_id))
+    return _admit(app, *user_store.get_caller(tenant_id, user_id, account_id))
 
 
 def current_caller_on_job(app: APIGatewayHttpResolver, job_id: str) -> tuple[Caller, JobContext]:
@@ -163,7 +185,7 @@ def current_caller_on_job(app: APIGatewayHttpResolver, job_id: str) -> tuple[Cal
     them only (see `on_job.job_context`)."""
     tenant_id, user_id, account_id = _identity(app)
     read = access_store.get_caller_on_job(tenant_id, user_id, account_id, job_id)
-    caller = _admit(read.user, read.account)
+    caller = _admit(app, read.user, read.account, read.retention)
     return caller, job_context(caller, read.job, read.grant, read.role, job_id)
 
 

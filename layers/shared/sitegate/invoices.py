@@ -21,7 +21,7 @@ from typing import TypedDict
 
 from aws_lambda_powertools import Logger
 
-from sitegate import billing, clock, policy
+from sitegate import audit, billing, clock, policy
 from sitegate.billing import BilledUser, Change, Draft, Period, Rates, State, Timeline
 from sitegate.data import events, invoice_store, queues, tenant_store, user_store
 from sitegate.errors import Conflict, NotFound
@@ -119,8 +119,10 @@ def issue(tenant: Tenant, period: Period) -> str:
     invoice = invoice.changed(chunks=len(chunks))
     event = events.new_event("invoice.issued", tenant.tenant_id,
                              InvoiceIssued(period=period.name, total=invoice.total, currency=invoice.currency))
+    with audit.as_system(tenant.tenant_id):  # the monthly schedule's work, wherever it is called from
+        entry = audit.change("invoice.issue", None, invoice)
     try:
-        invoice_store.issue_invoice(invoice, chunks, [events.outbox_entry(event)])
+        invoice_store.issue_invoice(invoice, chunks, [events.outbox_entry(event), entry])
     except Conflict:
         if invoice_store.invoice_issued(tenant.tenant_id, period.name):  # a concurrent run issued it first
             return "already_issued"

@@ -7,7 +7,7 @@ administrators and managers their own account's requests on the job; basic users
 
 from __future__ import annotations
 
-from sitegate import clock, ids, policy
+from sitegate import audit, clock, ids, policy
 from sitegate.data import core, request_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound
@@ -19,6 +19,7 @@ from sitegate.policy import Caller, Scope
 
 # The moves staff make: open -> accepted -> done, or declined before it is done.
 TRANSITIONS = {("open", "accepted"), ("accepted", "done"), ("open", "declined"), ("accepted", "declined")}
+MOVES = {"accepted": "job_request.accept", "done": "job_request.complete", "declined": "job_request.decline"}
 
 
 def create_request(caller: Caller, ctx: JobContext, request: JobRequestCreate,
@@ -30,7 +31,8 @@ def create_request(caller: Caller, ctx: JobContext, request: JobRequestCreate,
                       account_id=caller.account.account_id, requested_by=caller.user.user_id, title=request.title,
                       description=request.description, created_at=now, updated_at=now)
     out = JobRequestOut.of(made)
-    create_once([core.Create(made, "request already exists")], out, idempotency)
+    create_once([core.Create(made, "request already exists"), audit.change("job_request.create", None, made)],
+                out, idempotency)
     return out
 
 
@@ -52,14 +54,18 @@ def update_request(caller: Caller, ctx: JobContext, request_id: str, change: Job
         raise Conflict(f"a request that is {found.status} cannot become {change.status}")
     new = found.changed(status=change.status, updated_at=clock.now_iso(), updated_by=caller.user.user_id,
                         version=found.version + 1)
-    core.write(replaces=[core.Replace(new, "request changed meanwhile")])
+    core.write(creates=[audit.change(MOVES[change.status], found, new)],
+               replaces=[core.Replace(new, "request changed meanwhile")])
     return JobRequestOut.of(new)
 
 
-def declined_with_job(job: Job, by: str) -> list[core.Replace]:
+def declined_with_job(job: Job, by: str) -> list[core.Change]:
     """Archiving a job declines its open requests (nobody can move them on an archived job, and the
-    dashboard would count them forever); accepted ones keep their state as a record of the work."""
+    dashboard would count them forever); accepted ones keep their state as a record of the work.
+    Each is the request's rewrite and its audit entry."""
     now = clock.now_iso()
-    return [core.Replace(r.changed(status=JobRequestStatus.DECLINED.value, updated_at=now, updated_by=by,
-                                   version=r.version + 1), "request changed meanwhile")
-            for r in request_store.open_requests_of_job(job)]
+    changes: list[core.Change] = []
+    for r in request_store.open_requests_of_job(job):
+        new = r.changed(status=JobRequestStatus.DECLINED.value, updated_at=now, updated_by=by, version=r.version + 1)
+        changes.append([core.Replace(new, "request changed meanwhile"), audit.change("job_request.decline", r, new)])
+    return changes

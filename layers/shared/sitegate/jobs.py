@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
-from sitegate import clock, customer_codes, ids, policy
+from sitegate import audit, clock, customer_codes, ids, policy
 from sitegate.data import access_store, account_store, core, events, job_store, tenant_store, user_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound
@@ -43,7 +44,8 @@ def create_job(caller: Caller, request: JobCreate, idempotency: Idempotency | No
     out = _out(caller, job)
     creates = [core.Create(job, "job already exists"),
                core.Create(JobNumberMarker.of(job), f"job number {job.job_number} already exists"),
-               core.Create(PortalMarker.of(job), "job already exists")]  # the public portal finds its tenant
+               core.Create(PortalMarker.of(job), "job already exists"),  # the public portal finds its tenant
+               audit.change("job.create", None, job)]
     customer = customer_codes.customer_account(job.tenant_id, job.customer_code)
     connected = customer_codes.connection(job, customer, now) if customer is not None else None
     if connected is not None:  # a new job finds its customer
@@ -53,6 +55,7 @@ def create_job(caller: Caller, request: JobCreate, idempotency: Idempotency | No
         me = caller.user
         allocated = me.changed(job_ids=[*me.job_ids, job.job_id], version=me.version + 1)
         replaces.append(core.Replace(allocated))
+        creates.append(audit.change("user.update", me, allocated))
     create_once(creates, out, idempotency, replaces=replaces)
     if connected is not None:
         events.publish([connected.event])
@@ -129,7 +132,7 @@ def update_job(caller: Caller, ctx: JobContext, request: JobUpdate) -> JobOut:
     if not changes:
         return _out(caller, job)
     new = job.changed(**changes, version=job.version + 1)
-    creates, removes = [], []
+    creates, removes = [audit.change("job.update", job, new)], []
     connected = None
     if new.customer_code != job.customer_code:  # the customer connection follows the code
         old_customer = customer_codes.customer_of(job.tenant_id, job.customer_code)
@@ -137,6 +140,7 @@ def update_job(caller: Caller, ctx: JobContext, request: JobUpdate) -> JobOut:
             old = access_store.get_grant(job.tenant_id, job.job_id, old_customer)
             if old is not None and old.source == customer_codes.SOURCE:
                 removes.append(core.Remove(old))
+                creates.append(audit.change("access.revoke", old, None))
         new_customer = customer_codes.customer_account(job.tenant_id, new.customer_code)
         if new_customer is not None and access_store.get_grant(job.tenant_id, job.job_id, new_customer.account_id) is None:
             connected = customer_codes.connection(new, new_customer, clock.now_iso())
@@ -178,12 +182,14 @@ def _archive(job: Job, by: str) -> Job:
                                                                           version=job.version + 1)
     cancelled = deliveries.cancelled_with_job(new, by)
     first = [] if new is job else [core.Replace(new)]
-    per_write = (core.TRANSACTION_ITEMS - 1) // 2  # each cancellation is the delivery and its event
+    first_entry = [] if new is job else [audit.change("job.archive", job, new)]
+    per_write = (core.TRANSACTION_ITEMS - 2) // 3  # each cancellation: the delivery, its event, its audit entry
     for start in range(0, max(len(cancelled), 1 if first else 0), per_write):
         chunk = cancelled[start:start + per_write]
-        core.write(creates=[events.outbox_entry(event) for _, event in chunk],
-                    replaces=[*(first if start == 0 else []), *(replace for replace, _ in chunk)])
-        events.publish([event for _, event in chunk])
+        core.write(creates=[*(first_entry if start == 0 else []),
+                            *(c for _, event, entry in chunk for c in (events.outbox_entry(event), entry))],
+                   replaces=[*(first if start == 0 else []), *(replace for replace, _, _ in chunk)])
+        events.publish([event for _, event, _ in chunk])
     core.write_in_chunks(job_requests.declined_with_job(new, by))
     return new
 
@@ -200,7 +206,16 @@ def delete_job(caller: Caller, ctx: JobContext) -> None:
         account_ids.add(tenant.owner_account_id)
     carriers = [u for account_id in sorted(account_ids) for u in user_store.users_of_account(job.tenant_id, account_id)
                 if job.job_id in u.job_ids]
-    job_store.delete_job(job, users=[_without_job(u, job.job_id) for u in carriers])
+    job_store.delete_job(job, [(u, _without_job(u, job.job_id)) for u in carriers], _removed_with_job)
+
+
+# What each object that goes with a deleted job is recorded as (a user only loses the job's id).
+_REMOVED_WITH_JOB = {"Job": "job.delete", "JobGrant": "access.revoke", "ProjectRole": "role.remove",
+                     "Delivery": "delivery.remove", "JobRequest": "job_request.remove", "User": "user.update"}
+
+
+def _removed_with_job(before: Any, after: Any) -> core.Create:
+    return audit.change(_REMOVED_WITH_JOB[type(before).__name__], before, after)
 
 
 def _without_job(user: User, job_id: str) -> User:

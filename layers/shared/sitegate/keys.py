@@ -6,6 +6,8 @@ key built here can address another tenant's data. Values are `ENTITY#id`.
 
 from __future__ import annotations
 
+import zlib
+
 from sitegate.errors import NotFound
 from sitegate.models.stored import job_number_key
 from sitegate.names import comparable
@@ -379,3 +381,70 @@ def en_route_tickets(tenant_id: str, job_id: str) -> str:
 
 def ticket_en_route_gsi2(tenant_id: str, job_id: str, eta_utc: str, ticket_id: str) -> dict[str, str]:
     return {"GSI2PK": en_route_tickets(tenant_id, job_id), "GSI2SK": f"{eta_utc}#{_id(ticket_id)}"}
+
+
+# --- the audit trail: every entry sorts by `{at}#{audit_id}` in each list it is on. The tenant's
+# whole history and each action's are spread over AUDIT_SHARDS partitions (by audit id), so a busy
+# tenant's writes never queue on one key; the actor's, the target's, the job's and the account's
+# lists (GSI1, GSI2, GSI3, GSI5) are naturally spread. Seals: one partition per tenant, by range end.
+AUDIT_SHARDS = 8
+
+
+def audit_shard(audit_id: str) -> int:
+    return zlib.crc32(audit_id.encode()) % AUDIT_SHARDS
+
+
+def audit_sort(at: str, audit_id: str) -> str:
+    return f"{at}#{audit_id}"
+
+
+def audit_history(tenant_id: str, shard: int) -> str:
+    return f"{_t(tenant_id)}#AUDIT#{shard}"
+
+
+def audit_by_actor(tenant_id: str, actor_id: str) -> str:
+    return f"{_t(tenant_id)}#AUDIT#ACTOR#{_id(actor_id)}"
+
+
+def audit_by_target(tenant_id: str, target_id: str) -> str:
+    return f"{_t(tenant_id)}#AUDIT#TARGET#{_id(target_id)}"
+
+
+def audit_by_job(tenant_id: str, job_id: str) -> str:
+    return f"{_t(tenant_id)}#AUDIT#JOB#{_id(job_id)}"
+
+
+def audit_by_action(tenant_id: str, action: str, shard: int) -> str:
+    return f"{_t(tenant_id)}#AUDIT#ACTION#{_id(action)}#{shard}"
+
+
+def audit_by_account(tenant_id: str, account_id: str) -> str:
+    return f"{_t(tenant_id)}#AUDIT#ACCOUNT#{_id(account_id)}"
+
+
+def audit_entry(tenant_id: str, at: str, audit_id: str, actor_id: str, target_id: str, job_id: str | None,
+                action: str, account_id: str | None) -> dict[str, str]:
+    """The entry's table key and its index keys (GSI3 and GSI5 only when it has a job or an account)."""
+    sort, shard = audit_sort(at, audit_id), audit_shard(audit_id)
+    item = {"PK": audit_history(tenant_id, shard), "SK": sort,
+            "GSI1PK": audit_by_actor(tenant_id, actor_id), "GSI1SK": sort,
+            "GSI2PK": audit_by_target(tenant_id, target_id), "GSI2SK": sort,
+            "GSI4PK": audit_by_action(tenant_id, action, shard), "GSI4SK": sort}
+    if job_id:
+        item |= {"GSI3PK": audit_by_job(tenant_id, job_id), "GSI3SK": sort}
+    if account_id:
+        item |= {"GSI5PK": audit_by_account(tenant_id, account_id), "GSI5SK": sort}
+    return item
+
+
+def audit_seals(tenant_id: str) -> str:
+    return f"{_t(tenant_id)}#AUDITSEAL"
+
+
+def audit_seal_sort(sealed_through: str) -> str:
+    return f"SEAL#{sealed_through}"
+
+
+def audit_seal(tenant_id: str, sealed_through: str) -> dict[str, str]:
+    """A seal, by the end of its range: the newest is the last, a time range is a key range."""
+    return {"PK": audit_seals(tenant_id), "SK": audit_seal_sort(sealed_through)}

@@ -78,6 +78,7 @@ user.reset_password  -         -          -               -            -        
 user.delete          -         -          -               -            -                 -               -         yes
 client.add_edit      -         -          -               -            -                 yes             yes       yes
 client.archive       -         -          -               -            -                 -               -         yes
+audit.view           -         -          -               -            -                 -               -         yes
 """
 STAFF_LEVELS = _by_column(
     STAFF_TABLE, {"yes": Scope.ALL, "all": Scope.ALL, "allocated": Scope.ALLOCATED, "normal": Scope.NORMAL}
@@ -105,6 +106,7 @@ user.delete       yes           -          -
 guest.create      yes           flag       -
 guest.grant       yes           -          -
 access.view_own   yes           -          -
+audit.view_own    yes           -          -
 """
 ACCOUNT_LEVELS = _by_column(
     ACCOUNT_TABLE,
@@ -160,7 +162,7 @@ COMPANY_WORLDS = _rows(COMPANY_TABLE)
 REQUEST_ACTIONS = frozenset({"request.create", "request.view_all"})
 
 SENSITIVE_SETTINGS = frozenset({"system_settings", "vehicle_check_items", "hazard_register_items",
-                                "daily_check_list_items"})
+                                "daily_check_list_items", "audit_retention_days"})
 NORMAL_SETTINGS = frozenset({"job_booking_fields", "tmp_templates", "tmp_library", "special_event_dates"})
 
 
@@ -787,6 +789,34 @@ def decide_on_invoices(caller: Caller) -> Decision:
     if decide(caller, "financial.view"):
         return _allow("invoices-financial-view", "financial.view shows the tenant's invoices", Scope.TENANT)
     return _deny("invoices-need-financial-view", "invoices need financial.view")
+
+
+# ------------------------------------------------------------------ the audit trail
+def decide_on_audit(caller: Caller) -> Decision:
+    """Reading the audit trail: audit.view (Super Admins) reads the whole tenant; an account's
+    administrators (audit.view_own) read the entries about their own account, its users and its
+    entries on jobs. Scope TENANT or ACCOUNT says which."""
+    if decide(caller, "audit.view"):
+        return _allow("audit-view", "audit.view reads the tenant's whole audit trail", Scope.TENANT)
+    if decide(caller, "audit.view_own"):
+        return _allow("audit-view-own", "an account administrator reads the entries about its own account",
+                      Scope.ACCOUNT)
+    return _deny("audit-needs-audit-view", "the audit trail needs audit.view (or, for one's own account, "
+                 "an account administrator)")
+
+
+def decide_audit_verify(caller: Caller) -> Decision:
+    """Verifying the seals covers the whole tenant: audit.view only."""
+    if decide(caller, "audit.view"):
+        return _allow("audit-verify", "audit.view verifies the tenant's sealed audit trail", Scope.TENANT)
+    return _deny("audit-verify-needs-audit-view", "verifying the audit trail needs audit.view")
+
+
+def decide_financial_fields(caller: Caller) -> Decision:
+    """Financial fields in audit entries: shown only with financial.view."""
+    if decide(caller, "financial.view"):
+        return _allow("financial-fields-shown", "financial.view shows financial fields", Scope.ALL)
+    return _deny("financial-fields-hidden", "financial fields need financial.view")
 
 
 # ------------------------------------------------- deliveries and job requests (delivery_approvals)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitegate import clock, ids, policy
+from sitegate import audit, clock, ids, policy
 from sitegate.data import core, ticket_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import invalid
@@ -24,7 +24,8 @@ def create_record(caller: Caller, ctx: JobContext, request: RecordCreate,
     record = JobRecord(tenant_id=job.tenant_id, job_id=job.job_id, record_id=ids.new_id(), user_id=caller.user.user_id,
                        created_at=clock.now_iso(), **{**request.model_dump(), "date": request.date.isoformat()})
     out = RecordOut.of(record)
-    create_once([core.Create(record, "record already exists")], out, idempotency)
+    create_once([core.Create(record, "record already exists"), audit.change("record.create", None, record)], out,
+                idempotency)
     return out
 
 

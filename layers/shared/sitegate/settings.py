@@ -16,7 +16,9 @@ class Settings(BaseModel):
     user_pool_client_id: str
     events_topic_arn: str = ""
     sender_email: str = "no-reply@sitegate.example"
-    billing_queue_url: str = ""  # the billing function's only: one message per tenant to bill
+    billing_queue_url: str = ""  # the billing function's only: one message per tenant to bill or seal
+    audit_key_id: str = ""  # the asymmetric KMS key that signs audit seals (billing signs, user_levels verifies)
+    audit_bucket: str = ""  # the Object Lock bucket holding the signed seals
 
 
 @functools.cache
@@ -28,4 +30,6 @@ def get_settings() -> Settings:
         events_topic_arn=os.environ.get("EVENTS_TOPIC_ARN", ""),
         sender_email=os.environ.get("SENDER_EMAIL", "no-reply@sitegate.example"),
         billing_queue_url=os.environ.get("BILLING_QUEUE_URL", ""),
+        audit_key_id=os.environ.get("AUDIT_KEY_ID", ""),
+        audit_bucket=os.environ.get("AUDIT_BUCKET", ""),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from sitegate import clock, ids, keys
+from sitegate import audit, clock, ids, keys
 from sitegate.data import core, userpool
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict
@@ -38,6 +38,9 @@ def create_tenant(request: TenantCreate, operator_id: str, idempotency: Idempote
         core.Create(EmailMarker.of(admin), "email already in use in this tenant"),
         core.Create(history, "history entry already exists"),
     ]
+    with audit.within(tenant_id, audit.DEFAULT_RETENTION_DAYS):  # the new tenant's trail starts with its making
+        creates += [audit.change("tenant.create", None, tenant), audit.change("account.create", None, owner),
+                    audit.change("user.create", None, admin)]
 
     with userpool.invited(admin):
         create_once(creates, created, idempotency)
@@ -51,11 +54,12 @@ def create_operator(email: str, name: str) -> str:
                         name="SiteGate platform", created_at=now)
     operator = User(tenant_id=keys.PLATFORM_TENANT, user_id=ids.new_id(), account_id=operators.account_id,
                     email=email.lower(), name=name, level="platform_operator", created_at=now, updated_at=now)
-    with contextlib.suppress(Conflict):  # made with the first operator
-        create_once([core.Create(operators, "platform account already exists")],
-                          AccountOut.of(operators), None)
-    with userpool.invited(operator):
-        create_once([core.Create(operator, "user already exists"),
-                           core.Create(EmailMarker.of(operator), "an operator with this email already exists")],
-                          UserOut.of(operator), None)
+    with audit.as_system(keys.PLATFORM_TENANT):
+        with contextlib.suppress(Conflict):  # made with the first operator
+            create_once([core.Create(operators, "platform account already exists"),
+                         audit.change("account.create", None, operators)], AccountOut.of(operators), None)
+        with userpool.invited(operator):
+            create_once([core.Create(operator, "user already exists"),
+                         core.Create(EmailMarker.of(operator), "an operator with this email already exists"),
+                         audit.change("user.create", None, operator)], UserOut.of(operator), None)
     return operator.user_id

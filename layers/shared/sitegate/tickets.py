@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sitegate import clock, ids
+from sitegate import audit, clock, ids
 from sitegate.data import core, ticket_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
@@ -31,7 +31,8 @@ def create_ticket(caller: Caller, ctx: JobContext, request: TicketCreate,
     out = TicketOut.of(ticket)
     create_once([core.Create(ticket, "ticket already exists"),
                        core.Create(TicketNumberMarker.of(ticket),
-                                    f"ticket {ticket.ticket_number} already exists on this job")],
+                                    f"ticket {ticket.ticket_number} already exists on this job"),
+                 audit.change("ticket.create", None, ticket)],
                       out, idempotency)
     return out
 
@@ -54,7 +55,7 @@ def update_ticket(caller: Caller, ctx: JobContext, ticket_id: str, request: Tick
         changes["eta"] = request.eta.isoformat()
     new = ticket.changed(**changes, version=ticket.version + 1)
     _eta_rule(new.status, new.eta)
-    core.write(replaces=[core.Replace(new, "ticket changed meanwhile")])
+    core.write(creates=[audit.change("ticket.update", ticket, new)], replaces=[core.Replace(new, "ticket changed meanwhile")])
     return TicketOut.of(new)
 
 
@@ -82,5 +83,6 @@ def unload(caller: Caller, ctx: JobContext, ticket_id: str, request: Unload) -> 
     status = TicketStatus.UNLOADED.value if request.accepted else TicketStatus.REJECTED.value
     new = ticket.changed(status=status, notes=request.notes, unloaded_by=caller.user.user_id,
                          unloaded_at=clock.now_iso(), version=ticket.version + 1)
-    core.write(replaces=[core.Replace(new, "ticket was unloaded meanwhile")])
+    core.write(creates=[audit.change("ticket.unload", ticket, new)],
+               replaces=[core.Replace(new, "ticket was unloaded meanwhile")])
     return TicketOut.of(new)

@@ -6,7 +6,7 @@ history entry when status or level change, and keeps the Cognito identity in ste
 
 from __future__ import annotations
 
-from sitegate import clock, ids, policy
+from sitegate import audit, clock, ids, policy
 from sitegate.data import access_store, account_store, core, job_store, user_store, userpool
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.errors import Conflict, NotFound, invalid
@@ -114,11 +114,12 @@ def create_user(caller: Caller, request: UserCreate, idempotency: Idempotency | 
     out = UserOut.of(user)
     creates = [core.Create(user, "user already exists"),
                core.Create(EmailMarker.of(user), f"email {user.email} is already in use in this tenant"),
-               history(user, caller, now)]
+               history(user, caller, now), audit.change("user.create", None, user)]
     replaces = []
     if first_admin:
         master = account.changed(master_user_id=user.user_id, version=account.version + 1)
         replaces.append(core.Replace(master))
+        creates.append(audit.change("account.update", account, master))
     with userpool.invited(user):
         create_once(creates, out, idempotency, replaces=replaces)
     return out
@@ -131,7 +132,7 @@ def new_account_admin(caller: Caller, account: Account, email: str, name: str, p
                 name=name, phone=phone, level="administrator", is_master=True, created_at=now, updated_at=now)
     creates = [core.Create(user, "user already exists"),
                core.Create(EmailMarker.of(user), f"email {user.email} is already in use in this tenant"),
-               history(user, caller, now)]
+               history(user, caller, now), audit.change("user.create", None, user)]
     return user, creates
 
 
@@ -175,7 +176,7 @@ def update_user(caller: Caller, user_id: str, request: UserUpdate) -> UserOut:
         new = new.changed(job_ids=_checked_job_ids(account, target.job_ids, new.job_ids))
         _check_shape(account, new.level, new.job_ids, new.can_create_guests)
     creates = [history(new, caller, new.updated_at, target)] if new.level != target.level else []
-    core.write(creates=creates, replaces=[core.Replace(new)])
+    core.write(creates=[*creates, audit.change("user.update", target, new)], replaces=[core.Replace(new)])
     return UserOut.of(new)
 
 
@@ -198,7 +199,8 @@ def disable_user(caller: Caller, user_id: str) -> UserOut:
     if target.status == UserStatus.ACTIVE.value:
         # The record first: access ends with it, on the very next request.
         new = _bumped(target, status=UserStatus.DISABLED.value)
-        core.write(creates=[history(new, caller, new.updated_at, target)], replaces=[core.Replace(new)])
+        core.write(creates=[history(new, caller, new.updated_at, target), audit.change("user.disable", target, new)],
+                   replaces=[core.Replace(new)])
     return UserOut.of(_identity_follows_record(target))  # also on a repeat: a retry completes
 
 
@@ -210,7 +212,8 @@ def enable_user(caller: Caller, user_id: str) -> UserOut:
     if target.status != UserStatus.ACTIVE.value:
         userpool.enable(target.user_id)  # the identity first: an enabled identity alone grants nothing
         new = _bumped(target, status=UserStatus.ACTIVE.value)
-        core.write(creates=[history(new, caller, new.updated_at, target)], replaces=[core.Replace(new)])
+        core.write(creates=[history(new, caller, new.updated_at, target), audit.change("user.enable", target, new)],
+                   replaces=[core.Replace(new)])
     return UserOut.of(_identity_follows_record(target))  # also on a repeat: repairs a split left by a race
 
 
@@ -229,7 +232,8 @@ def delete_user(caller: Caller, user_id: str) -> None:
     policy.require(policy.decide_on_user(caller, "user.delete", target, account))
     if target.status != UserStatus.DELETED.value:
         new = _bumped(target, status=UserStatus.DELETED.value)
-        core.write(creates=[history(new, caller, new.updated_at, target)], replaces=[core.Replace(new)],
+        core.write(creates=[history(new, caller, new.updated_at, target), audit.change("user.delete", target, new)],
+                   replaces=[core.Replace(new)],
                     removes=[user_store.free_email(target)])  # the email may be used again
     userpool.remove(target.user_id)
 
@@ -249,7 +253,7 @@ def update_me(caller: Caller, request: MeUpdate) -> UserOut:
     if not changes:
         return UserOut.of(me)
     new = _phone_rule(_bumped(me, **changes))
-    core.write(replaces=[core.Replace(new)])
+    core.write(creates=[audit.change("user.update_self", me, new)], replaces=[core.Replace(new)])
     return UserOut.of(new)
 
 
@@ -258,5 +262,5 @@ def set_notification_preferences(caller: Caller, request: NotificationPreference
     if request.sms and not me.phone:
         raise invalid("sms", "SMS needs a phone number on the user; set it first")
     new = _bumped(me, notifications=NotificationPreferences(email=request.email, sms=request.sms))
-    core.write(replaces=[core.Replace(new)])
+    core.write(creates=[audit.change("user.set_preferences", me, new)], replaces=[core.Replace(new)])
     return NotificationPreferencesOut(email=request.email, sms=request.sms)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitegate import clock, ids, policy
+from sitegate import audit, clock, ids, policy
 from sitegate.data import core, vehicle_store
 from sitegate.data.idempotency import Idempotency, create_once
 from sitegate.models.requests import VehicleCreate
@@ -25,5 +25,5 @@ def create_vehicle(caller: Caller, request: VehicleCreate, idempotency: Idempote
     creates = [core.Create(vehicle, "vehicle already exists"),
                core.Create(RegistrationMarker.of(vehicle),
                             f"a vehicle with registration {vehicle.registration} already exists")]
-    create_once(creates, out, idempotency)
+    create_once([*creates, audit.change("vehicle.create", None, vehicle)], out, idempotency)
     return out

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sitegate import keys
-from sitegate.data import core
+from sitegate.data import core, tenant_store, user_store
 from sitegate.errors import NotFound
 from sitegate.models.stored import AccessEnded, Account, Job, JobGrant, ProjectRole, User
 
@@ -22,23 +23,29 @@ class CallerOnJob:
     job: Job | None
     grant: JobGrant | None
     role: ProjectRole | None
+    retention: Any = None  # the tenant's audit_retention_days setting, as stored
 
 
 def get_caller_on_job(tenant_id: str, user_id: str, account_id: str, job_id: str) -> CallerOnJob:
     """Caller on a job, in ONE BatchGetItem: table keys `T#t#USER#u`/`USER`, `T#t#ACCOUNT#a`/`ACCOUNT`,
-    `T#t#JOB#j`/`JOB`, `T#t#JOB#j`/`ACCESS#a`, `T#t#JOB#j`/`ROLE#u`. A job id we never make reads no job."""
+    `T#t#JOB#j`/`JOB`, `T#t#JOB#j`/`ACCESS#a`, `T#t#JOB#j`/`ROLE#u`, and the tenant's
+    audit_retention_days setting `T#t#SETTINGS`/`SETTING#audit_retention_days`. A job id we never make reads no job."""
     user_key, account_key = keys.user(tenant_id, user_id), keys.account(tenant_id, account_id)
+    retention_key = keys.setting(tenant_id, user_store.RETENTION_SETTING)
     try:
         job_keys = [keys.job(tenant_id, job_id), keys.job_grant(tenant_id, job_id, account_id),
                     keys.project_role(tenant_id, job_id, user_id)]
     except NotFound:  # names nothing: the caller is still checked first
-        found = core.batch_get([user_key, account_key])
-        return CallerOnJob(core.pick(User, found, user_key), core.pick(Account, found, account_key), None, None, None)
-    found = core.batch_get([user_key, account_key, *job_keys])
+        job_keys = []
+    found = core.batch_get([user_key, account_key, retention_key, *job_keys])
+    retention = tenant_store.setting_of(found.get((retention_key["PK"], retention_key["SK"])))
+    user, account = core.pick(User, found, user_key), core.pick(Account, found, account_key)
+    value = None if retention is None else retention.value
+    if not job_keys:
+        return CallerOnJob(user, account, None, None, None, value)
     job_key, grant_key, role_key = job_keys
-    return CallerOnJob(core.pick(User, found, user_key), core.pick(Account, found, account_key),
-                       core.pick(Job, found, job_key), core.pick(JobGrant, found, grant_key),
-                       core.pick(ProjectRole, found, role_key))
+    return CallerOnJob(user, account, core.pick(Job, found, job_key), core.pick(JobGrant, found, grant_key),
+                       core.pick(ProjectRole, found, role_key), value)
 
 
 def get_sponsor_on_job(tenant_id: str, sponsor_account_id: str, job_id: str) -> tuple[Account | None, JobGrant | None]:
@@ -86,9 +93,9 @@ def account_job_grants(tenant_id: str, account_id: str, prefix: str, limit: int,
                            sort_prefix=keys.job_number_key(prefix) or None, limit=limit, cursor=cursor)
 
 
-def remove_grants(grants: Sequence[JobGrant]) -> None:
-    """Remove entries from access lists, up to 100 per transaction."""
-    core.write_in_chunks([core.Remove(g) for g in grants])
+def remove_grants(removals: Sequence[tuple[JobGrant, core.Create]]) -> None:
+    """Remove entries from access lists, each with its audit entry, up to 100 items per transaction."""
+    core.write_in_chunks([(core.Remove(grant), entry) for grant, entry in removals])
 
 
 def forget_access_ended(tenant_id: str, job_id: str, account_id: str) -> core.Remove:
@@ -113,11 +120,16 @@ def job_roles(tenant_id: str, job_id: str) -> list[ProjectRole]:
     return core.query_all(ProjectRole, keys.job_partition(tenant_id, job_id), keys.ROLE_PREFIX)
 
 
-def put_role(role: ProjectRole) -> None:
-    """Set a user's project role on a job, last write wins: table key `T#t#JOB#j` / `ROLE#u`."""
-    core.put(role)
+def get_role(tenant_id: str, job_id: str, user_id: str) -> ProjectRole | None:
+    """A user's project role on a job: table key `T#t#JOB#j` / `ROLE#u`."""
+    return core.get_item(ProjectRole, keys.project_role(tenant_id, job_id, user_id))
 
 
-def remove_role(job: Job, user_id: str) -> None:
-    """Clear a user's project role on a job (`not_on_jobsite`): table key `T#t#JOB#j` / `ROLE#u`."""
-    core.write(removes=[core.Remove(keys.project_role(job.tenant_id, job.job_id, user_id))])
+def put_role(role: ProjectRole, entry: core.Create) -> None:
+    """Set a user's project role on a job, last write wins, with its audit entry: table key `T#t#JOB#j` / `ROLE#u`."""
+    core.write(creates=[core.Upsert(role), entry])
+
+
+def remove_role(role: ProjectRole, entry: core.Create) -> None:
+    """Clear a user's project role on a job (`not_on_jobsite`), with its audit entry."""
+    core.write(creates=[entry], removes=[core.Remove(role)])

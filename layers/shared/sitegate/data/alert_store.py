@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from sitegate import keys
 from sitegate.data import core
-from sitegate.data.aws import table
-from sitegate.errors import NotFound
+from sitegate.errors import Conflict, NotFound
 from sitegate.models.stored import Alert
 
 
@@ -23,20 +20,20 @@ def job_alerts_page(tenant_id: str, job_id: str, limit: int, cursor: str | None)
                       cursor=cursor, forward=False)
 
 
-def acknowledge_alert(alert: Alert, user_id: str, at: str) -> str:
-    """Record a recipient's acknowledgment, keeping the first: one UpdateItem on the alert,
-    `SET acks.#u = if_not_exists(acks.#u, :at)`; returns the time that stands."""
+def acknowledge_alert(alert: Alert, user_id: str, at: str, entry: core.Create) -> str:
+    """Record a recipient's first acknowledgment with its audit entry: one transaction of
+    `SET acks.#u = :at` (only while the alert exists and the recipient has not acknowledged) and
+    the entry. A repeat that lost the race changes nothing: the time that stands is read back."""
+    update = core.Update(keys.alert(alert.tenant_id, alert.job_id, alert.alert_id), "SET acks.#u = :at",
+                         "attribute_exists(PK) AND attribute_not_exists(acks.#u)", {"#u": user_id}, {":at": at},
+                         conflict="acknowledged meanwhile")
     try:
-        response = table().update_item(
-            Key=keys.alert(alert.tenant_id, alert.job_id, alert.alert_id),
-            UpdateExpression="SET acks.#u = if_not_exists(acks.#u, :at)",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeNames={"#u": user_id}, ExpressionAttributeValues={":at": at},
-            ReturnValues="UPDATED_NEW")
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise NotFound(f"alert {alert.alert_id} not found") from exc
+        core.write(creates=[entry], updates=[update])
+    except Conflict:
+        now = get_alert(alert.tenant_id, alert.job_id, alert.alert_id)
+        if now is None:
+            raise NotFound(f"alert {alert.alert_id} not found") from None
+        if user_id in now.acks:
+            return now.acks[user_id]
         raise
-    acks = response["Attributes"]["acks"]
-    assert isinstance(acks, dict)  # a map attribute; narrows the stubs' union of every attribute type
-    return str(acks[user_id])
+    return at

@@ -17,6 +17,8 @@ from sitegate.settings import get_settings
 if TYPE_CHECKING:  # the stubs are for mypy only: nothing of them is imported at run time
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
@@ -53,3 +55,13 @@ def ses() -> SESClient:
 @functools.cache
 def sqs() -> SQSClient:
     return boto3.client("sqs", config=_CONFIG)
+
+
+@functools.cache
+def kms() -> KMSClient:
+    return boto3.client("kms", config=_CONFIG)
+
+
+@functools.cache
+def s3() -> S3Client:
+    return boto3.client("s3", config=_CONFIG)

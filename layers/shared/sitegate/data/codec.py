@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sitegate import keys
+from sitegate.models.audit import AuditEntry, AuditSeal
 from sitegate.models.stored import (
     AccessEnded,
     Account,
@@ -48,6 +49,7 @@ from sitegate.models.stored import (
 )
 
 IDEMPOTENCY = "Idempotency"  # the `entity` of Idempotency-Key markers (core tells a lost replay by it)
+AUDIT_ENTRY = "AuditEntry"  # core counts these against the audited changes of a transaction
 Keys = dict[str, str]
 
 
@@ -69,6 +71,12 @@ def _job_request(r: JobRequest) -> list[Keys]:
     return [keys.job_request(r.tenant_id, r.job_id, r.request_id),
             keys.job_request_gsi1(r.tenant_id, r.job_id, r.account_id, r.created_at, r.request_id),
             keys.job_request_open_gsi2(r.tenant_id, r.job_id, r.request_id) if open_ else {}]
+
+
+def _audit_entry(e: AuditEntry) -> list[Keys]:
+    actor_id = e.actor.user_id or str(e.actor.kind)
+    return [keys.audit_entry(e.tenant_id, e.at, e.audit_id, actor_id, e.target.id, e.target.job_id, e.action,
+                             e.about_account_id)]
 
 
 def _ticket(t: Ticket) -> list[Keys]:
@@ -111,6 +119,8 @@ _KEYS: dict[type[BaseModel], Callable[[Any], list[Keys]]] = {
     TicketNumberMarker: lambda m: [keys.ticket_number(m.tenant_id, m.job_id, m.ticket_number)],
     RegistrationMarker: lambda m: [keys.vehicle_registration(m.tenant_id, m.registration)],
     PlaceNameMarker: lambda m: [keys.place_name(m.tenant_id, m.job_id, m.kind, m.name)],
+    AuditEntry: _audit_entry,
+    AuditSeal: lambda s: [keys.audit_seal(s.tenant_id, s.sealed_through)],
 }
 
 
@@ -140,4 +150,4 @@ def item_of(model: BaseModel) -> dict[str, Any]:
     return item
 
 
-__all__ = ["IDEMPOTENCY", "Marker", "entity_of", "item_of", "key_of", "register"]
+__all__ = ["AUDIT_ENTRY", "IDEMPOTENCY", "Marker", "entity_of", "item_of", "key_of", "register"]

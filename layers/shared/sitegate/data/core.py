@@ -49,11 +49,6 @@ def get_raw(key: TableKey, **kwargs: Any) -> dict[str, Any] | None:
     return item
 
 
-def put(model: BaseModel) -> None:
-    """An unconditional put, for items whose last write wins (settings, project roles)."""
-    table().put_item(Item=codec.item_of(model))
-
-
 Found = dict[tuple[str, str], dict[str, Any]]
 
 
@@ -310,7 +305,47 @@ class Remove:
         return self.target if isinstance(self.target, dict) else codec.key_of(self.target)
 
 
-Operation = Create | ReplaceExpired | Replace | Upsert | Remove
+@dataclass(frozen=True)
+class Update:
+    """An update expression on one item, applied only if `condition` holds (a first acknowledgment)."""
+
+    key: TableKey
+    expression: str
+    condition: str
+    names: dict[str, str]
+    values: dict[str, Any]
+    conflict: str = "conflict"
+    audited: bool = True
+
+
+Operation = Create | ReplaceExpired | Replace | Upsert | Remove | Update
+
+
+class Unaudited(Exception):
+    """A change of an audited object was about to be written without its audit entry (a bug, never input)."""
+
+
+def _is_audited(op: Operation) -> bool:
+    if isinstance(op, Update):
+        return op.audited
+    if isinstance(op, Remove):  # a key alone (a marker's) names no audited object
+        return not isinstance(op.target, dict) and bool(getattr(op.target, "audited", False))
+    return bool(getattr(op.model, "audited", False))
+
+
+def _is_entry(op: Operation) -> bool:
+    return isinstance(op, Create) and codec.entity_of(op.model) == codec.AUDIT_ENTRY
+
+
+def check_audited(operations: Sequence[Operation]) -> int:
+    """Every changed audited object has its entry in the same transaction; returns the entries."""
+    entries = sum(1 for op in operations if _is_entry(op))
+    changed = sum(1 for op in operations if _is_audited(op))
+    if changed > entries:
+        names = sorted({type(getattr(op, "model", getattr(op, "target", op))).__name__
+                        for op in operations if _is_audited(op)})
+        raise Unaudited(f"{changed} audited change(s) of {names} with {entries} audit entries")
+    return entries
 
 
 class IdempotencyReplay(Exception):
@@ -327,6 +362,10 @@ CONFLICT_RETRIES = 4  # transactions cancelled by a concurrent transaction on th
 
 
 def _transact_item(name: str, op: Operation) -> dict[str, Any]:
+    if isinstance(op, Update):
+        return {"Update": {"TableName": name, "Key": op.key, "UpdateExpression": op.expression,
+                           "ConditionExpression": op.condition, "ExpressionAttributeNames": op.names,
+                           "ExpressionAttributeValues": op.values}}
     if isinstance(op, Remove):
         return {"Delete": {"TableName": name, "Key": op.key}}
     item = codec.item_of(op.model)
@@ -344,20 +383,22 @@ def _transact_item(name: str, op: Operation) -> dict[str, Any]:
 
 
 def _entity(op: Operation) -> str | None:
-    return None if isinstance(op, Remove) else codec.entity_of(op.model)
+    return None if isinstance(op, Remove | Update) else codec.entity_of(op.model)
 
 
 def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Sequence[Replace] = (),
-          removes: Sequence[Remove] = ()) -> None:
+          removes: Sequence[Remove] = (), updates: Sequence[Update] = ()) -> None:
     """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged.
 
-    A change of more than 100 items is refused before anything is written (callers split
-    what can be split). A transaction cancelled only because a concurrent one held the
-    same items is retried; conditions, not timing, decide who wins."""
+    Every changed audited object needs its audit entry among the creates (`check_audited`), and
+    the entries count in the 100-item limit: a change of more than 100 items, entries included, is
+    refused before anything is written (callers split what can be split). A transaction cancelled
+    only because a concurrent one held the same items is retried; conditions, not timing, decide who wins."""
     name = table().name
-    operations: list[Operation] = [*creates, *replaces, *removes]
+    operations: list[Operation] = [*creates, *replaces, *removes, *updates]
     if not operations:
         return
+    check_audited(operations)
     if len(operations) > TRANSACTION_ITEMS:
         raise invalid("body", f"the change is too large to make at once: more than {TRANSACTION_ITEMS} items")
     transact = [_transact_item(name, op) for op in operations]
@@ -410,11 +451,30 @@ def write_versioned(creates: Sequence[Create | ReplaceExpired] = (), replaces: S
         raise
 
 
-def write_in_chunks(operations: Sequence[Replace | Remove], *, backwards: bool = False) -> None:
-    """Many independent replaces or removes, up to 100 per transaction; `backwards` writes the
-    last chunk first (so what leads the list is written last)."""
-    starts = range(0, len(operations), TRANSACTION_ITEMS)
-    for start in (reversed(starts) if backwards else starts):
-        chunk = operations[start:start + TRANSACTION_ITEMS]
-        write(replaces=[op for op in chunk if isinstance(op, Replace)],
-              removes=[op for op in chunk if isinstance(op, Remove)])
+Change = Sequence[Operation]  # what must be written together: an object's write and its audit entry
+
+
+def chunks_of(changes: Sequence[Change]) -> list[list[Operation]]:
+    """Changes packed in order into transactions of at most 100 items, none split across two."""
+    chunks: list[list[Operation]] = []
+    for change in changes:
+        if not chunks or len(chunks[-1]) + len(change) > TRANSACTION_ITEMS:
+            chunks.append([])
+        chunks[-1].extend(change)
+    return chunks
+
+
+def write_all(operations: Sequence[Operation]) -> None:
+    """`write` of operations of any kind, in the order given."""
+    write(creates=[op for op in operations if isinstance(op, Create | ReplaceExpired | Upsert)],
+          replaces=[op for op in operations if isinstance(op, Replace)],
+          removes=[op for op in operations if isinstance(op, Remove)],
+          updates=[op for op in operations if isinstance(op, Update)])
+
+
+def write_in_chunks(changes: Sequence[Change], *, backwards: bool = False) -> None:
+    """Many independent changes (each an object's write with its audit entry), up to 100 items per
+    transaction; `backwards` writes the last chunk first (so what leads the list is written last)."""
+    chunks = chunks_of(changes)
+    for chunk in (reversed(chunks) if backwards else chunks):
+        write_all(chunk)

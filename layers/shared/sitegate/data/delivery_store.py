@@ -147,8 +147,7 @@ def pending_deliveries_of_job(job: Job) -> list[Delivery]:
     return [d for d in current if d.status == DeliveryStatus.PENDING.value]
 
 
-def pending_of_job_removals(job: Job) -> list[core.Remove]:
+def pending_of_job(job: Job) -> list[Delivery]:
     """A job's pending deliveries, to remove with the job so the dashboard stops counting them:
     sparse GSI2 `T#t#PENDINGDELIVERIES`, sort prefix `{job}#`."""
-    found = core.query_all(Delivery, keys.pending_deliveries(job.tenant_id), keys.by_job(job.job_id), index="GSI2")
-    return [core.Remove(d) for d in found]
+    return core.query_all(Delivery, keys.pending_deliveries(job.tenant_id), keys.by_job(job.job_id), index="GSI2")

@@ -20,7 +20,7 @@ at once, a replayed stream record) never reaches anyone twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import ClassVar, Literal
 
 from aws_lambda_powertools import Logger
 from boto3.dynamodb.conditions import Attr
@@ -38,6 +38,7 @@ logger = Logger(child=True)
 
 
 class OutboxEvent(Stored):
+    audited: ClassVar[bool] = False  # the change it goes with carries the entry
     """An event waiting in its tenant's outbox; `entity` is what the stream's filter matches on."""
 
     tenant_id: str

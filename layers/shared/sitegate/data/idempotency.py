@@ -20,6 +20,7 @@ IDEMPOTENCY_TTL = timedelta(hours=24)  # as payment APIs keep keys: a day to ret
 
 
 class IdempotencyMarker(Stored):
+    audited: ClassVar[bool] = False  # the change it goes with carries the entry
     entity: ClassVar[str] = codec.IDEMPOTENCY
     tenant_id: str
     scope: str

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sitegate import keys
 from sitegate.data import access_store, core, delivery_store, request_store
@@ -43,18 +44,19 @@ def portal_tenant(job_id: str) -> str | None:
     return None if item is None else str(item["tenant_id"])
 
 
-def delete_job(job: Job, users: Sequence[User] = ()) -> None:
+def delete_job(job: Job, users: Sequence[tuple[User, User]], audited: Callable[[Any, Any], core.Create]) -> None:
     """Delete a job, its number marker, its access list, the markers of removed entries, its project
-    roles, the portal's marker and its place on the dashboard's lists, and rewrite `users` (given
-    without the job in `job_ids`). Users go first and the job item in the last transaction, so a
-    failure part-way leaves the job to delete again."""
+    roles, its pending deliveries and open requests (off the dashboard's lists), the portal's marker,
+    and rewrite `users` (each as it was, and without the job in `job_ids`). Each removed or rewritten
+    object goes with its audit entry, `audited(before, after)`. Users go first and the job item in the
+    last transaction, so a failure part-way leaves the job to delete again."""
     t, j = job.tenant_id, job.job_id
     # The job and its number lead the list: chunks are written from the end, so they go last.
-    removes = [core.Remove(job), core.Remove(keys.job_number(t, job.job_number))]
-    removes += [core.Remove(e) for e in access_store.job_access_list(job)]
-    removes += [core.Remove(r) for r in access_store.job_roles(t, j)]
-    removes += [core.Remove(e) for e in access_store.access_ended_on_job(job)]
-    removes += [core.Remove(keys.portal(j)), *delivery_store.pending_of_job_removals(job),
-                *request_store.open_of_job_removals(job)]
-    core.write_in_chunks([core.Replace(u) for u in users])
-    core.write_in_chunks(removes, backwards=True)
+    changes: list[core.Change] = [[core.Remove(job), core.Remove(keys.job_number(t, job.job_number)), audited(job, None)]]
+    removed = [*access_store.job_access_list(job), *access_store.job_roles(t, j),
+               *delivery_store.pending_of_job(job), *request_store.open_of_job(job)]
+    changes += [[core.Remove(m), audited(m, None)] for m in removed]
+    changes += [[core.Remove(e)] for e in access_store.access_ended_on_job(job)]
+    changes.append([core.Remove(keys.portal(j))])
+    core.write_in_chunks([[core.Replace(new), audited(old, new)] for old, new in users])
+    core.write_in_chunks(changes, backwards=True)

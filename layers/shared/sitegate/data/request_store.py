@@ -42,8 +42,7 @@ def open_requests_of_job(job: Job) -> list[JobRequest]:
     return [r for r in current if r.status == JobRequestStatus.OPEN.value]
 
 
-def open_of_job_removals(job: Job) -> list[core.Remove]:
+def open_of_job(job: Job) -> list[JobRequest]:
     """A job's open requests, to remove with the job so the dashboard stops counting them: sparse GSI2
     `T#t#OPENREQUESTS`, sort prefix `{job}#`."""
-    found = core.query_all(JobRequest, keys.open_requests(job.tenant_id), keys.by_job(job.job_id), index="GSI2")
-    return [core.Remove(r) for r in found]
+    return core.query_all(JobRequest, keys.open_requests(job.tenant_id), keys.by_job(job.job_id), index="GSI2")

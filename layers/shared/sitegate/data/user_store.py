@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sitegate import keys
-from sitegate.data import core
+from sitegate.data import core, tenant_store
 from sitegate.models.stored import Account, StaffState, StateChange, Tenant, User
 
+RETENTION_SETTING = "audit_retention_days"  # read with every caller: the audit entries' expiry
 BILLING_PAGE = 1000  # items per Query page when billing reads a whole tenant (within DynamoDB's 1 MB)
 
 
@@ -21,11 +23,15 @@ def get_users(tenant_id: str, user_ids: Sequence[str]) -> list[User]:
     return core.get_many(User, [keys.user(tenant_id, u) for u in dict.fromkeys(user_ids)])
 
 
-def get_caller(tenant_id: str, user_id: str, account_id: str) -> tuple[User | None, Account | None]:
-    """The caller's user and account records in one BatchGetItem call."""
+def get_caller(tenant_id: str, user_id: str, account_id: str) -> tuple[User | None, Account | None, Any]:
+    """The caller's user and account records, and the tenant's audit_retention_days setting (for the
+    audit entries the request may write), in one BatchGetItem call."""
     user_key, account_key = keys.user(tenant_id, user_id), keys.account(tenant_id, account_id)
-    found = core.batch_get([user_key, account_key])
-    return core.pick(User, found, user_key), core.pick(Account, found, account_key)
+    retention_key = keys.setting(tenant_id, RETENTION_SETTING)
+    found = core.batch_get([user_key, account_key, retention_key])
+    retention = tenant_store.setting_of(found.get((retention_key["PK"], retention_key["SK"])))
+    return (core.pick(User, found, user_key), core.pick(Account, found, account_key),
+            None if retention is None else retention.value)
 
 
 def get_user_and_account(tenant_id: str, user_id: str) -> tuple[User | None, Account | None]:

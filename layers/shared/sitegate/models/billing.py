@@ -3,6 +3,8 @@ per-tenant message. Each names the month it is for; nothing reads the wall clock
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
@@ -10,6 +12,7 @@ class BillingRunDetail(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     period: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}$")  # a named month (the local run)
+    task: Literal["bill", "audit.seal"] = "bill"  # the monthly billing run, or the hourly audit sealing
 
 
 class BillingRun(BaseModel):

@@ -36,6 +36,9 @@ class UserStatus(str, Enum):
 
 class Stored(BaseModel):
     model_config = ConfigDict(extra="ignore", use_enum_values=True, validate_default=True, defer_build=True)
+    # A change of an audited object is written only with its audit entry (data.core checks);
+    # markers, dated history and other bookkeeping that repeats an audited change are not.
+    audited: ClassVar[bool] = True
 
     def changed(self, **changes: Any) -> Self:
         """A copy with `changes`, validated: an invalid state is refused before it can be stored."""
@@ -93,6 +96,8 @@ class User(Stored):
 
 class UserHistory(Stored):
     """A dated change of a user's status or level; billing counts days from these."""
+
+    audited: ClassVar[bool] = False  # written with the user's own change and its entry
 
     tenant_id: str
     user_id: str
@@ -174,6 +179,8 @@ class JobGrant(Stored):
 class AccessEnded(Stored):
     """An account's entry on a job was removed: who removed it and when. It stands until one of the
     people who put accounts on the job grants it again (a booking naming a vendor does not)."""
+
+    audited: ClassVar[bool] = False  # written with the entry's removal, which has its audit entry
 
     tenant_id: str
     job_id: str
@@ -317,6 +324,7 @@ class InvoiceUser(Stored):
 
 
 class InvoiceUsers(Stored):
+    audited: ClassVar[bool] = False  # part of the invoice, whose issue is the audited change
     tenant_id: str
     period: str
     chunk: int
@@ -394,6 +402,8 @@ class BookingDay(Stored):
     """One resource's bookings on one UTC day: `[start, end, delivery_id]` per holding delivery, in
     epoch minutes; every booking and release writes it under its `version`."""
 
+    audited: ClassVar[bool] = False  # the delivery's own change carries the entry
+
     tenant_id: str
     job_id: str
     resource: str  # "LOCATION" or "EQUIPMENT"
@@ -434,6 +444,7 @@ class JobRequest(Stored):
 
 class Marker(Stored):
     entity: ClassVar[str]
+    audited: ClassVar[bool] = False  # a marker only holds a value taken; its owner's change is audited
 
 
 class EmailMarker(Marker):
