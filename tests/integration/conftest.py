@@ -127,7 +127,9 @@ def call(function: str, event_name: str, who: Identity | None, *, body: Any = No
         event["headers"].update(headers)
     result = handler(function)(event, LambdaContext(function))
     text = result.get("body") or ""
-    return Reply(int(result["statusCode"]), json.loads(text) if text else None, result.get("headers") or {})
+    headers = result.get("headers") or {}
+    is_json = headers.get("Content-Type", "application/json").startswith("application/json")
+    return Reply(int(result["statusCode"]), (json.loads(text) if is_json else text) if text else None, headers)
 
 
 def operator_identity() -> Identity:
