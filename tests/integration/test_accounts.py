@@ -184,13 +184,15 @@ def test_repeating_a_code_change_connects_what_a_failed_run_left_out(super_admin
 def test_a_code_change_that_lost_a_race_to_the_same_change_says_the_account_changed(super_admin):
     # Given: two identical code changes read the customer at the same version; the first is written
     # (found by attacking the stack: the second said the code "belongs to another customer")
-    from sitegate import accounts
+    from sitegate import accounts, audit
     from sitegate.data import account_store, core
     from sitegate.errors import Conflict
 
     account = account_store.get_account(super_admin.tenant_id, _account(super_admin)["account_id"])
     new = account.changed(customer_codes=[*account.customer_codes, "R01"], version=account.version + 1)
-    change = {"creates": [accounts._code_marker(new, "R01")], "replaces": [core.Replace(new)]}
+    with audit.as_system(super_admin.tenant_id):
+        entry = audit.change("account.update", account, new)
+    change = {"creates": [accounts._code_marker(new, "R01"), entry], "replaces": [core.Replace(new)]}
     core.write(**change)
     # When: the second is written from the same read
     with pytest.raises(Conflict) as lost:
