@@ -9,21 +9,24 @@ import json
 import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from local.gateway import LambdaContext
 from sitegate import audit, audit_trail, clock
 from sitegate.data import core
-from local.gateway import LambdaContext
 from tests.integration.conftest import Identity, call, handler, table_items
 
 PEOPLE = {"email": "ann@acme.example", "name": "Ann Operator", "level": "operations_user"}
 
 
 def _entries() -> list[dict[str, Any]]:
-    return sorted((i for i in table_items() if i["entity"] == "AuditEntry"), key=lambda i: i["SK"])
+    """The stored entries, oldest first, with before/after read back from their JSON text."""
+    items = sorted((i for i in table_items() if i["entity"] == "AuditEntry"), key=lambda i: i["SK"])
+    return [{**i, **{side: json.loads(i[side]) for side in ("before", "after") if side in i}} for i in items]
 
 
 def _key(email: str) -> str:
@@ -42,7 +45,7 @@ def _read(who: Identity, **query: str) -> Any:
 
 
 def _seal(tenant_id: str) -> dict[str, Any]:
-    event = json.loads(open("events/billing/sqs_seal_tenant.json").read())
+    event = json.loads(Path("events/billing/sqs_seal_tenant.json").read_text())
     through = audit.format_at(max(clock.now(), audit.last_stamp()))
     event["Records"][0]["body"] = json.dumps({"kind": "audit.seal", "tenant_id": tenant_id, "through": through})
     reply = handler("billing")(event, LambdaContext("billing"))
@@ -320,15 +323,17 @@ def test_verify_finds_a_deleted_entry(super_admin):
 
 def test_verify_finds_an_altered_entry(super_admin):
     entry = _sealed_entry(super_admin)
-    _table().update_item(Key={"PK": entry["PK"], "SK": entry["SK"]}, UpdateExpression="SET #a.#n = :n",
-                         ExpressionAttributeNames={"#a": "after", "#n": "name"}, ExpressionAttributeValues={":n": "X"})
+    altered = json.dumps({**entry["after"], "name": "X"}, sort_keys=True)
+    _table().update_item(Key={"PK": entry["PK"], "SK": entry["SK"]}, UpdateExpression="SET #a = :a",
+                         ExpressionAttributeNames={"#a": "after"}, ExpressionAttributeValues={":a": altered})
     result = _verify(super_admin)
     assert result["first_problem"]["kind"] == "altered" and result["first_problem"]["audit_id"] == entry["audit_id"]
 
 
 def test_verify_finds_an_added_entry(super_admin):
     entry = _sealed_entry(super_admin)
-    forged = {**entry, "audit_id": "f" * 32, "SK": entry["SK"].split("#")[0] + "#" + "f" * 32}
+    forged = {**entry, "audit_id": "f" * 32, "SK": entry["SK"].split("#")[0] + "#" + "f" * 32,
+              "after": json.dumps(entry["after"])}
     _table().put_item(Item=forged)
     result = _verify(super_admin)
     assert result["first_problem"]["kind"] == "added" and result["first_problem"]["audit_id"] == "f" * 32
@@ -372,7 +377,7 @@ def test_retention_setting_sets_each_entrys_expiry(super_admin):
 
 def test_hourly_schedule_fans_out_one_message_per_tenant(super_admin):
     # When
-    event = json.loads(open("events/billing/scheduled_hourly_seal.json").read())
+    event = json.loads(Path("events/billing/scheduled_hourly_seal.json").read_text())
     reply = handler("billing")(event, LambdaContext("billing"))
     # Then
     messages = boto3.client("sqs").receive_message(QueueUrl=os.environ["BILLING_QUEUE_URL"],
@@ -381,3 +386,24 @@ def test_hourly_schedule_fans_out_one_message_per_tenant(super_admin):
     assert reply["tenants"] == len(bodies) >= 1
     assert {b["kind"] for b in bodies} == {"audit.seal"}
     assert {b["through"] for b in bodies} == {"2026-10-01T12:59:00.000000Z"}
+
+
+def test_a_setting_with_numbers_of_every_kind_is_audited(super_admin):
+    # Given: floats, a huge integer and nulls in a setting's value (found by schemathesis: a 500)
+    value = {"ratio": 1.5, "big": 10**40, "list": [None, -4.961547821571531e+16], "flag": True}
+    # When
+    reply = call("user_levels", "put_setting.json", super_admin, path={"key": "tmp_templates"}, body={"value": value})
+    # Then
+    assert reply.status == 200, reply.body
+    [entry] = [e for e in _entries() if e["action"] == "setting.set"]
+    assert entry["after"]["value"] == value
+
+
+def test_exporting_since_long_ago_is_answered(super_admin):
+    # Given (found by schemathesis: `from` decades back was a 500)
+    _make_user(super_admin, level="basic_user")
+    # When
+    reply = call("user_levels", "get_audit_export.json", super_admin, query={"from": "2000-01-01T00:00:00Z"})
+    # Then
+    assert reply.status == 200, reply.body
+    assert "user.create" in reply.body

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sitegate import keys
+from sitegate import audit, keys
 from sitegate.data import aws, codec
 from sitegate.models.stored import Ticket
 from tests.integration.conftest import Identity, call
@@ -147,7 +147,8 @@ def test_every_job_route_is_authorized_in_one_read(super_admin, dynamodb_reads, 
     tenant, job_id = super_admin.tenant_id, on_job["job_id"]
     authorizing = {keys_of(keys.user(tenant, super_admin.user_id)), keys_of(keys.account(tenant, super_admin.account_id)),
                    keys_of(keys.job(tenant, job_id)), keys_of(keys.job_grant(tenant, job_id, super_admin.account_id)),
-                   keys_of(keys.project_role(tenant, job_id, super_admin.user_id))}
+                   keys_of(keys.project_role(tenant, job_id, super_admin.user_id)),
+                   keys_of(keys.setting(tenant, audit.RETENTION_SETTING))}  # the audit entries' expiry, read with them
     body = {"account_id": on_job["account_id"]} if event == "post_job_access.json" else None
     dynamodb_reads.clear()
     # When
@@ -272,7 +273,8 @@ def test_every_delivery_route_is_authorized_in_one_read(super_admin, dynamodb_re
     tenant, job_id = super_admin.tenant_id, on_job["job_id"]
     authorizing = {keys_of(keys.user(tenant, super_admin.user_id)), keys_of(keys.account(tenant, super_admin.account_id)),
                    keys_of(keys.job(tenant, job_id)), keys_of(keys.job_grant(tenant, job_id, super_admin.account_id)),
-                   keys_of(keys.project_role(tenant, job_id, super_admin.user_id))}
+                   keys_of(keys.project_role(tenant, job_id, super_admin.user_id)),
+                   keys_of(keys.setting(tenant, audit.RETENTION_SETTING))}  # the audit entries' expiry, read with them
     if body == "BOOKING":
         body = {"for_account_id": super_admin.account_id, "location_id": on_job["location_id"],
                 "start": "2026-11-30T09:00:00+13:00", "end": "2026-11-30T09:30:00+13:00"}

@@ -8,7 +8,7 @@ import uuid
 import boto3
 import pytest
 
-from sitegate import keys
+from sitegate import audit, keys
 from sitegate.data import core, userpool
 from sitegate.models.stored import Job, JobGrant
 from tests.integration.conftest import call
@@ -174,8 +174,10 @@ def test_deleting_a_large_job_removes_the_job_itself_last(super_admin, monkeypat
     grants = [JobGrant(tenant_id=job.tenant_id, job_id=job_id, job_number=job.job_number, account_id=f"acct{i:03d}",
                        account_kind="vendor", granted_by="test", granted_at="2026-11-26T00:00:00+00:00")
               for i in range(150)]
-    for start in range(0, 150, 75):
-        core.write(creates=[core.Create(g, "exists") for g in grants[start:start + 75]])
+    with audit.as_system(job.tenant_id):
+        for start in range(0, 150, 50):
+            core.write(creates=[op for g in grants[start:start + 50]
+                                for op in (core.Create(g, "exists"), audit.change("access.grant", None, g))])
     written: list[list] = []
     real_write = core.write
     monkeypatch.setattr(core, "write", lambda **kw: (written.append(kw.get("removes", [])), real_write(**kw))[1])

@@ -11,8 +11,8 @@ from sitegate import keys
 TENANT = "acme"
 # Public helpers of sitegate.keys that build no partition key (they take no tenant).
 NOT_PARTITION_BUILDERS = {"user_sort", "users_with_status", "accounts_of_kind", "accounts_named", "by_job", "requests_of_account",
-                          "portal", "tenants_list", "tenant_gsi1",
-                          "audit_shard", "audit_sort", "audit_seal_sort"}  # the audit trail's sort keys and shards  # the platform's own partitions: portal markers, tenant list
+                          "portal", "tenants_list", "tenant_gsi1",  # the platform's own partitions: portal markers, tenant list
+                          "audit_shard", "audit_sort", "audit_seal_sort"}  # the audit trail's sort keys and shards
 
 
 def _public_functions() -> dict[str, object]:

@@ -144,6 +144,10 @@ def item_of(model: BaseModel) -> dict[str, Any]:
     item: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
     if isinstance(model, Setting):
         item["value"] = json.dumps(model.value)  # JSON text: any JSON value round-trips with its types
+    if isinstance(model, AuditEntry):
+        for side in ("before", "after"):
+            if side in item:
+                item[side] = json.dumps(item[side], sort_keys=True)  # JSON text, as for settings
     item["entity"] = entity_of(model)
     for part in _KEYS[type(model)](model):
         item.update(part)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from sitegate.models.stored import Stored
 
@@ -57,6 +58,12 @@ class AuditEntry(Stored):
     after: dict[str, Any] | None = None
     request: RequestFacts = RequestFacts()
     ttl: int  # DynamoDB TTL (epoch seconds): `at` plus the tenant's audit_retention_days
+
+    @field_validator("before", "after", mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        """The table holds before/after as JSON text (any value keeps its type; no float or depth limit)."""
+        return json.loads(value) if isinstance(value, str) else value
 
 
 class AuditSeal(Stored):
