@@ -19,6 +19,8 @@
 10. [dashboard] The office dashboard for a user allocated to 10 and to 500 jobs, and before (2 Queries a job).
 11. [preview] The month-to-date invoice preview at 2,000 and at 10,000 staff users: calls, items read,
     time (wall and CPU) and where it goes.
+12. [audit] The audit trail: a write with and without its entry (calls, write capacity, time), a filtered
+    page of GET /audit with 1,000 and with 100,000 entries in the tenant, sealing and verifying 10,000.
 """
 
 from __future__ import annotations
@@ -524,7 +526,7 @@ def _fresh_stack(prefix: str) -> Any:
 
     resources = provision(boto3.session.Session(region_name="us-east-1"), prefix=f"{prefix}-{uuid.uuid4().hex[:6]}")
     os.environ.update(resources.environment())
-    for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses, aws.sqs):
+    for cached in (get_settings, aws.table, aws.cognito, aws.sns, aws.ses, aws.sqs, aws.kms, aws.s3):
         cached.cache_clear()
     return resources
 
@@ -876,10 +878,140 @@ def outbox_latency() -> None:
         logging.disable(logging.NOTSET)
 
 
+# ------------------------------------------------------------ the audit trail
+AUDIT_SIZES = (1_000, 100_000)  # entries in the tenant
+AUDIT_SEALED = 10_000
+AUDIT_WRITES = 30
+AUDIT_READS = 10
+AUDIT_ACTORS, AUDIT_TARGETS, AUDIT_JOBS = 50, 5_000, 100
+
+
+def _fill_audit(tenant_id: str, count: int, start: Any) -> None:
+    """`count` entries straight into the table, one every millisecond from `start`: AUDIT_ACTORS users
+    changing AUDIT_TARGETS objects over AUDIT_JOBS jobs, as a busy tenant's trail would be."""
+    from datetime import timedelta
+
+    from sitegate import audit, ids
+    from sitegate.data import aws, codec
+    from sitegate.models.audit import Actor, ActorKind, AuditEntry, AuditTarget
+
+    actions = sorted(a for a in audit.ACTIONS if a.startswith(("access.", "user.", "delivery.", "ticket.")))
+    with aws.table().batch_writer() as batch:
+        for n in range(count):
+            actor = f"actor{n % AUDIT_ACTORS:03d}"
+            at = start + timedelta(milliseconds=n)
+            batch.put_item(Item=codec.item_of(AuditEntry(
+                tenant_id=tenant_id, audit_id=ids.new_id(), at=audit.format_at(at),
+                actor=Actor(kind=ActorKind.USER, user_id=actor, name=f"Actor {actor}", account_id="owner",
+                            level="super_admin"),
+                action=actions[n % len(actions)],
+                target=AuditTarget(type="user", id=f"target{n % AUDIT_TARGETS:05d}", job_id=f"job{n % AUDIT_JOBS:03d}"),
+                about_account_id=f"account{n % 20:02d}",
+                before={"status": "active", "name": f"Person {n}"}, after={"status": "disabled", "name": f"Person {n}"},
+                ttl=int(at.timestamp()) + 86400 * 2557)))
+
+
+def audit_trail_costs() -> None:
+    """What the audit trail adds and costs: one write (POST /vehicles) with and without its entry in the
+    same run; GET /audit pages (unfiltered and each filter) with 1,000 and with 100,000 entries in the
+    tenant; sealing 10,000 entries and verifying them."""
+    from datetime import UTC, datetime
+
+    from moto import mock_aws
+
+    with mock_aws():
+        _fresh_stack("bench-audit")
+        from sitegate import audit, audit_trail, clock, keys
+        from sitegate.data import aws, core
+        from sitegate.models.audit import AuditEntry
+        from tests.integration.conftest import Identity, call, operator_identity
+
+        meter = Meter(aws.dynamodb_client())
+        operator, tenants = operator_identity(), {}
+        for size in AUDIT_SIZES:
+            created = call("user_levels", "post_tenants.json", operator, headers={"idempotency-key": ""}, body={
+                "name": f"Audit {size}", "admin_email": f"a{size}@bench.example", "admin_name": "Bench"}).body
+            tenants[size] = Identity(created["tenant_id"], created["admin_user_id"], created["owner_account_id"])
+        admin = tenants[AUDIT_SIZES[0]]
+
+        print(f"audit trail: a write with and without its entry (POST /vehicles; median of {AUDIT_WRITES}; DynamoDB Local)")
+        real_write, real_check = core.write, core.check_audited
+
+        def without_entries(**kwargs: Any) -> None:
+            kwargs["creates"] = [c for c in kwargs.get("creates", ()) if not isinstance(c.model, AuditEntry)]
+            real_write(**kwargs)
+
+        figures = {}
+        for round_, label in enumerate(("with its entry", "without (entry dropped)", "with its entry, again")):
+            plain = label.startswith("without")
+            core.write, core.check_audited = (without_entries, lambda _ops: 0) if plain else (real_write, real_check)
+            try:
+                counter = iter(range(10**6))
+                shown, ms, reply = _measured(meter, lambda: call(
+                    "user_levels", "post_vehicles.json", admin, headers={"idempotency-key": ""},
+                    body={"name": "Truck", "registration": f"AU{round_}X{next(counter):05d}"}), AUDIT_WRITES, warm=5)
+            finally:
+                core.write, core.check_audited = real_write, real_check
+            assert reply.status == 201, reply.body
+            figures[label] = ms
+            print(f"  {label:26s} {shown}, {ms:6.2f} ms per write")
+        entry = max((i for shard in range(keys.AUDIT_SHARDS)
+                     for i in core.query_all_items(keys.audit_history(admin.tenant_id, shard))), key=lambda i: str(i["SK"]))
+        size_kb = len(json.dumps(entry, default=str)) / 1024
+        indexed = sum(1 for name in ("GSI1PK", "GSI2PK", "GSI3PK", "GSI4PK", "GSI5PK") if name in entry)
+        print(f"  the entry is one more item in the write's one TransactWriteItems (no extra call): about "
+              f"{size_kb:.1f} KB, in the table and {indexed} indexes, so {2 * (1 + indexed) * -(-size_kb // 1):.0f} WCU "
+              f"more per change (transactional writes cost 2 per KB); time with / without "
+              f"{figures['with its entry'] / figures['without (entry dropped)']:.2f}x")
+
+        start = datetime(2026, 11, 1, tzinfo=UTC)
+        print(f"audit trail: GET /audit pages of 50 (median of {AUDIT_READS}; {AUDIT_ACTORS} actors, "
+              f"{AUDIT_TARGETS} targets, {AUDIT_JOBS} jobs)")
+        for size, who in tenants.items():
+            began = time.perf_counter()
+            _fill_audit(who.tenant_id, size, start)
+            print(f"  {size:7d} entries written in {time.perf_counter() - began:5.1f} s")
+        clock.freeze(start.replace(day=28))
+        queries = {"newest, no filter": {}, "one target": {"target_id": "target00042"},
+                   "one actor": {"actor_id": "actor007"}, "one job": {"job_id": "job013"},
+                   "one action": {"action": "user.update"}, "one target, one action": {"target_id": "target00042",
+                                                                                       "action": "access.grant"}}
+        read_ms: dict[tuple[int, str], float] = {}
+        for size, who in tenants.items():
+            for name, query in queries.items():
+                shown, ms, reply = _measured(meter, lambda q=query, w=who: call(
+                    "user_levels", "get_audit.json", w, query={**q, "limit": "50"}), AUDIT_READS, warm=2)
+                assert reply.status == 200, reply.body
+                read_ms[size, name] = ms
+                print(f"  {size:7d} entries, {name:24s} {shown}, {len(reply.body['items']):3d} answered, {ms:7.1f} ms")
+        small, big = AUDIT_SIZES
+        worst = max(read_ms[big, n] / read_ms[small, n] for n in queries)
+        print(f"  ratio {big} / {small} entries: at most {worst:.2f}x per filter")
+
+        sealed_tenant = call("user_levels", "post_tenants.json", operator, headers={"idempotency-key": ""}, body={
+            "name": "Audit seal", "admin_email": "seal@bench.example", "admin_name": "Bench"}).body
+        seal_admin = Identity(sealed_tenant["tenant_id"], sealed_tenant["admin_user_id"], sealed_tenant["owner_account_id"])
+        _fill_audit(seal_admin.tenant_id, AUDIT_SEALED, start)
+        through = audit.format_at(start.replace(day=27))
+        meter.clear()
+        began, cpu = time.perf_counter(), time.process_time()
+        report = audit_trail.seal_tenant(seal_admin.tenant_id, through)
+        seal_s, seal_cpu = time.perf_counter() - began, time.process_time() - cpu
+        print(f"audit trail: sealing and verifying {AUDIT_SEALED} entries (KMS and S3 on moto in-process)")
+        print(f"  seal   {report.sealed:6d} entries: {meter}, {seal_s:5.2f} s ({seal_cpu:5.2f} s CPU)")
+        meter.clear()
+        began, cpu = time.perf_counter(), time.process_time()
+        verified = call("user_levels", "get_audit_verify.json", seal_admin)
+        verify_s, verify_cpu = time.perf_counter() - began, time.process_time() - cpu
+        assert verified.status == 200 and verified.body["verified"], verified.body
+        print(f"  verify {verified.body['checked']:6d} entries: {meter}, {verify_s:5.2f} s ({verify_cpu:5.2f} s CPU)")
+        clock.unfreeze()
+
+
 # `python -m bench.run [part ...]` runs those parts (`make bench`: all of them, in this order).
 PARTS = {"imports": import_times, "calls": dynamodb_calls, "alerts": alert_calls, "engine": engine_scale,
          "fanout": billing_fan_out, "billing": billing_scale, "booking": booking, "outbox": outbox_latency,
-         "etas": etas, "dashboard": dashboard, "preview": preview_scale}
+         "etas": etas, "dashboard": dashboard, "preview": preview_scale, "audit": audit_trail_costs}
 ALIASES = {"--booking": "booking", "--outbox": "outbox", "--imports": "imports"}  # the older spelling of one part alone
 
 

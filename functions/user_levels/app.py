@@ -247,8 +247,8 @@ def _audit_filters(actor_id: str | None, target_id: str | None, job_id: str | No
 
 @app.get("/audit")
 def list_audit_entries(actor_id: AuditId = None, target_id: AuditId = None, job_id: AuditId = None,
-               action: AuditAction = None, since: Since = None, until: Until = None, limit: Limit = 50,
-               cursor: Cursor = None) -> AuditPage:
+                       action: AuditAction = None, since: Since = None, until: Until = None, limit: Limit = 50,
+                       cursor: Cursor = None) -> AuditPage:
     """Read the audit trail, newest first: the whole tenant with audit.view, an account's own entries for
     its administrators."""
     return audit_trail.read(current_caller(app), _audit_filters(actor_id, target_id, job_id, action), since, until,
