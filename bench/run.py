@@ -946,10 +946,10 @@ def audit_trail_costs() -> None:
             plain = label.startswith("without")
             core.write, core.check_audited = (without_entries, lambda _ops: 0) if plain else (real_write, real_check)
             try:
-                counter = iter(range(10**6))
-                shown, ms, reply = _measured(meter, lambda: call(
+                numbers = iter(range(10**6))
+                shown, ms, reply = _measured(meter, lambda r=round_, n=numbers: call(
                     "user_levels", "post_vehicles.json", admin, headers={"idempotency-key": ""},
-                    body={"name": "Truck", "registration": f"AU{round_}X{next(counter):05d}"}), AUDIT_WRITES, warm=5)
+                    body={"name": "Truck", "registration": f"AU{r}X{next(n):05d}"}), AUDIT_WRITES, warm=5)
             finally:
                 core.write, core.check_audited = real_write, real_check
             assert reply.status == 201, reply.body
