@@ -15,7 +15,6 @@ from sitegate import dashboard as dashboards
 from sitegate.data.audit_store import Filters
 from sitegate.errors import invalid
 from sitegate.http import build_resolver, current_caller, idempotent_create
-from sitegate.models.audit import AuditPage, AuditVerification
 from sitegate.models.requests import (
     AccountCreate,
     AccountUpdate,
@@ -30,6 +29,8 @@ from sitegate.models.requests import (
 from sitegate.models.responses import (
     AccountOut,
     AccountPage,
+    AuditEntryPage,
+    AuditVerification,
     Dashboard,
     Health,
     LevelCatalog,
@@ -248,7 +249,7 @@ def _audit_filters(actor_id: str | None, target_id: str | None, job_id: str | No
 @app.get("/audit")
 def list_audit_entries(actor_id: AuditId = None, target_id: AuditId = None, job_id: AuditId = None,
                        action: AuditAction = None, since: Since = None, until: Until = None, limit: Limit = 50,
-                       cursor: Cursor = None) -> AuditPage:
+                       cursor: Cursor = None) -> AuditEntryPage:
     """Read the audit trail, newest first: the whole tenant with audit.view, an account's own entries for
     its administrators."""
     return audit_trail.read(current_caller(app), _audit_filters(actor_id, target_id, job_id, action), since, until,

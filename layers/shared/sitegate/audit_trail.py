@@ -21,15 +21,11 @@ from sitegate.data.audit_store import Filters
 from sitegate.errors import invalid
 from sitegate.models.audit import (
     AuditEntry,
-    AuditEntryOut,
-    AuditPage,
-    AuditProblem,
     AuditSeal,
-    AuditVerification,
-    ProblemKind,
     SealReport,
     SealTenant,
 )
+from sitegate.models.responses import AuditEntryOut, AuditEntryPage, AuditProblem, AuditVerification, ProblemKind
 from sitegate.policy import Caller
 from sitegate.settings import get_settings
 
@@ -104,7 +100,7 @@ def _record_reading(caller: Caller, action: str, filters: Filters, since: dateti
 
 
 def read(caller: Caller, filters: Filters, since: datetime | None, until: datetime | None, limit: int,
-         cursor: str | None) -> AuditPage:
+         cursor: str | None) -> AuditEntryPage:
     filters = _reach(caller, filters)
     lower, upper = _bounds(since, until, cursor)
     source, where = audit_store.source_of(caller.user.tenant_id, filters)
@@ -114,7 +110,7 @@ def read(caller: Caller, filters: Filters, since: datetime | None, until: dateti
     from sitegate.data import core
 
     next_cursor = core.encode_cursor({"after": found.next_after}) if found.next_after else None
-    return AuditPage(items=[_out(e, financial) for e in found.entries], next_cursor=next_cursor)
+    return AuditEntryPage(items=[_out(e, financial) for e in found.entries], next_cursor=next_cursor)
 
 
 CSV_COLUMNS = ["audit_id", "at", "actor_kind", "actor_user_id", "actor_name", "actor_account_id", "actor_level",

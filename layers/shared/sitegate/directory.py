@@ -85,7 +85,8 @@ def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member
         raise invalid("user_id", f"user {user_id} cannot reach this job, so cannot have a role on it")
     policy.require(policy.decide_on_role(caller, ctx.facts, target))
     writable(job)
-    before = access_store.get_role(job.tenant_id, job.job_id, user_id)  # the audit entry's `before`
+    before = (ctx.own_role if user_id == caller.user.user_id  # the audit entry's `before`
+              else access_store.get_role(job.tenant_id, job.job_id, user_id))
     if role == NOT_ON_JOBSITE:
         if before is not None:
             access_store.remove_role(before, audit.change("role.remove", before, None, about_account_id=account.account_id))

@@ -27,6 +27,7 @@ class JobContext:
 
     job: Job
     facts: JobFacts
+    own_role: ProjectRole | None = None  # the caller's role item, as read with the request
 
 
 def job_context(caller: Caller, job: Job | None, grant: JobGrant | None, role: ProjectRole | None,
@@ -46,7 +47,7 @@ def job_context(caller: Caller, job: Job | None, grant: JobGrant | None, role: P
                      sponsor_grant=sponsor_grant)
     if not policy.decide(caller, "job.reach", job=facts):  # in its directory at least; each route decides the rest
         raise NotFound(f"job {job_id} not found")
-    return JobContext(job, facts)
+    return JobContext(job, facts, role)
 
 
 def require_on_job(caller: Caller, action: str, ctx: JobContext) -> policy.Decision:

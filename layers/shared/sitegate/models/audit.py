@@ -85,51 +85,10 @@ class AuditSeal(Stored):
     expires_from: int | None = None
 
 
-# ------------------------------------------------------------------ answers
-class Out(BaseModel):
-    model_config = ConfigDict(defer_build=True, use_enum_values=True)
+# ------------------------------------------------------------------ the sealer's report and message
+class SealReport(BaseModel):
+    model_config = ConfigDict(defer_build=True)
 
-
-class AuditEntryOut(Out):
-    audit_id: str
-    at: str
-    actor: dict[str, Any]
-    on_behalf_of_account_id: str | None
-    action: str
-    target: dict[str, Any]
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    request: dict[str, Any]
-
-
-class AuditPage(Out):
-    items: list[AuditEntryOut]
-    next_cursor: str | None
-
-
-class ProblemKind(str, Enum):
-    MISSING = "missing"
-    ALTERED = "altered"
-    ADDED = "added"
-
-
-class AuditProblem(Out):
-    audit_id: str | None = None
-    kind: ProblemKind
-    digest: str
-    seal_sequence: int | None = None
-
-
-class AuditVerification(Out):
-    verified: bool
-    sealed_through: str | None
-    checked: int
-    seals: int
-    expired_seals: int = 0
-    first_problem: AuditProblem | None = None
-
-
-class SealReport(Out):
     tenant_id: str
     sealed: int  # entries in the new seal (0: nothing new, no seal written)
     sequence: int | None = None

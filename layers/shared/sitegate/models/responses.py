@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
@@ -408,3 +409,42 @@ class Portal(Out):
     address: str | None
     gates: list[str]
     deliveries: list[PortalDelivery]
+
+
+# ------------------------------------------------------------------ the audit trail
+class AuditEntryOut(Out):
+    audit_id: str
+    at: str
+    actor: dict[str, Any]
+    on_behalf_of_account_id: str | None
+    action: str
+    target: dict[str, Any]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request: dict[str, Any]
+
+
+class AuditEntryPage(Page[AuditEntryOut]):
+    pass
+
+
+class ProblemKind(str, Enum):
+    MISSING = "missing"
+    ALTERED = "altered"
+    ADDED = "added"
+
+
+class AuditProblem(Out):
+    audit_id: str | None = None
+    kind: ProblemKind
+    digest: str
+    seal_sequence: int | None = None
+
+
+class AuditVerification(Out):
+    verified: bool
+    sealed_through: str | None
+    checked: int
+    seals: int
+    expired_seals: int = 0
+    first_problem: AuditProblem | None = None
