@@ -8,7 +8,9 @@ resource they apply to:
 - DynamoDB: `dynamodb:Query` on `table` or `index/GSI1`; a TransactWriteItems as one action
   per item kind (Put -> PutItem, ConditionCheck -> ConditionCheckItem, ...), as IAM authorizes it;
 - SNS: `sns:Publish` on `topic` (TopicArn) or `phone` (PhoneNumber: no ARN to name);
-- SES: `ses:SendEmail` on `identity`; Cognito: `cognito-idp:Admin...` on `user-pool`.
+- SES: `ses:SendEmail` on `identity`; Cognito: `cognito-idp:Admin...` on `user-pool`;
+- KMS: `kms:Sign` / `kms:Verify` on `key:AuditSigningKey`; S3: `s3:PutObject`, `s3:GetObject` (or
+  `s3:GetObjectVersion`, a version asked by id) on `objects:AuditBucket`.
 
 Which function is running: handlers come from `local.gateway.load_handler`, which this plugin
 wraps so that calling a handler names its function (the template's logical id) in a context
@@ -89,6 +91,12 @@ def actions(service: str, operation: str, params: dict[str, Any]) -> list[Key]:
         return [(f"cognito-idp:{operation}", "user-pool")]
     if prefix == "sqs":  # SendMessageBatch is authorized as sqs:SendMessage (and so on)
         return [(f"sqs:{operation.removesuffix('Batch')}", _queue(str(params.get("QueueUrl", ""))))]
+    if prefix == "kms":  # the one key the functions use: the audit trail's signing key
+        return [(f"kms:{operation}", "key:AuditSigningKey")]
+    if prefix == "s3" and operation == "GetObject" and params.get("VersionId"):
+        return [("s3:GetObjectVersion", "objects:AuditBucket")]  # a version by id is its own action
+    if prefix == "s3" and operation in ("GetObject", "PutObject"):
+        return [(f"s3:{operation}", "objects:AuditBucket")]
     return [(f"{prefix}:{operation}", "*")]
 
 

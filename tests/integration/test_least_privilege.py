@@ -46,6 +46,10 @@ def _kind(resource: Any) -> str:
         return "user-pool"
     if isinstance(resource, dict) and ("Fn::If" in resource or "Fn::Sub" in resource) and ":identity/" in str(resource):
         return "identity"
+    if resource == {"Fn::GetAtt": ["AuditSigningKey", "Arn"]}:
+        return "key:AuditSigningKey"
+    if resource == {"Fn::Sub": "${AuditBucket.Arn}/*"}:
+        return "objects:AuditBucket"
     if isinstance(resource, dict) and "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
         return f"queue:{resource['Fn::GetAtt'][0]}"
     return str(resource)
