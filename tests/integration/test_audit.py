@@ -407,3 +407,19 @@ def test_exporting_since_long_ago_is_answered(super_admin):
     # Then
     assert reply.status == 200, reply.body
     assert "user.create" in reply.body
+
+
+def test_verifying_a_later_range_links_it_to_the_seal_before(super_admin):
+    # Given: two seals, the second range verified alone
+    _seal(super_admin.tenant_id)
+    _make_user(super_admin)
+    second = _seal(super_admin.tenant_id)["through"]
+    seals = sorted((i for i in table_items() if i["entity"] == "AuditSeal"
+                    and i["PK"].startswith(f"T#{super_admin.tenant_id}#")), key=lambda i: i["SK"])
+    # When
+    alone = _verify(super_admin, **{"from": second})
+    _table().delete_item(Key={"PK": seals[0]["PK"], "SK": seals[0]["SK"]})
+    unlinked = _verify(super_admin, **{"from": second})
+    # Then: the chain's link is the first seal; without it the second's previous digest is unaccounted for
+    assert alone["verified"] is True and alone["seals"] == 1
+    assert unlinked["verified"] is False and unlinked["first_problem"]["kind"] == "missing"

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sitegate import clock, ids
-from sitegate.data import core
+from sitegate.data import core, user_store
 from sitegate.models.audit import Actor, ActorKind, AuditEntry, AuditTarget, RequestFacts
 from sitegate.models.stored import User
 
@@ -49,7 +49,7 @@ SECRET_FIELDS = frozenset({"version", "ttl", "password", "token", "token_hash", 
 # Shown only to readers with financial.view.
 FINANCIAL_FIELDS = frozenset({"field_day_rate", "office_day_rate", "gst_rate", "cost_price", "charge_price",
                               "lines", "subtotal", "gst", "total", "unit_price", "amount", "daily_rate"})
-RETENTION_SETTING = "audit_retention_days"
+RETENTION_SETTING = user_store.RETENTION_SETTING  # the setting key, read with every caller
 DEFAULT_RETENTION_DAYS = 2557  # seven years
 
 

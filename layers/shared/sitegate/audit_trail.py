@@ -227,7 +227,7 @@ def _problem(kind: ProblemKind, seal: AuditSeal, audit_id: str | None, digest: s
     return AuditProblem(kind=kind, audit_id=audit_id, digest=digest, seal_sequence=seal.sequence)
 
 
-def _check_seal(tenant_id: str, seal: AuditSeal, previous_digest: str | None,
+def _check_seal(tenant_id: str, seal: AuditSeal, previous_digest: str,
                 now: int) -> tuple[AuditProblem | None, int | None]:
     """One seal against its signed document and the table as it is now: the first problem and the entries
     checked (None: the range has begun to expire, by the expiry the signed document gives, so it is not checked)."""
@@ -241,7 +241,7 @@ def _check_seal(tenant_id: str, seal: AuditSeal, previous_digest: str | None,
                        document.get("expires_from"), hashes)
     if (recomputed != digest or not audit_vault.signature_valid(digest, str(document.get("signature", "")))
             or document.get("sealed_through") != seal.sealed_through or digest != seal.digest
-            or (previous_digest is not None and document.get("previous_digest") != previous_digest)):
+            or document.get("previous_digest") != previous_digest):
         return _problem(ProblemKind.ALTERED, seal, None, digest), 0
     expires_from = document.get("expires_from")
     if isinstance(expires_from, int) and expires_from <= now:
@@ -273,12 +273,13 @@ def verify(caller: Caller, since: datetime | None, until: datetime | None) -> Au
         raise invalid("from", "must not be after to")
     seals = audit_store.seals_between(tenant_id, first, last, MAX_VERIFIED_SEALS)
     before = audit_store.seal_before(tenant_id, seals[0].sealed_through) if seals else None
-    previous = before.digest if before else (GENESIS if seals and seals[0].sequence == 1 else None)
+    # The chain's link into the range: the seal before it (seals are never removed), or none for the first.
+    previous = before.digest if before else GENESIS
     now = int(clock.now().timestamp())
     checked = expired = 0
     problem: AuditProblem | None = None
     for seal in seals:
-        if previous is not None and seal.previous_digest != previous:
+        if seal.previous_digest != previous:
             problem = _problem(ProblemKind.MISSING, seal, None, seal.previous_digest)  # a seal of the chain is gone
             break
         problem, count = _check_seal(tenant_id, seal, previous, now)

@@ -8,11 +8,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr
 
 from sitegate import keys
 from sitegate.data import core
-from sitegate.data.aws import table
 from sitegate.models.audit import AuditEntry, AuditSeal
 
 READS_PER_PAGE = 40  # Queries one filtered page may take over all its partitions
@@ -82,19 +81,9 @@ class _Stream:
 
     def fetch(self) -> None:
         sk = self.source.sort_key
-        pk = "PK" if self.source.index is None else f"{self.source.index}PK"
-        kwargs: dict[str, Any] = {"KeyConditionExpression": Key(pk).eq(self.partition) & Key(sk).between(self.lower,
-                                                                                                          self.upper),
-                                  "ScanIndexForward": False, "Limit": self.page_size}
-        if self.source.index is not None:
-            kwargs["IndexName"] = self.source.index
-        if self.where is not None:
-            kwargs["FilterExpression"] = self.where
-        if self.start is not None:
-            kwargs["ExclusiveStartKey"] = self.start
-        response = table().query(**kwargs)
-        self.items += [i for i in response.get("Items", []) if str(i[sk]) < self.upper]
-        self.start = response.get("LastEvaluatedKey")
+        items, self.start = core.query_range(self.partition, (self.lower, self.upper), index=self.source.index,
+                                             where=self.where, limit=self.page_size, forward=False, start=self.start)
+        self.items += [i for i in items if str(i[sk]) < self.upper]
         self.done = self.start is None
         if self.start is not None:
             self.frontier = str(self.start[sk])
@@ -154,19 +143,19 @@ def latest_seal(tenant_id: str) -> AuditSeal | None:
 
 def seals_between(tenant_id: str, first_through: str, last_through: str, limit: int) -> list[AuditSeal]:
     """Seals whose `sealed_through` lies in [first_through, last_through], oldest first (at most `limit`)."""
-    response = table().query(KeyConditionExpression=Key("PK").eq(keys.audit_seals(tenant_id))
-                             & Key("SK").between(keys.audit_seal_sort(first_through), keys.audit_seal_sort(last_through)),
-                             Limit=limit, ConsistentRead=True)  # one Query: seals are small, `limit` fit in 1 MB
-    return core.models_of(AuditSeal, response.get("Items", []))
+    items, _ = core.query_range(keys.audit_seals(tenant_id), (keys.audit_seal_sort(first_through),
+                                                              keys.audit_seal_sort(last_through)),
+                                limit=limit, consistent=True)  # one Query: seals are small, `limit` fit in 1 MB
+    return core.models_of(AuditSeal, items)
 
 
 def seal_before(tenant_id: str, through: str) -> AuditSeal | None:
-    """The last seal ending before `through` (the chain's link into a verified range): one Query, one item."""
-    response = table().query(KeyConditionExpression=Key("PK").eq(keys.audit_seals(tenant_id))
-                             & Key("SK").lt(keys.audit_seal_sort(through)), ScanIndexForward=False, Limit=1,
-                             ConsistentRead=True)
-    items = response.get("Items", [])
-    return core.model_of(AuditSeal, items[0]) if items else None
+    """The last seal ending before `through` (the chain's link into a verified range): one Query of two items."""
+    bound = keys.audit_seal_sort(through)
+    items, _ = core.query_range(keys.audit_seals(tenant_id), (keys.audit_seal_sort(""), bound), limit=2,
+                                forward=False, consistent=True)  # the seal ending at `through`, if any, and the one before
+    before = [i for i in items if str(i["SK"]) < bound]
+    return core.model_of(AuditSeal, before[0]) if before else None
 
 
 def record_seal(seal: AuditSeal) -> None:

@@ -173,6 +173,21 @@ def _query_items(partition: str, *, index: str | None = None, sort_prefix: str |
     return response.get("Items", []), encode_cursor(response.get("LastEvaluatedKey"))
 
 
+def query_range(partition: str, sort_between: tuple[str, str], *, index: str | None = None, where: Any = None,
+                limit: int, forward: bool = True, consistent: bool = False,
+                start: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a sort-key range (inclusive) from a start key this layer kept: the items and the
+    LastEvaluatedKey (None at the range's end). For lists merged over partitions (the audit trail)."""
+    kwargs = {**_query_kwargs(partition, index=index, sort_between=sort_between, where=where),
+              "Limit": limit, "ScanIndexForward": forward}
+    if consistent:
+        kwargs["ConsistentRead"] = True
+    if start is not None:
+        kwargs["ExclusiveStartKey"] = start
+    response = table().query(**kwargs)
+    return response.get("Items", []), response.get("LastEvaluatedKey")
+
+
 def query_page(model: type[M], partition: str, *, index: str | None = None, sort_prefix: str | None = None,
                limit: int = 50, cursor: str | None = None, forward: bool = True) -> Page[M]:
     """One page of a partition (table or GSI), optionally narrowed by a sort-key prefix; `forward=False`
