@@ -1,15 +1,27 @@
-"""job_access: jobs, job search, access lists, the project directory, e-tickets and records."""
+"""job_access: jobs, job search, access lists, the project directory, e-tickets and records; why a person
+can or cannot act on a job, who can reach it, and access reviews."""
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sitegate import access, directory, jobs, records, tickets
+from sitegate import access, access_reviews, directory, explain, jobs, records, tickets
 from sitegate.http import build_resolver, current_caller, current_caller_on_job, idempotent_create
+from sitegate.models.access_reviews import (
+    Explanation,
+    ReviewClosed,
+    ReviewCreate,
+    ReviewEvidence,
+    ReviewItemDecision,
+    ReviewItemOut,
+    ReviewOut,
+)
 from sitegate.models.requests import (
     AccessGrant,
     JobCreate,
@@ -170,6 +182,66 @@ def create_record(job_id: str, body: Annotated[RecordCreate, Body()]) -> RecordO
 def list_job_records(job_id: str, limit: Limit = 50, cursor: Cursor = None) -> RecordPage:
     """List the job's time and equipment records."""
     return records.list_records(*current_caller_on_job(app, job_id), limit, cursor)
+
+
+# ------------------------------------------------------------ why, and who can
+UserId = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$", description="default: the caller")]
+REPORT: dict[int, OpenAPIResponse] = {200: {"description": "the report, as JSON or CSV (one row per person)",
+                                            "content": {"application/json": {"schema": {"type": "object"}},
+                                                        "text/csv": {"schema": {"type": "string"}}}}}
+
+
+@app.get("/jobs/<job_id>/explain")
+def explain_decision(job_id: str, action: Annotated[str, Query(min_length=1, max_length=40)],
+                     user_id: UserId = None) -> Explanation:
+    """Explain why a person (default: the caller) may or may not take an action on the job: the rule, the
+    reason and the facts it rested on. About others: staff with job.edit and GC leads."""
+    return explain.explain(*current_caller_on_job(app, job_id), action, user_id)
+
+
+@app.get("/jobs/<job_id>/access-report", responses=REPORT)
+def get_access_report(job_id: str, at: Annotated[datetime | None, Query(description="default: now")] = None,
+                      format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response[Any]:
+    """Everyone who can reach the job at an instant, with what they may do and the path of each action."""
+    report = explain.access_report(*current_caller_on_job(app, job_id), at)
+    if format == "csv":
+        return Response(status_code=200, content_type="text/csv; charset=utf-8", body=explain.report_csv(report),
+                        headers={"Content-Disposition": f'attachment; filename="access-report-{job_id}.csv"'})
+    return Response(status_code=200, content_type="application/json", body=report.model_dump_json())
+
+
+@app.post("/access-reviews", status_code=201)
+def open_access_review(body: Annotated[ReviewCreate, Body()]) -> ReviewOut:
+    """Open a review of a job's access for a reviewer: it snapshots the access report and lists every
+    entry and project role to keep or revoke."""
+    caller, ctx = current_caller_on_job(app, body.job_id)
+    return idempotent_create(app, caller, "POST /access-reviews", body,
+                             lambda once: access_reviews.open_review(caller, ctx, body, once))
+
+
+@app.get("/access-reviews/<review_id>")
+def get_access_review(review_id: str) -> ReviewOut:
+    """Get a review with its items: its creator, its reviewer and Super Admins."""
+    return access_reviews.get_review(current_caller(app), review_id)
+
+
+@app.post("/access-reviews/<review_id>/decisions")
+def decide_access_review_item(review_id: str, body: Annotated[ReviewItemDecision, Body()]) -> ReviewItemOut:
+    """Keep or revoke one item; nobody decides a grant they made (the reviewer's go to the creator or a
+    Super Admin)."""
+    return access_reviews.decide(current_caller(app), review_id, body)
+
+
+@app.post("/access-reviews/<review_id>/close")
+def close_access_review(review_id: str) -> ReviewClosed:
+    """Close the review once every item is decided: the revocations are carried out, the evidence sealed."""
+    return access_reviews.close(current_caller(app), review_id)
+
+
+@app.get("/access-reviews/<review_id>/evidence")
+def get_access_review_evidence(review_id: str) -> ReviewEvidence:
+    """The evidence of a closed review, with the SHA-256 of its canonical JSON."""
+    return access_reviews.evidence(current_caller(app), review_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

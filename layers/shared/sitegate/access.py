@@ -95,15 +95,24 @@ def revoke_access(caller: Caller, ctx: JobContext, account_id: str) -> None:
     writable(ctx.job)
     if entry is None:
         raise NotFound(f"account {account_id} is not on this job's access list")
+    early, removal = revocation(entry, caller.user.user_id)
+    core.write_in_chunks(early)  # rare: more roles than fit beside the entry go first, safe to repeat
+    core.write_all(removal)
+
+
+def revocation(entry: JobGrant, by: str, beside: int = 0) -> tuple[list[core.Change], list[core.Operation]]:
+    """Taking an account off a job: (the changes that go first, when its users have more roles on the job than
+    fit in one transaction; the removal's own transaction: the entry removed with its audit entry, the marker
+    that the removal stands, the rest of the roles). `beside` leaves room for the caller's own items."""
     # The removal stands: a booking that names the account later does not put it back.
     ended = AccessEnded(tenant_id=entry.tenant_id, job_id=entry.job_id, account_id=entry.account_id,
-                        ended_by=caller.user.user_id, ended_at=clock.now_iso())
+                        ended_by=by, ended_at=clock.now_iso())
     # Its users' project roles on the job go with it: granted again, the account starts from nothing.
     users = {u.user_id for u in user_store.users_of_account(entry.tenant_id, entry.account_id)}
     roles = [(core.Remove(r), audit.change("role.remove", r, None, about_account_id=entry.account_id))
              for r in access_store.job_roles(entry.tenant_id, entry.job_id) if r.user_id in users]
-    room = (core.TRANSACTION_ITEMS - 3) // 2  # beside the entry, its marker and its audit entry: a role and its entry each
-    core.write_in_chunks(roles[room:])  # rare: more roles than fit beside the entry go first, safe to repeat
-    core.write(creates=[core.Upsert(ended), audit.change("access.revoke", entry, None),
-                        *(audited for _, audited in roles[:room])],
-               removes=[core.Remove(entry), *(remove for remove, _ in roles[:room])])
+    room = (core.TRANSACTION_ITEMS - 3 - beside) // 2  # beside the entry, its marker and its audit entry
+    removal: list[core.Operation] = [core.Upsert(ended), audit.change("access.revoke", entry, None), core.Remove(entry)]
+    for remove, audited in roles[:room]:
+        removal += [remove, audited]
+    return [list(change) for change in roles[room:]], removal

@@ -40,6 +40,7 @@ ACTIONS = frozenset({
     "delivery.request", "delivery.approve", "delivery.reject", "delivery.cancel", "delivery.remove",
     "job_request.create", "job_request.accept", "job_request.complete", "job_request.decline", "job_request.remove",
     "invoice.issue",
+    "review.open", "review.decide", "review.close",
     "audit.read", "audit.export", "audit.verify",
 })
 
@@ -199,6 +200,8 @@ _TARGETS: dict[str, Any] = {
     "Delivery": lambda m: ("delivery", m.delivery_id, m.job_id, m.for_account_id),
     "JobRequest": lambda m: ("job_request", m.request_id, m.job_id, m.account_id),
     "Invoice": lambda m: ("invoice", m.period, None, None),
+    "AccessReview": lambda m: ("access_review", m.review_id, m.job_id, None),
+    "ReviewItem": lambda m: ("access_review_item", f"{m.review_id}/{m.item_id}", m.job_id, m.account_id),
 }
 _LEFT_OUT = {"Alert": frozenset({"recipients", "acks"})}
 

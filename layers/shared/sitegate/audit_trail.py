@@ -8,14 +8,12 @@ to the Object Lock bucket; the table records where it is. Verifying recomputes a
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sitegate import audit, clock, keys, policy
+from sitegate import audit, clock, keys, policy, spreadsheets
 from sitegate.data import audit_store, audit_vault, queues, tenant_store
 from sitegate.data.audit_store import Filters
 from sitegate.errors import invalid
@@ -118,18 +116,12 @@ CSV_COLUMNS = ["audit_id", "at", "actor_kind", "actor_user_id", "actor_name", "a
                "request_id", "idempotency_key", "source_ip", "user_agent"]
 
 
-def _csv_row(e: AuditEntryOut) -> list[str]:
-    def text(value: Any) -> str:
-        if value is None:
-            return ""
-        cell = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell  # never a spreadsheet formula
-
-    return [text(v) for v in (e.audit_id, e.at, e.actor.get("kind"), e.actor.get("user_id"), e.actor.get("name"),
-                              e.actor.get("account_id"), e.actor.get("level"), e.on_behalf_of_account_id, e.action,
-                              e.target.get("type"), e.target.get("id"), e.target.get("job_id"), e.before, e.after,
-                              e.request.get("request_id"), e.request.get("idempotency_key"),
-                              e.request.get("source_ip"), e.request.get("user_agent"))]
+def _csv_row(e: AuditEntryOut) -> list[Any]:
+    return [e.audit_id, e.at, e.actor.get("kind"), e.actor.get("user_id"), e.actor.get("name"),
+            e.actor.get("account_id"), e.actor.get("level"), e.on_behalf_of_account_id, e.action,
+            e.target.get("type"), e.target.get("id"), e.target.get("job_id"), e.before, e.after,
+            e.request.get("request_id"), e.request.get("idempotency_key"), e.request.get("source_ip"),
+            e.request.get("user_agent")]
 
 
 def export(caller: Caller, filters: Filters, since: datetime | None, until: datetime | None, fmt: str,
@@ -152,11 +144,7 @@ def export(caller: Caller, filters: Filters, since: datetime | None, until: date
     next_cursor = core.encode_cursor({"after": after}) if after else None
     if fmt == "ndjson":
         return "".join(e.model_dump_json() + "\n" for e in entries), next_cursor
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(_csv_row(e) for e in entries)
-    return out.getvalue(), next_cursor
+    return spreadsheets.csv_text(CSV_COLUMNS, (_csv_row(e) for e in entries)), next_cursor
 
 
 # ------------------------------------------------------------------ sealing

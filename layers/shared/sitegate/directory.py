@@ -4,6 +4,9 @@ job.edit on the job (`policy.decide_contacts`); for everyone else they are null.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime
+
 from sitegate import audit, clock, policy
 from sitegate.data import access_store, account_store, tenant_store, user_store
 from sitegate.errors import NotFound, invalid
@@ -17,26 +20,41 @@ COMPANY_TYPE = {AccountKind.OWNER.value: "gc", AccountKind.TRADE_CONTRACTOR.valu
 NOT_ON_JOBSITE = "not_on_jobsite"
 
 
-def people_on_job(job: Job) -> list[tuple[Account, User]]:
+@dataclass(frozen=True)
+class Person:
+    """Someone who can reach the job, with what the policy knows of them on it (their role included)."""
+
+    account: Account
+    user: User
+    facts: JobFacts
+
+
+def people_on_job(job: Job, roles: dict[str, str] | None = None, granted_before: datetime | None = None) -> list[Person]:
     """Everyone who can reach the job (the owner account's staff first, then companies by name):
     staff who can view it, users of accounts with a live entry narrowed by account level, guests
-    while their sponsor's entry is live. The policy decides each one."""
+    while their sponsor's entry is live. The policy decides each one (as of `policy.at`'s instant).
+    Reads: the access list, its accounts, each of those accounts' active users; not the tenant's.
+    `granted_before` leaves out entries granted after that instant (an access report of a past instant)."""
     tenant = tenant_store.get_tenant(job.tenant_id)
     assert tenant is not None
     owner_id = tenant.owner_account_id
-    grants = {g.account_id: g for g in access_store.job_access_list(job)}
+    grants = {g.account_id: g for g in access_store.job_access_list(job)
+              if granted_before is None or datetime.fromisoformat(g.granted_at) <= granted_before}
     sponsor_ids = {g.sponsor_account_id for g in grants.values() if g.sponsor_account_id}
     accounts = {a.account_id: a for a in account_store.get_accounts(job.tenant_id, [owner_id, *grants, *sponsor_ids])}
     listed = sorted((a for a in accounts.values() if a.account_id == owner_id or a.account_id in grants),
                     key=lambda a: (a.account_id != owner_id, a.name.lower()))
+    roles = roles or {}
     people = []
     for account in listed:
         grant = grants.get(account.account_id)
         sponsor_id = policy.guest_sponsor_id(account, grant)
         facts = JobFacts(job.job_id, grant, sponsor=accounts.get(sponsor_id or ""),
                          sponsor_grant=grants.get(sponsor_id or ""))
-        people += [(account, user) for user in user_store.active_users_of_account(job.tenant_id, account.account_id)
-                   if policy.decide_directory_member(Caller(user, account), facts)]
+        for user in user_store.active_users_of_account(job.tenant_id, account.account_id):
+            person = Person(account, user, replace(facts, project_role=roles.get(user.user_id)))
+            if policy.decide_directory_member(Caller(user, account), person.facts):
+                people.append(person)
     return people
 
 
@@ -62,8 +80,8 @@ def members(caller: Caller, ctx: JobContext) -> MemberList:
     require_on_job(caller, "project.view", ctx)
     roles = {r.user_id: r.role for r in access_store.job_roles(ctx.job.tenant_id, ctx.job.job_id)}
     contacts = bool(policy.decide_contacts(caller, ctx.facts))
-    return MemberList(items=[_member(a, u, roles.get(u.user_id, NOT_ON_JOBSITE), contacts)
-                             for a, u in people_on_job(ctx.job)])
+    return MemberList(items=[_member(p.account, p.user, roles.get(p.user.user_id, NOT_ON_JOBSITE), contacts)
+                             for p in people_on_job(ctx.job)])
 
 
 def set_role(caller: Caller, ctx: JobContext, user_id: str, role: str) -> Member:

@@ -448,3 +448,24 @@ def audit_seal_sort(sealed_through: str) -> str:
 def audit_seal(tenant_id: str, sealed_through: str) -> dict[str, str]:
     """A seal, by the end of its range: the newest is the last, a time range is a key range."""
     return {"PK": audit_seals(tenant_id), "SK": audit_seal_sort(sealed_through)}
+
+
+# --- access reviews: a review, its items and its snapshot's chunks in one partition (one Query reads it all)
+REVIEW_ITEM_PREFIX = "ITEM#"  # sort-key prefix of a review's items
+REVIEW_SNAPSHOT_PREFIX = "SNAPSHOT#"  # ... of the chunks of the access report it opened with
+
+
+def review_partition(tenant_id: str, review_id: str) -> str:
+    return f"{_t(tenant_id)}#REVIEW#{_id(review_id)}"
+
+
+def review(tenant_id: str, review_id: str) -> dict[str, str]:
+    return {"PK": review_partition(tenant_id, review_id), "SK": "REVIEW"}
+
+
+def review_item(tenant_id: str, review_id: str, item_id: str) -> dict[str, str]:
+    return {"PK": review_partition(tenant_id, review_id), "SK": f"{REVIEW_ITEM_PREFIX}{_id(item_id)}"}
+
+
+def review_snapshot(tenant_id: str, review_id: str, chunk: int) -> dict[str, str]:
+    return {"PK": review_partition(tenant_id, review_id), "SK": f"{REVIEW_SNAPSHOT_PREFIX}{str(chunk).zfill(4)}"}

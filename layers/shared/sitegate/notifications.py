@@ -38,7 +38,7 @@ from aws_lambda_powertools import Logger
 
 from sitegate import policy
 from sitegate.data import access_store, account_store, alert_store, messaging, send_store, tenant_store, user_store
-from sitegate.models.events import AccessGranted, AlertSent, DeliveryEvent, DomainEvent, InvoiceIssued
+from sitegate.models.events import AccessGranted, AccessRevoked, AlertSent, DeliveryEvent, DomainEvent, InvoiceIssued
 from sitegate.models.requests import refused_character
 from sitegate.models.stored import Account, User, UserStatus
 from sitegate.policy import Caller, JobFacts
@@ -168,6 +168,11 @@ def _access_recipients(event: DomainEvent) -> list[User]:
     return [u for u in _told_in_account(event, data.account_id) if u.user_id != data.granted_by]
 
 
+def _revoked_recipients(event: DomainEvent) -> list[User]:
+    data: AccessRevoked = event.payload()
+    return [u for u in _told_in_account(event, data.account_id) if u.user_id != data.revoked_by]
+
+
 def _invoice_recipients(event: DomainEvent) -> list[User]:
     tenant = tenant_store.get_tenant(event.tenant_id)
     if tenant is None:
@@ -187,7 +192,8 @@ def _alert_recipients(event: DomainEvent) -> list[User]:
 RECIPIENTS: dict[str, Callable[[DomainEvent], list[User]]] = {
     "delivery.requested": _delivery_recipients, "delivery.approved": _delivery_recipients,
     "delivery.rejected": _delivery_recipients, "delivery.cancelled": _delivery_recipients,
-    "access.granted": _access_recipients, "invoice.issued": _invoice_recipients, "alert.sent": _alert_recipients,
+    "access.granted": _access_recipients, "access.revoked": _revoked_recipients,
+    "invoice.issued": _invoice_recipients, "alert.sent": _alert_recipients,
 }
 
 
@@ -281,6 +287,20 @@ def _access_message(event: DomainEvent) -> Message:
                    sms_text(f"SiteGate {job}: {company} now has access to this job."))
 
 
+def _revoked_message(event: DomainEvent) -> Message:
+    data: AccessRevoked = event.payload()
+    job, company = one_line(data.job_name), one_line(data.account_name)
+    if data.user_id is None:
+        body = (f"An access review took {company} off the job {job}: its users no longer reach it.\n\n"
+                f"Job: {job}\nCompany: {company}\n")
+        return Message(f"Job access removed: {job}", body,
+                       sms_text(f"SiteGate {job}: an access review removed {company} from this job."))
+    body = (f"An access review removed a {data.role} role of {company} on the job {job}.\n\n"
+            f"Job: {job}\nCompany: {company}\n")
+    return Message(f"Project role removed: {job}", body,
+                   sms_text(f"SiteGate {job}: an access review removed a {data.role} role of {company}."))
+
+
 def _invoice_message(event: DomainEvent) -> Message:
     data: InvoiceIssued = event.payload()
     body = f"The SiteGate invoice for {data.period} is issued: {data.total} {data.currency}.\n"
@@ -300,7 +320,8 @@ def _alert_message(event: DomainEvent) -> Message:
 MESSAGES: dict[str, Callable[[DomainEvent], Message]] = {
     "delivery.requested": _delivery_message, "delivery.approved": _delivery_message,
     "delivery.rejected": _delivery_message, "delivery.cancelled": _delivery_message,
-    "access.granted": _access_message, "invoice.issued": _invoice_message, "alert.sent": _alert_message,
+    "access.granted": _access_message, "access.revoked": _revoked_message,
+    "invoice.issued": _invoice_message, "alert.sent": _alert_message,
 }
 
 

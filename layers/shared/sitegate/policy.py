@@ -7,8 +7,11 @@ it, and nothing else in SiteGate decides access.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -241,12 +244,30 @@ def _allow(rule: str, reason: str, scope: Scope) -> Decision:
     return Decision(True, rule, reason, scope)
 
 
+# The instant decisions are made at: now, unless an access report asks about a later one (`at`).
+_instant: ContextVar[datetime | None] = ContextVar("sitegate_policy_instant", default=None)
+
+
+def _now() -> datetime:
+    return _instant.get() or clock.now()
+
+
+@contextmanager
+def at(instant: datetime) -> Iterator[None]:
+    """Every decision inside is made as of `instant` (entries expiring before it no longer grant)."""
+    token = _instant.set(instant)
+    try:
+        yield
+    finally:
+        _instant.reset(token)
+
+
 def standing(caller: Caller) -> Decision:
     """Only active users of active accounts get anything: checked on every request."""
     if caller.user.status != UserStatus.ACTIVE.value:
-        return _deny("inactive-user", f"user is {caller.user.status}")
+        return _deny("inactive-user", f"{caller.user.name} is {caller.user.status}")
     if caller.account.status != AccountStatus.ACTIVE.value:
-        return _deny("archived-account", "the user's account is archived")
+        return _deny("archived-account", f"{caller.account.name}, the user's account, is archived")
     return _allow("active", "an active user of an active account", Scope.ALL)
 
 
@@ -259,7 +280,7 @@ def decide(
     now: datetime | None = None,
 ) -> Decision:
     """Decide whether `caller` may do `action` (on `job`, or on `setting`). Denied by default."""
-    now = now or clock.now()  # an expired grant never counts, whoever forgets to pass the time
+    now = now or _now()  # an expired grant never counts, whoever forgets to pass the time
     user, account = caller.user, caller.account
     active = standing(caller)
     if not active:
@@ -288,7 +309,8 @@ def _staff(user: User, action: str, job: JobFacts | None, setting: str | None) -
     if scope is None:
         return _deny("staff-lacks", f"{user.level} lacks {capability}")
     if scope is Scope.ALLOCATED and job is not None and job.job_id not in user.job_ids:
-        return _deny("staff-allocation", f"{user.level} has {capability} only on allocated jobs")
+        return _deny("staff-allocation", f"{user.name} is not allocated to this job, and {user.level} has "
+                                         f"{capability} only on allocated jobs")
     if setting is not None and setting in SENSITIVE_SETTINGS and scope is not Scope.ALL:
         return _deny("sensitive-setting", f"{setting} is a sensitive setting")
     return _allow("staff-allows", f"{user.level} has {capability} ({scope.value})", scope)
@@ -386,7 +408,13 @@ def grant_live(grant: JobGrant | None, now: datetime | None = None) -> bool:
     expiring exactly `now` no longer does; one without an expiry never ends. No entry is not live."""
     if grant is None:
         return False
-    return not grant.expires_at or datetime.fromisoformat(str(grant.expires_at)) > (now or clock.now())
+    return not grant.expires_at or datetime.fromisoformat(str(grant.expires_at)) > (now or _now())
+
+
+def _ended(grant: JobGrant) -> str:
+    """When an expired entry ended, in words: "on 2026-11-30 (at 11:00:00 UTC)"."""
+    end = datetime.fromisoformat(str(grant.expires_at)).astimezone(UTC)
+    return f"on {end.date().isoformat()} (at {end.strftime('%H:%M:%S')} UTC)"
 
 
 def _job_reach(user: User, account: Account, job: JobFacts, now: datetime) -> Decision:
@@ -395,16 +423,17 @@ def _job_reach(user: User, account: Account, job: JobFacts, now: datetime) -> De
     A guest's entry never outlives its sponsor's (PRODUCT "Guests")."""
     grant = job.grant
     if grant is None or grant.account_id != account.account_id:
-        return _deny("no-grant", "the account has no access to this job")
+        return _deny("no-grant", f"{account.name} has no entry on this job's access list")
     if not grant_live(grant, now):
-        return _deny("grant-expired", "the account's access to this job has expired")
+        return _deny("grant-expired", f"{account.name}'s entry expired {_ended(grant)}")
     if account.kind == AccountKind.GUEST_CONTRACTOR.value:
         sponsored = _guest_sponsor_live(account, grant, job, now)
         if not sponsored:
             return sponsored
     if user.level != "administrator" and job.job_id not in user.job_ids:
-        return _deny("job-not-assigned", f"{user.level} is not assigned to this job")
-    return _allow("grant", "the account has access to this job", Scope.ASSIGNED)
+        return _deny("job-not-assigned", f"{user.name} is not assigned to this job, and a {user.level} reaches "
+                                         "only its assigned jobs")
+    return _allow("grant", f"{account.name} has a live entry on this job", Scope.ASSIGNED)
 
 
 def _guest_sponsor_live(account: Account, grant: JobGrant, job: JobFacts, now: datetime) -> Decision:
@@ -415,13 +444,16 @@ def _guest_sponsor_live(account: Account, grant: JobGrant, job: JobFacts, now: d
         return _allow("guest-unsponsored", "a guest contractor without a sponsor", Scope.ALL)
     sponsor = job.sponsor
     if sponsor is None or sponsor.account_id != sponsor_id or sponsor.status != AccountStatus.ACTIVE.value:
-        return _deny("guest-sponsor-inactive", "the guest's sponsor account is archived or unknown")
+        return _deny("guest-sponsor-inactive", f"{account.name}'s sponsor account is archived or unknown")
     if sponsor.kind == AccountKind.OWNER.value:
         return _allow("guest-sponsor-owner", "the owner account is on every job", Scope.ALL)
     entry = job.sponsor_grant
     if entry is None or entry.account_id != sponsor_id or not grant_live(entry, now):
-        return _deny("guest-sponsor-off-job", "the guest's sponsor no longer has access to this job")
-    return _allow("guest-sponsor-on-job", "the guest's sponsor has access to this job", Scope.ALL)
+        why = "has no entry on this job" if entry is None or entry.account_id != sponsor_id else \
+            f"its entry expired {_ended(entry)}"
+        return _deny("guest-sponsor-off-job", f"{account.name}'s sponsor {sponsor.name} {why}")
+    return _allow("guest-sponsor-on-job", f"{account.name}'s sponsor {sponsor.name} has a live entry on this job",
+                  Scope.ALL)
 
 
 def guest_sponsor_id(account: Account, grant: JobGrant | None) -> str | None:
@@ -766,6 +798,7 @@ NOTICE_TABLE = """
 event           capability
 invoice.issued  financial.view
 access.granted  access.view_own
+access.revoked  access.view_own
 """
 NOTICES = {event: cells["capability"] for event, cells in _rows(NOTICE_TABLE).items()}
 
@@ -1023,3 +1056,150 @@ def decide_on_request(caller: Caller, job: JobFacts) -> Decision:
     if level_family(caller.user.level) == "staff" and decide(caller, "job.edit", job=job):
         return _allow("requests-job-edit", "staff with job.edit move job requests", Scope.ALL)
     return _deny("requests-moved-by-job-edit", "job requests are moved by staff with job.edit")
+
+
+# ------------------------------------------------------------- why, and who can: explain, the access report
+def decide_record_create(caller: Caller, job: JobFacts, kind: str = "time") -> Decision:
+    """May `caller` add a time (or equipment) record on the job? Staff who reach it with time.record
+    (equipment.record)."""
+    reach = decide(caller, "job.reach", job=job)
+    return reach if not reach else decide(caller, f"{kind}.record")
+
+
+def decide_own_delivery_request(caller: Caller, job: JobFacts) -> Decision:
+    """deliveries.request asked of a person: may it book a delivery for its own company (the GC's users for
+    the GC, a trade's users for their trade)? decide_delivery_request, as the booking route asks it."""
+    own = caller.account.account_id
+    return decide_delivery_request(caller, job, booked_for_gc=books_for_gc(caller, own), for_account_id=own)
+
+
+def decide_own_delivery_approval(caller: Caller, job: JobFacts) -> Decision:
+    """deliveries.approve asked of a person: does it approve a delivery booked for its own company that still
+    needs every approval? decide_approval, as the approve route asks it (a GC lead gives the GC's approval
+    on any delivery, a trade lead its own trade's)."""
+    own = caller.account.account_id
+    for_gc = books_for_gc(caller, own)
+    pending = {"gc": "pending"} if for_gc else {"gc": "pending", "trade": "pending"}
+    return decide_approval(caller, job, DeliveryFacts(for_account_id=own, booked_for_gc=for_gc, requested_by="",
+                                                      approvals=pending))
+
+
+def _on_job(action: str) -> Callable[[Caller, JobFacts], Decision]:
+    def decision(caller: Caller, job: JobFacts) -> Decision:
+        return decide(caller, action, job=job)
+    return decision
+
+
+# The actions explain and the access report answer, each by the decision its route asks (never a copy).
+JOB_ACTIONS: dict[str, Callable[[Caller, JobFacts], Decision]] = {
+    "job.view": _on_job("job.view"),
+    "job.edit": _on_job("job.edit"),
+    "tickets.view": _on_job("tickets.view"),
+    "tickets.etas": _on_job("tickets.etas"),
+    "tickets.unload": _on_job("tickets.unload"),
+    "records.view": _on_job("records.view"),
+    "records.create": decide_record_create,
+    "project.view": _on_job("project.view"),
+    "deliveries.request": decide_own_delivery_request,
+    "deliveries.approve": decide_own_delivery_approval,
+    "alerts.send": lambda caller, job: decide_on_alerts(caller, job, "alert.send"),
+    "alerts.receive": decide_alert_recipient,
+    "requests.create": _on_job("request.create"),
+    "access.manage": decide_access_list,
+}
+
+
+def decide_job_action(person: Caller, action: str, job: JobFacts) -> Decision:
+    """May `person` take `action` (JOB_ACTIONS) on the job? What explain and the access report answer."""
+    decision = JOB_ACTIONS.get(action)
+    if decision is None:
+        return _deny("job-action-unknown", f"no such action {action}")
+    return decision(person, job)
+
+
+def decide_explain(caller: Caller, job: JobFacts, about_user_id: str) -> Decision:
+    """May `caller` ask why a person can or cannot act on the job? Anyone about itself; staff with job.edit
+    on the job and GC leads about anyone."""
+    if about_user_id == caller.user.user_id and standing(caller):
+        return _allow("explain-self", "anyone may ask about itself", Scope.SELF)
+    if decide(caller, "job.edit", job=job):
+        return _allow("explain-job-edit", "staff with job.edit ask about anyone on their job", Scope.ALL)
+    if _is_gc_lead(caller, job):
+        return _allow("explain-gc-lead", "GC leads ask about anyone on their job", Scope.ALL)
+    return _deny("explain-others", "only staff with job.edit and GC leads ask about other people")
+
+
+def decide_access_report(caller: Caller, job: JobFacts) -> Decision:
+    """Who may read who can reach the job (the access report, and open its review): staff with job.edit
+    on it and GC leads."""
+    if decide(caller, "job.edit", job=job):
+        return _allow("report-job-edit", "staff with job.edit read who can reach their job", Scope.ALL)
+    if _is_gc_lead(caller, job):
+        return _allow("report-gc-lead", "GC leads read who can reach their job", Scope.ALL)
+    return _deny("report-job-edit-or-gc-lead", "the access report is read by staff with job.edit and GC leads")
+
+
+# ------------------------------------------------------------------ access reviews
+@dataclass(frozen=True)
+class ReviewFacts:
+    """Who opened a review and who reviews it."""
+
+    created_by: str
+    reviewer_user_id: str
+
+
+def decide_open_review(caller: Caller, job: JobFacts) -> Decision:
+    """May `caller` open a review of the job's access? Staff with job.edit on it (a Super Admin has it
+    on every job)."""
+    if level_family(caller.user.level) == "staff" and decide(caller, "job.edit", job=job):
+        return _allow("review-open-job-edit", f"{caller.user.level} has job.edit on this job", Scope.ALL)
+    return _deny("review-open-needs-job-edit", "access reviews are opened by Super Admins and staff with job.edit")
+
+
+def decide_reviewer(person: Caller, job: JobFacts) -> Decision:
+    """May `person` review the job's access? An active staff user who can view the job: the reviewer
+    must see what it judges."""
+    if level_family(person.user.level) != "staff":
+        return _deny("reviewer-staff-only", f"{person.user.name} is not staff of the tenant's own company")
+    view = decide(person, "job.view", job=job)
+    if not view:
+        return view
+    return _allow("reviewer-sees-job", f"{person.user.name} can view this job", Scope.ALL)
+
+
+def decide_on_review(caller: Caller, review: ReviewFacts, action: str) -> Decision:
+    """review.view (the review, its evidence): its creator, its reviewer and Super Admins (audit.view);
+    review.close: its reviewer."""
+    active = standing(caller)
+    if not active:
+        return active
+    me = caller.user.user_id
+    if me == review.reviewer_user_id:
+        return _allow("review-reviewer", "the reviewer reads and closes its review", Scope.ALL)
+    if action == "review.view" and me == review.created_by:
+        return _allow("review-creator", "the review's creator reads it", Scope.ALL)
+    if action == "review.view" and decide(caller, "audit.view"):
+        return _allow("review-super-admin", "a Super Admin reads every review", Scope.ALL)
+    who = "its reviewer" if action == "review.close" else "its creator, its reviewer and Super Admins"
+    return _deny("review-not-yours", f"a review is {'closed' if action == 'review.close' else 'read'} by {who}")
+
+
+def decide_review_item(caller: Caller, review: ReviewFacts, granted_by: str) -> Decision:
+    """May `caller` decide an item (an entry or a role) that `granted_by` granted? Never one's own grant;
+    the reviewer decides the others' grants, and the review's creator or a Super Admin those the reviewer made."""
+    active = standing(caller)
+    if not active:
+        return active
+    me = caller.user.user_id
+    if me == granted_by:
+        return _deny("review-own-grant", "nobody decides a grant they made themselves")
+    if granted_by == review.reviewer_user_id:
+        if me == review.created_by:
+            return _allow("review-creator-decides", "the creator decides what the reviewer granted", Scope.ALL)
+        if decide(caller, "audit.view"):
+            return _allow("review-super-admin-decides", "a Super Admin decides what the reviewer granted", Scope.ALL)
+        return _deny("review-reviewer-grant", "what the reviewer granted is decided by the review's creator or a "
+                                              "Super Admin")
+    if me == review.reviewer_user_id:
+        return _allow("review-reviewer-decides", "the reviewer decides each item", Scope.ALL)
+    return _deny("review-reviewer-only", "the reviewer decides the items of its review")

@@ -15,9 +15,8 @@ from sitegate.policy import Caller
 
 def create_record(caller: Caller, ctx: JobContext, request: RecordCreate,
                   idempotency: Idempotency | None) -> RecordOut:
-    """A time or equipment entry by staff with time.record / equipment.record who can view the job
-    (`ctx` is only made for callers who can)."""
-    policy.require(policy.decide(caller, f"{request.type}.record"))
+    """A time or equipment entry by staff with time.record / equipment.record who can view the job."""
+    policy.require(policy.decide_record_create(caller, ctx.facts, request.type))
     job = writable(ctx.job)
     if request.type == "equipment" and not request.equipment:
         raise invalid("equipment", "an equipment record names its equipment")

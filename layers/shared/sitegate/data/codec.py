@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sitegate import keys
+from sitegate.models.access_reviews import AccessReview, ReviewItem, ReviewSnapshot
 from sitegate.models.audit import AuditEntry, AuditSeal
 from sitegate.models.stored import (
     AccessEnded,
@@ -121,6 +122,9 @@ _KEYS: dict[type[BaseModel], Callable[[Any], list[Keys]]] = {
     PlaceNameMarker: lambda m: [keys.place_name(m.tenant_id, m.job_id, m.kind, m.name)],
     AuditEntry: _audit_entry,
     AuditSeal: lambda s: [keys.audit_seal(s.tenant_id, s.sealed_through)],
+    AccessReview: lambda r: [keys.review(r.tenant_id, r.review_id)],
+    ReviewItem: lambda i: [keys.review_item(i.tenant_id, i.review_id, i.item_id)],
+    ReviewSnapshot: lambda c: [keys.review_snapshot(c.tenant_id, c.review_id, c.chunk)],
 }
 
 

@@ -333,7 +333,18 @@ class Update:
     audited: bool = True
 
 
-Operation = Create | ReplaceExpired | Replace | Upsert | Remove | Update
+@dataclass(frozen=True)
+class Check:
+    """A condition on an item the transaction does not change (a review still open while an item of it is decided)."""
+
+    key: TableKey
+    condition: str
+    names: dict[str, str]
+    values: dict[str, Any]
+    conflict: str = "conflict"
+
+
+Operation = Create | ReplaceExpired | Replace | Upsert | Remove | Update | Check
 
 
 class Unaudited(Exception):
@@ -341,6 +352,8 @@ class Unaudited(Exception):
 
 
 def _is_audited(op: Operation) -> bool:
+    if isinstance(op, Check):
+        return False
     if isinstance(op, Update):
         return op.audited
     if isinstance(op, Remove):  # a key alone (a marker's) names no audited object
@@ -377,6 +390,9 @@ CONFLICT_RETRIES = 4  # transactions cancelled by a concurrent transaction on th
 
 
 def _transact_item(name: str, op: Operation) -> dict[str, Any]:
+    if isinstance(op, Check):
+        return {"ConditionCheck": {"TableName": name, "Key": op.key, "ConditionExpression": op.condition,
+                                   "ExpressionAttributeNames": op.names, "ExpressionAttributeValues": op.values}}
     if isinstance(op, Update):
         return {"Update": {"TableName": name, "Key": op.key, "UpdateExpression": op.expression,
                            "ConditionExpression": op.condition, "ExpressionAttributeNames": op.names,
@@ -398,11 +414,11 @@ def _transact_item(name: str, op: Operation) -> dict[str, Any]:
 
 
 def _entity(op: Operation) -> str | None:
-    return None if isinstance(op, Remove | Update) else codec.entity_of(op.model)
+    return None if isinstance(op, Remove | Update | Check) else codec.entity_of(op.model)
 
 
 def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Sequence[Replace] = (),
-          removes: Sequence[Remove] = (), updates: Sequence[Update] = ()) -> None:
+          removes: Sequence[Remove] = (), updates: Sequence[Update] = (), checks: Sequence[Check] = ()) -> None:
     """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged.
 
     Every changed audited object needs its audit entry among the creates (`check_audited`), and
@@ -410,7 +426,7 @@ def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Se
     refused before anything is written (callers split what can be split). A transaction cancelled
     only because a concurrent one held the same items is retried; conditions, not timing, decide who wins."""
     name = table().name
-    operations: list[Operation] = [*creates, *replaces, *removes, *updates]
+    operations: list[Operation] = [*creates, *replaces, *removes, *updates, *checks]
     if not operations:
         return
     check_audited(operations)
@@ -435,7 +451,7 @@ def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Se
             if failed:
                 # An item changed since it was read explains the rest: say that, not a clash it caused.
                 first = next((op for op in failed if isinstance(op, Replace)), failed[0])
-                raise Conflict(first.conflict if not isinstance(first, Remove) else "conflict") from exc
+                raise Conflict(getattr(first, "conflict", "conflict")) from exc
             if "TransactionConflict" in reasons and attempt < CONFLICT_RETRIES:
                 time.sleep(0.02 * 2 ** attempt + random.random() * 0.02)  # noqa: S311 - jitter, not secrecy
                 continue
@@ -484,7 +500,8 @@ def write_all(operations: Sequence[Operation]) -> None:
     write(creates=[op for op in operations if isinstance(op, Create | ReplaceExpired | Upsert)],
           replaces=[op for op in operations if isinstance(op, Replace)],
           removes=[op for op in operations if isinstance(op, Remove)],
-          updates=[op for op in operations if isinstance(op, Update)])
+          updates=[op for op in operations if isinstance(op, Update)],
+          checks=[op for op in operations if isinstance(op, Check)])
 
 
 def write_in_chunks(changes: Sequence[Change], *, backwards: bool = False) -> None:

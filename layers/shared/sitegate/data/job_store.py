@@ -10,6 +10,11 @@ from sitegate.data import access_store, core, delivery_store, request_store
 from sitegate.models.stored import Job, Tenant, User
 
 
+def get_job(tenant_id: str, job_id: str) -> Job | None:
+    """One job: table key `T#t#JOB#j` / `JOB`."""
+    return core.get_item(Job, keys.job(tenant_id, job_id))
+
+
 def get_jobs(tenant_id: str, job_ids: Sequence[str]) -> list[Job]:
     """Jobs by id, in the order asked, in BatchGetItem calls of 100: table keys `T#t#JOB#j` / `JOB`."""
     return core.get_many(Job, [keys.job(tenant_id, j) for j in dict.fromkeys(job_ids)])

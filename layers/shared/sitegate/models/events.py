@@ -43,6 +43,20 @@ class AccessGranted(EventData):
     granted_by: str
 
 
+class AccessRevoked(EventData):
+    """access.revoked: an access review took an account off a job's access list (`user_id` unset), or took
+    a person's project role on it (`user_id`, `role`)."""
+
+    job_id: str
+    job_name: str
+    account_id: str
+    account_name: str
+    user_id: str | None = None
+    role: str | None = None
+    revoked_by: str
+    review_id: str
+
+
 class InvoiceIssued(EventData):
     """invoice.issued: the monthly invoice of a tenant was made."""
 
@@ -57,10 +71,11 @@ EVENT_DATA: dict[str, type[EventData]] = {
     "delivery.rejected": DeliveryEvent,
     "delivery.cancelled": DeliveryEvent,
     "access.granted": AccessGranted,
+    "access.revoked": AccessRevoked,
     "invoice.issued": InvoiceIssued,
 }
 EventKind = Literal["delivery.requested", "delivery.approved", "delivery.rejected", "delivery.cancelled",
-                    "access.granted", "invoice.issued", "alert.sent"]
+                    "access.granted", "access.revoked", "invoice.issued", "alert.sent"]
 
 
 class DomainEvent(BaseModel):
