@@ -1010,9 +1010,128 @@ def audit_trail_costs() -> None:
 
 
 # `python -m bench.run [part ...]` runs those parts (`make bench`: all of them, in this order).
+WHY_TENANT_USERS = 10_000  # users of the tenant
+WHY_JOB_PEOPLE = (10, 1_000)  # of them, able to reach the measured job
+WHY_STAFF = 5  # staff who see every job (they are on both jobs), beside the tenant's Super Admin
+WHY_RUNS = 5
+
+
+def _fill_why(tenant_id: str, owner: str, job_ids: dict[int, str]) -> None:
+    """WHY_TENANT_USERS users straight into the table: WHY_STAFF staff seeing every job; for each measured job,
+    companies on it (40 users each, all assigned) up to its people; the rest in companies on no measured job."""
+    from sitegate.data import aws, codec
+    from sitegate.models.stored import Account, JobGrant, User
+
+    made = "2026-11-01T06:00:00+00:00"
+    per_company, made_users = 40, 0
+    with aws.table().batch_writer() as batch:
+        def user(account_id: str, n: int, level: str, jobs: list[str]) -> None:
+            batch.put_item(Item=codec.item_of(User(
+                tenant_id=tenant_id, user_id=f"u{n:05d}", account_id=account_id, email=f"u{n}@bench.example",
+                name=f"Person {n:05d}", level=level, job_ids=jobs, created_at=made, updated_at=made)))
+
+        for n in range(WHY_STAFF):
+            user(owner, n, "operations_user", [])
+        made_users = WHY_STAFF
+        # The tenant's Super Admin (made with it) sees every job too: a job's people are the staff and its companies'.
+        on_job = {size: size - WHY_STAFF - 1 for size in WHY_JOB_PEOPLE}
+        companies: list[tuple[str | None, int]] = [(job_ids[size], on_job[size]) for size in WHY_JOB_PEOPLE]
+        companies.append((None, WHY_TENANT_USERS - WHY_STAFF - 1 - sum(on_job.values())))
+        c = 0
+        for job_id, people in companies:
+            while people > 0:
+                c += 1
+                account_id = f"trade{c:04d}"
+                batch.put_item(Item=codec.item_of(Account(tenant_id=tenant_id, account_id=account_id,
+                                                          kind="trade_contractor", name=f"Trade {c:04d}",
+                                                          created_at=made)))
+                if job_id is not None:
+                    batch.put_item(Item=codec.item_of(JobGrant(
+                        tenant_id=tenant_id, job_id=job_id, job_number=job_id, account_id=account_id,
+                        account_kind="trade_contractor", granted_by="bench", granted_at=made)))
+                for _ in range(min(per_company, people)):
+                    user(account_id, made_users, "manager", [job_id] if job_id else ["elsewhere"])
+                    made_users += 1
+                    people -= 1
+    assert made_users == WHY_TENANT_USERS - 1, made_users
+
+
+def why_and_who_can() -> None:
+    """Explain against a plain decision (the policy alone, and the routes GET .../explain and GET /jobs/{id}), and
+    the access report's calls and time for a job with 10 and with 1,000 people in a tenant of 10,000 users."""
+    from moto import mock_aws
+
+    with mock_aws():
+        _fresh_stack("bench-why")
+        from sitegate import policy
+        from sitegate.data import aws
+        from sitegate.models.stored import Account, JobGrant, User
+        from tests.integration.conftest import Identity, call, operator_identity
+
+        # The policy alone: a plain decision, then explain's decision and path, for the same person
+        made = "2026-11-01T06:00:00+00:00"
+        account = Account(tenant_id="t", account_id="a", kind="customer", name="Beca", created_at=made)
+        person = policy.Caller(User(tenant_id="t", user_id="u", account_id="a", email="u@x.example", name="U",
+                                    level="manager", job_ids=["j"], created_at=made, updated_at=made), account)
+        facts = policy.JobFacts("j", JobGrant(tenant_id="t", job_id="j", job_number="J", account_id="a",
+                                              account_kind="customer", granted_by="s", granted_at=made))
+        from sitegate import explain
+
+        def plain() -> None:
+            policy.decide(person, "tickets.view", job=facts)
+
+        def explained() -> None:
+            policy.decide_job_action(person, "tickets.view", facts)
+            explain.path_of(person.user, person.account, facts, None)
+
+        rounds = 20_000
+        timings = {}
+        for name, action in (("plain", plain), ("explain", explained)):
+            samples = []
+            for _ in range(5):
+                started = time.perf_counter()
+                for _ in range(rounds):
+                    action()
+                samples.append((time.perf_counter() - started) / rounds * 1e6)
+            timings[name] = statistics.median(samples)
+        print("why, and who can")
+        print(f"  the policy alone (median of 5 x {rounds:,}): a plain decision {timings['plain']:.1f} us, explain's "
+              f"decision and path {timings['explain']:.1f} us ({timings['explain'] / timings['plain']:.1f}x)")
+
+        created = call("user_levels", "post_tenants.json", operator_identity()).body
+        tenant_id, owner = created["tenant_id"], created["owner_account_id"]
+        admin = Identity(tenant_id, created["admin_user_id"], owner)
+        job_ids = {size: call("job_access", "post_jobs.json", admin, headers={"idempotency-key": ""},
+                              body={"job_number": f"W{size}", "name": "Bench"}).body["job_id"] for size in WHY_JOB_PEOPLE}
+        _fill_why(tenant_id, owner, job_ids)
+        meter = Meter(aws.dynamodb_client())
+        someone = Identity(tenant_id, "u00007", "trade0001")  # a manager on the small job
+        small = job_ids[WHY_JOB_PEOPLE[0]]
+        route, route_ms, _ = _measured(meter, lambda: call("job_access", "get_job_tickets.json", someone,
+                                                           path={"job_id": small}), WHY_RUNS * 4, warm=3)
+        asked, asked_ms, reply = _measured(meter, lambda: call(
+            "job_access", "get_job_explain.json", admin, path={"job_id": small},
+            query={"action": "tickets.view", "user_id": someone.user_id}), WHY_RUNS * 4, warm=3)
+        assert reply.status == 200, reply.body
+        print(f"  the route: GET /jobs/{{id}}/tickets as the person {route}, {route_ms:6.1f} ms; GET .../explain about "
+              f"it {asked}, {asked_ms:6.1f} ms ({asked_ms / route_ms:.2f}x)")
+        figures = {}
+        for size in WHY_JOB_PEOPLE:
+            shown, ms, reply = _measured(meter, lambda j=job_ids[size]: call(
+                "job_access", "get_job_access_report.json", admin, path={"job_id": j}, query={}), WHY_RUNS)
+            assert reply.status == 200 and len(reply.body["items"]) == size, (size, len(reply.body["items"]))
+            figures[size] = ms
+            print(f"  access report, a job with {size:5d} people (tenant of {WHY_TENANT_USERS:,} users): {shown}, "
+                  f"{ms:8.1f} ms")
+        print(f"  ratio {WHY_JOB_PEOPLE[-1]} / {WHY_JOB_PEOPLE[0]} people: "
+              f"{figures[WHY_JOB_PEOPLE[-1]] / figures[WHY_JOB_PEOPLE[0]]:.1f}x")
+
+
+
 PARTS = {"imports": import_times, "calls": dynamodb_calls, "alerts": alert_calls, "engine": engine_scale,
          "fanout": billing_fan_out, "billing": billing_scale, "booking": booking, "outbox": outbox_latency,
-         "etas": etas, "dashboard": dashboard, "preview": preview_scale, "audit": audit_trail_costs}
+         "etas": etas, "dashboard": dashboard, "preview": preview_scale, "audit": audit_trail_costs,
+         "why": why_and_who_can}
 ALIASES = {"--booking": "booking", "--outbox": "outbox", "--imports": "imports"}  # the older spelling of one part alone
 
 
