@@ -554,3 +554,23 @@ def test_a_requester_whose_company_left_the_job_is_not_told(site, resources):
     # Then: it has lost all access to the job, so it hears nothing of it (the trade's leads neither)
     assert site.trade_member.email not in emailed()
     assert site.trade_lead.email not in emailed()
+
+
+def test_a_review_that_revokes_an_entry_tells_the_accounts_administrators(super_admin, resources):
+    # Given: a vendor on a job, reviewed by an operations user who revokes it
+    vendor_id, master = account(super_admin, "vendor")
+    job_id = job(super_admin, "East quay")
+    grant(super_admin, job_id, vendor_id)
+    drain_all(resources)
+    reviewer = person(super_admin, "operations_user")
+    review = call("job_access", "post_access_reviews.json", super_admin, headers={"idempotency-key": ""},
+                  body={"job_id": job_id, "reviewer_user_id": reviewer.who.user_id, "due": "2027-12-31"}).body
+    who = reviewer.who
+    assert call("job_access", "post_access_review_decisions.json", who, path={"review_id": review["review_id"]},
+                body={"item_id": f"entry-{vendor_id}", "decision": "revoke"}).status == 200
+    # When
+    assert call("job_access", "post_access_review_close.json", who, path={"review_id": review["review_id"]}).status == 200
+    drain(resources)
+    # Then
+    assert [(to, subject) for to, subject, _ in emails() if "removed" in subject] == [
+        (master.email, "Job access removed: East quay")]

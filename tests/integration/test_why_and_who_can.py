@@ -113,6 +113,14 @@ def test_explain_refuses_bad_questions(super_admin, site, query, status):
     assert reply.status == status, reply.body
 
 
+def test_explain_about_someone_whose_company_is_not_on_the_job_is_404(super_admin, site):
+    # Given a customer never put on the job
+    _, stranger = _account(super_admin, "customer")
+    # Then the job's editors learn nothing about it here (about its staff and its entries' users, they do)
+    reply = _explain(super_admin, site["job_id"], "job.view", stranger.user_id)
+    assert reply.status == 404 and "not on this job" in reply.body["message"]
+
+
 def test_explain_about_a_user_of_another_tenant_is_404(super_admin, operator, site):
     other = Identity(**{**_other_tenant(operator).__dict__})
     reply = _explain(super_admin, site["job_id"], "job.view", other.user_id)
@@ -152,6 +160,12 @@ def test_a_later_instant_leaves_out_entries_expiring_before_it(super_admin, site
     assert body["at"] == "2026-12-20T00:00:00+00:00"
     assert site["customer_admin"].user_id not in {r["user_id"] for r in body["items"]}
     assert site["trade_lead"].user_id in {r["user_id"] for r in body["items"]}
+
+
+def test_a_past_instant_leaves_out_entries_granted_after_it(super_admin, site):
+    body = _ok(_report(super_admin, site["job_id"], at="2026-11-30T00:00:00Z"))
+    kinds = {r["kind"] for r in body["items"]}
+    assert kinds == {"owner"}  # the customer and the trade were put on the job on 2026-12-01
 
 
 def test_the_report_as_csv_has_one_row_per_person(super_admin, site):

@@ -56,15 +56,18 @@ def review_out(review: AccessReview, items: list[ReviewItem]) -> ReviewOut:
 
 # ------------------------------------------------------------------ opening
 def _reviewer(caller: Caller, ctx: JobContext, user_id: str) -> None:
+    """The reviewer named must be staff who can view the job (`policy.decide_reviewer`), else 422."""
     job = ctx.job
-    read = access_store.get_caller_on_job(job.tenant_id, user_id, caller.account.account_id, job.job_id)
-    if read.user is None:
+    user = user_store.get_user(job.tenant_id, user_id)
+    if user is None:
         raise invalid("reviewer_user_id", f"user {user_id} is not a user of this tenant")
-    account = account_store.get_account(job.tenant_id, read.user.account_id) if (
-        read.user.account_id != caller.account.account_id) else caller.account
-    assert account is not None
-    role = read.role.role if read.role else None
-    decision = policy.decide_reviewer(Caller(read.user, account), policy.JobFacts(job.job_id, project_role=role))
+    account = caller.account if user.account_id == caller.account.account_id else account_store.get_account(
+        job.tenant_id, user.account_id)
+    if account is None:
+        raise invalid("reviewer_user_id", f"user {user_id} is not a user of this tenant")
+    role = access_store.get_role(job.tenant_id, job.job_id, user_id)
+    decision = policy.decide_reviewer(Caller(user, account), policy.JobFacts(job.job_id, project_role=role.role
+                                                                              if role else None))
     if not decision:
         raise invalid("reviewer_user_id", f"cannot review this job: {decision.reason}")
 

@@ -82,6 +82,9 @@ def _person_on_job(caller: Caller, ctx: JobContext, user_id: str) -> tuple[Calle
     read = access_store.get_caller_on_job(job.tenant_id, user_id, user.account_id, job.job_id)
     if read.user is None or read.account is None:
         raise NotFound(f"user {user_id} not found")
+    # About anyone on the job: its staff, and the users of accounts with an entry (live or not) or a role on it.
+    if read.account.kind != AccountKind.OWNER.value and read.grant is None and read.role is None:
+        raise NotFound(f"user {user_id} is not on this job")
     sponsor, sponsor_grant = None, None
     sponsor_id = policy.guest_sponsor_id(read.account, read.grant)
     if sponsor_id is not None:
