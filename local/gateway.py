@@ -151,6 +151,7 @@ class Gateway:
             ("GET", "/local/outbox"): self.local_outbox,
             ("POST", "/local/billing/run"): self.local_billing_run,
             ("POST", "/local/audit/seal"): self.local_audit_seal,
+            ("POST", "/local/schedules/run"): self.local_schedules_run,
             ("POST", "/local/faults"): self.local_faults_set,
             ("DELETE", "/local/faults"): self.local_faults_clear,
             ("GET", "/local/events"): self.local_events,
@@ -485,6 +486,40 @@ class Gateway:
             failed += [f["itemIdentifier"] for f in reply.get("batchItemFailures", [])]
         return _json_response(500 if failed else 200, {"through": through, "tenants": len(tenants),
                                                         "failed": len(failed)})
+
+
+    def local_schedules_run(self, request: Request) -> Response:
+        """Run what the timers would at the test clock's time: the daily finalizing of drafts past their grace
+        period, one billing-queue message per tenant delivered to the billing function as its queue would.
+        Answers `{at, tenants, failed}`."""
+        from sitegate import clock
+        from sitegate.data import tenant_store
+        from sitegate.models.billing import FinalizeTenant
+
+        body = _local_body(request, set(), empty=True)
+        if isinstance(body, Response):
+            return body
+        at = clock.now()
+        tenants: list[str] = []
+        cursor = None
+        while True:
+            page = tenant_store.tenants_page(100, cursor)
+            tenants += [t.tenant_id for t in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        run_id = str(uuid.uuid4())
+        records = [{"messageId": f"{run_id}-{n}", "receiptHandle": "local", "eventSource": "aws:sqs",
+                    "body": FinalizeTenant(tenant_id=t, at=at, run_id=run_id).model_dump_json(),
+                    "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                    "eventSourceARN": "arn:aws:sqs:local:000000000000:billing", "awsRegion": REGION}
+                   for n, t in enumerate(tenants)]
+        failed: list[str] = []
+        for start in range(0, len(records), 10):
+            reply = self.invoke("BillingFunction", {"Records": records[start:start + 10]}) or {}
+            failed += [f["itemIdentifier"] for f in reply.get("batchItemFailures", [])]
+        return _json_response(500 if failed else 200, {"at": at.isoformat(timespec="seconds"),
+                                                        "tenants": len(tenants), "failed": len(failed)})
 
 
 def http_event(route: Route, params: dict[str, str], claims: dict[str, Any] | None,

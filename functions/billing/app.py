@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -22,12 +22,24 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from sitegate import audit_trail, billing, invoices
+from sitegate import audit_trail, billing, invoices, tax_invoices
 from sitegate.errors import InvalidInput
-from sitegate.http import build_resolver, current_caller
+from sitegate.http import build_resolver, current_caller, idempotent_create
 from sitegate.models.audit import SealTenant
-from sitegate.models.billing import BillingRun, BillTenant
+from sitegate.models.billing import BillingRun, BillTenant, FinalizeTenant
 from sitegate.models.responses import InvoiceOut, InvoicePage
+from sitegate.models.tax_invoices import (
+    BillingDetailsOut,
+    BillingDetailsSet,
+    CreditCreate,
+    CreditNoteOut,
+    CreditNotePage,
+    SupplierOut,
+    SupplierSet,
+    TenantBillingOut,
+    TenantBillingSet,
+    VoidCreate,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor
@@ -72,6 +84,93 @@ def get_invoice_days_csv(period: Period) -> Response[str]:
                     headers={"Content-Disposition": f'attachment; filename="invoice-{period}-days.csv"'})
 
 
+# ---------------------------------------------------------------- tax invoices
+NoteNumber = Annotated[str, Path(pattern=r"^CN-[0-9]{6}$", description="a credit note's number, CN-000001")]
+TenantId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+PDF: dict[int, OpenAPIResponse] = {200: {"description": "the document as a PDF",
+                                         "content": {"application/pdf": {"schema": {"type": "string",
+                                                                                    "format": "binary"}}}}}
+
+
+def _pdf(body: bytes, name: str) -> Response[bytes]:
+    return Response(status_code=200, content_type="application/pdf", body=body,
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@app.post("/invoices/<period>/finalize")
+def finalize_invoice(period: Period) -> InvoiceOut:
+    """Finalize a month's draft as a tax invoice: its number from the tenant's gapless sequence, both parties
+    fixed. 422 names each missing tax-invoice field; 409 when it is final already."""
+    caller = current_caller(app)
+    final = tax_invoices.finalize_by(caller, period)
+    invoice, _, users = invoices.read_invoice(caller, final.period)
+    return invoices.invoice_out(invoice, users)
+
+
+@app.get("/invoices/<period>/invoice.pdf", responses=PDF)
+def get_invoice_pdf(period: Period) -> Response[bytes]:
+    """The invoice as a PDF: the tax invoice once final; a draft is marked as one on every page."""
+    return _pdf(tax_invoices.invoice_pdf(current_caller(app), period), f"invoice-{period}.pdf")
+
+
+@app.post("/invoices/<period>/credit-notes", status_code=201)
+def create_credit_note(period: Period, body: Annotated[CreditCreate, Body()]) -> CreditNoteOut:
+    """Credit a final invoice: an amount (GST-exclusive) or quantities of its lines, with a reason."""
+    caller = current_caller(app)
+    return idempotent_create(app, caller, f"POST /invoices/{period}/credit-notes", body,
+                             lambda _: tax_invoices.credit(caller, period, body))
+
+
+@app.get("/invoices/<period>/credit-notes")
+def list_credit_notes(period: Period) -> CreditNotePage:
+    """List a month's credit notes, oldest first."""
+    return tax_invoices.credit_notes(current_caller(app), period)
+
+
+@app.get("/invoices/<period>/credit-notes/<number>/credit-note.pdf", responses=PDF)
+def get_credit_note_pdf(period: Period, number: NoteNumber) -> Response[bytes]:
+    """A credit note as a PDF."""
+    return _pdf(tax_invoices.credit_note_pdf(current_caller(app), period, number), f"credit-note-{number}.pdf")
+
+
+@app.post("/invoices/<period>/void", status_code=201)
+def void_invoice(period: Period, body: Annotated[VoidCreate, Body()]) -> CreditNoteOut:
+    """Void a final invoice: a credit note for all that is left; the invoice shows status void."""
+    caller = current_caller(app)
+    return idempotent_create(app, caller, f"POST /invoices/{period}/void", body,
+                             lambda _: tax_invoices.credit(caller, period, body, kind="void"))
+
+
+@app.get("/billing/details")
+def get_billing_details() -> BillingDetailsOut:
+    """The tenant's details as the buyer on its tax invoices."""
+    return tax_invoices.get_billing_details(current_caller(app))
+
+
+@app.put("/billing/details")
+def set_billing_details(body: Annotated[BillingDetailsSet, Body()]) -> BillingDetailsOut:
+    """Set the tenant's details as buyer: legal name, and address, NZBN or billing email."""
+    return tax_invoices.set_billing_details(current_caller(app), body)
+
+
+@app.put("/tenants/<tenant_id>/billing")
+def set_tenant_billing(tenant_id: TenantId, body: Annotated[TenantBillingSet, Body()]) -> TenantBillingOut:
+    """Set a tenant's rates, GST rate, currency and grace days (the platform operator)."""
+    return tax_invoices.set_tenant_billing(current_caller(app), tenant_id, body)
+
+
+@app.get("/platform/supplier")
+def get_supplier() -> SupplierOut:
+    """The supplier printed on every tax invoice (the platform operator)."""
+    return tax_invoices.get_supplier(current_caller(app))
+
+
+@app.put("/platform/supplier")
+def set_supplier(body: Annotated[SupplierSet, Body()]) -> SupplierOut:
+    """Set the supplier printed on every tax invoice: legal name, GST number, address (the platform operator)."""
+    return tax_invoices.set_supplier(current_caller(app), body)
+
+
 # ---------------------------------------------------------------- the monthly run
 def _errors(exc: Exception) -> list[str]:
     if isinstance(exc, ValidationError):
@@ -84,6 +183,10 @@ def scheduled_run(event: dict[str, Any]) -> dict[str, Any]:
     counted and dropped: raising would only have Lambda retry it into the dead-letter queue."""
     try:
         scheduled = BillingRun.model_validate(event)
+        if scheduled.detail.task == "invoice.finalize":
+            tenants = tax_invoices.fan_out_finalize(scheduled.scheduled_at, scheduled.run_id)
+            logger.info("finalizing queued every tenant", extra={"tenants": tenants, "run_id": scheduled.run_id})
+            return {"task": "invoice.finalize", "tenants": tenants}
         if scheduled.detail.task == "audit.seal":
             tenants = audit_trail.fan_out_seals(scheduled.scheduled_at, scheduled.run_id)
             metrics.add_metric(name="AuditSealsQueued", unit=MetricUnit.Count, value=tenants)
@@ -116,10 +219,33 @@ def seal_record(record: SQSRecord) -> str:
     return "sealed"
 
 
+def finalize_record(record: SQSRecord) -> str:
+    """One tenant's drafts past their grace period finalized. A message that does not read is dropped (counted);
+    a failure raises, so the queue retries it (finalizing is safe to repeat)."""
+    try:
+        message = FinalizeTenant.model_validate_json(record.body)
+    except ValidationError as exc:
+        logger.error("finalize message refused, not retried", extra={"message_id": record.message_id,
+                                                                    "errors": _errors(exc)})
+        metrics.add_metric(name="FinalizeMessagesRefused", unit=MetricUnit.Count, value=1)
+        return "refused"
+    report = tax_invoices.finalize_tenant(message)
+    if report is None:
+        return "no_such_tenant"
+    metrics.add_metric(name="InvoicesFinalized", unit=MetricUnit.Count, value=report.finalized)
+    if report.blocked:
+        metrics.add_metric(name="InvoicesBlocked", unit=MetricUnit.Count, value=report.blocked)
+    logger.info("drafts finalized", extra={"tenant_id": message.tenant_id, "finalized": report.finalized,
+                                           "blocked": report.blocked})
+    return "finalized"
+
+
 def bill_record(record: SQSRecord) -> str:
     """One tenant's month. A message that names no tenant and month we bill is dropped (counted); a
     failure to bill raises, so the queue retries it, then parks it in its dead-letter queue.
     A message of the hourly sealing (`"kind": "audit.seal"`) seals that tenant's audit entries."""
+    if '"kind":"invoice.finalize"' in record.body.replace(" ", ""):
+        return finalize_record(record)
     if '"kind":"audit.seal"' in record.body.replace(" ", ""):
         try:
             SealTenant.model_validate_json(record.body)

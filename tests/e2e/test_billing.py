@@ -60,7 +60,7 @@ def test_the_worked_example_through_the_api(api, operator_token, clock):
     listed = api.request("GET", "/invoices", ada)
     assert listed.status_code == 200, listed.text
     listing = listed.json()["items"]
-    assert [(i["period"], i["total"], i["status"]) for i in listing] == [("2026-09", "608.93", "issued")]
+    assert [(i["period"], i["total"], i["status"]) for i in listing] == [("2026-09", "608.93", "draft")]
     invoice = api.request("GET", "/invoices/2026-09", ada).json()
     assert [(ln["tier"], ln["user_days"], ln["quantity"], ln["unit_price"], ln["amount"]) for ln in invoice["lines"]] == [
         ("field", 310, "10.33", "30.00", "309.90"), ("office", 110, "3.66", "60.00", "219.60")]

@@ -226,7 +226,7 @@ def test_the_same_tenant_message_delivered_twice_makes_one_invoice(tenant):
     # Then
     assert replies == [{"batchItemFailures": []}] * 2
     assert [i["period"] for i in table_items() if i["entity"] == "Invoice"] == ["2026-09"]
-    assert outcome == "already_issued"
+    assert outcome == "unchanged"  # the draft, recomputed, came out the same: nothing written
 
 
 def test_the_fan_out_queues_one_message_per_tenant_and_bills_none_itself(tenant, operator):
@@ -481,8 +481,8 @@ def test_invoicing_users_see_invoices(tenant):
     listing = call("billing", "get_invoices.json", clerk)
     # Then
     assert listing.status == 200
-    assert listing.body["items"] == [{"period": "2026-09", "total": "138.00", "status": "issued", "currency": "NZD",
-                                      "issued_at": "2026-10-01T12:00:00+00:00"}]
+    assert listing.body["items"] == [{"period": "2026-09", "total": "138.00", "status": "draft", "currency": "NZD",
+                                      "issued_at": "2026-10-01T12:00:00+00:00", "number": None}]
 
 
 def test_connected_account_users_are_refused(tenant):

@@ -39,7 +39,8 @@ ACTIONS = frozenset({
     "location.create", "equipment.create",
     "delivery.request", "delivery.approve", "delivery.reject", "delivery.cancel", "delivery.remove",
     "job_request.create", "job_request.accept", "job_request.complete", "job_request.decline", "job_request.remove",
-    "invoice.issue",
+    "invoice.issue", "invoice.recompute", "invoice.finalize", "invoice.void", "credit_note.issue",
+    "billing.details_set", "platform.supplier_set",
     "review.open", "review.decide", "review.close",
     "audit.read", "audit.export", "audit.verify",
 })
@@ -200,6 +201,9 @@ _TARGETS: dict[str, Any] = {
     "Delivery": lambda m: ("delivery", m.delivery_id, m.job_id, m.for_account_id),
     "JobRequest": lambda m: ("job_request", m.request_id, m.job_id, m.account_id),
     "Invoice": lambda m: ("invoice", m.period, None, None),
+    "CreditNote": lambda m: ("credit_note", m.number, None, None),
+    "BillingDetails": lambda m: ("billing_details", m.tenant_id, None, None),
+    "Supplier": lambda m: ("supplier", "platform", None, None),
     "AccessReview": lambda m: ("access_review", m.review_id, m.job_id, None),
     "ReviewItem": lambda m: ("access_review_item", f"{m.review_id}/{m.item_id}", m.job_id, m.account_id),
 }

@@ -275,3 +275,42 @@ def csv_rows(users: Iterable[BilledUser]) -> list[tuple[str, str, str, str, str]
     rows = [(day.isoformat(), u.user_id, csv_safe(u.name), level, BILLING_TIER[level])
             for u in users for day, level in u.levels.items()]
     return sorted(rows, key=lambda r: (r[0], r[2].lower(), r[1]))
+
+
+# ------------------------------------------------------------------ tax invoices and credit notes
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def supply_of(period: str) -> str:
+    """The description of the supply, as a tax invoice must give it."""
+    year, month = period.split("-")
+    return f"SiteGate site access control: active user-days in {MONTHS[int(month) - 1]} {year}"
+
+@dataclass(frozen=True)
+class Left:
+    """What is left of a final invoice to credit: GST-exclusive, GST, and total."""
+
+    subtotal: Decimal
+    gst: Decimal
+    total: Decimal
+
+
+def left_of(subtotal: str, gst: str, total: str, credited_subtotal: str, credited_gst: str,
+            credited_total: str) -> Left:
+    return Left(Decimal(subtotal) - Decimal(credited_subtotal), Decimal(gst) - Decimal(credited_gst),
+                Decimal(total) - Decimal(credited_total))
+
+
+def credit_gst(amount: Decimal, left: Left, gst_rate: Decimal) -> Decimal:
+    """The GST of a credit note of `amount` (GST-exclusive, at most what is left): what is left of the invoice's
+    GST when it credits all that is left (so credits add up to the invoice to the cent), else the amount's GST,
+    half-up, never more than the GST left."""
+    if amount == left.subtotal:
+        return left.gst
+    return min((amount * gst_rate).quantize(CENT, rounding=ROUND_HALF_UP), left.gst)
+
+
+def line_credit(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """A credit of a line's quantity at its unit price, as the line itself is computed (rounded down)."""
+    return (quantity * unit_price).quantize(CENT, rounding=ROUND_DOWN)

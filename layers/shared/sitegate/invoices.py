@@ -17,18 +17,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from aws_lambda_powertools import Logger
 
 from sitegate import audit, billing, clock, policy
 from sitegate.billing import BilledUser, Change, Draft, Period, Rates, State, Timeline
-from sitegate.data import events, invoice_store, queues, tenant_store, user_store
+from sitegate.data import core, events, invoice_store, queues, tenant_store, user_store
 from sitegate.errors import Conflict, NotFound
 from sitegate.models.billing import BillingRun, BillTenant
 from sitegate.models.events import InvoiceIssued
 from sitegate.models.responses import InvoiceLineOut, InvoiceOut, InvoicePage, InvoiceSummary, InvoiceUserOut
-from sitegate.models.stored import Invoice, InvoiceLineStored, InvoiceUser, StateChange, Tenant
+from sitegate.models.stored import Invoice, InvoiceLineStored, InvoiceUser, InvoiceUsers, StateChange, Tenant
 from sitegate.policy import Caller
 from sitegate.settings import get_settings
 
@@ -94,19 +94,7 @@ def _line_fields(ln: billing.Line) -> _LineFields:
             "daily_rate": billing.money(ln.daily_rate)}
 
 
-def issue(tenant: Tenant, period: Period) -> str:
-    """Issue the tenant's invoice for `period` once: `issued`, `already_issued`, `not_ended` (the
-    month is not over yet in the tenant's time zone) or `not_a_tenant_yet` (made after the month,
-    and nobody of it was active in it: as with a test clock set back).
-    The invoice, its billed users and its `invoice.issued` event are one conditional transaction,
-    so racing runs issue it once."""
-    if period.end > clock.now():
-        return "not_ended"
-    if invoice_store.invoice_issued(tenant.tenant_id, period.name):
-        return "already_issued"
-    draft = compute(tenant, period)
-    if not draft.users and _instant(tenant.created_at) >= period.end:  # not a tenant yet that month: no $0 invoice
-        return "not_a_tenant_yet"
+def _drafted(tenant: Tenant, period: Period, draft: Draft) -> tuple[Invoice, list[InvoiceUsers]]:
     invoice = Invoice(
         tenant_id=tenant.tenant_id, period=period.name, timezone=tenant.timezone, currency=draft.rates.currency,
         days_in_period=period.days_in_month,
@@ -116,7 +104,41 @@ def issue(tenant: Tenant, period: Period) -> str:
     users = [InvoiceUser(user_id=u.user_id, name=u.name, levels=legend, days=codes)
              for u in draft.users for legend, codes in [billing.encode_days(period, u.levels)]]
     chunks = invoice_store.chunk_invoice_users(tenant.tenant_id, period.name, users)
-    invoice = invoice.changed(chunks=len(chunks))
+    return invoice.changed(chunks=len(chunks)), chunks
+
+
+def _same_bill(old: Invoice, new: Invoice, old_chunks: list[InvoiceUsers], new_chunks: list[InvoiceUsers]) -> bool:
+    fields = ("currency", "lines", "subtotal", "gst_rate", "gst", "total", "user_count")
+    return (all(getattr(old, f) == getattr(new, f) for f in fields)
+            and [c.users for c in old_chunks] == [c.users for c in new_chunks])
+
+
+def issue(tenant: Tenant, period: Period) -> str:
+    """Make or recompute the tenant's draft invoice for `period`: `issued` (a new draft), `recomputed`,
+    `unchanged`, `already_final` (final or void: never changed again), `not_ended` (the month is not over yet
+    in the tenant's time zone) or `not_a_tenant_yet` (made after the month, and nobody of it was active in it:
+    as with a test clock set back). A new draft, its billed users and its `invoice.issued` event are one
+    conditional transaction, so racing runs make it once; a recompute is conditional on the draft's version."""
+    if period.end > clock.now():
+        return "not_ended"
+    existing, old_chunks = invoice_store.get_invoice(tenant.tenant_id, period.name)
+    if existing is not None and existing.status != "draft":
+        return "already_final"
+    draft = compute(tenant, period)
+    if existing is None and not draft.users and _instant(tenant.created_at) >= period.end:
+        return "not_a_tenant_yet"  # not a tenant yet that month: no $0 invoice
+    invoice, chunks = _drafted(tenant, period, draft)
+    if existing is not None:
+        if _same_bill(existing, invoice, old_chunks, chunks):
+            return "unchanged"
+        again = invoice.changed(issued_at=existing.issued_at, version=existing.version + 1)
+        with audit.as_system(tenant.tenant_id):
+            entry = audit.change("invoice.recompute", existing, again)
+        try:
+            invoice_store.recompute_draft(again, chunks, existing.chunks, entry)
+        except core.Stale:
+            return "already_final"  # finalized (or recomputed) by someone else meanwhile: theirs stands
+        return "recomputed"
     event = events.new_event("invoice.issued", tenant.tenant_id,
                              InvoiceIssued(period=period.name, total=invoice.total, currency=invoice.currency))
     with audit.as_system(tenant.tenant_id):  # the monthly schedule's work, wherever it is called from
@@ -203,7 +225,7 @@ def _user_out(user: BilledUser) -> InvoiceUserOut:
                           field_days=user.tier_days("field"), office_days=user.tier_days("office"))
 
 
-def _issued(caller: Caller, period_text: str) -> tuple[Invoice, Period, list[BilledUser]]:
+def read_invoice(caller: Caller, period_text: str) -> tuple[Invoice, Period, list[BilledUser]]:
     _authorized(caller)
     wanted = billing.parse_period(period_text)
     invoice, chunks = invoice_store.get_invoice(caller.user.tenant_id, wanted.name)
@@ -215,18 +237,36 @@ def _issued(caller: Caller, period_text: str) -> tuple[Invoice, Period, list[Bil
     return invoice, period, users
 
 
-def get_invoice(caller: Caller, period_text: str) -> InvoiceOut:
-    invoice, _, users = _issued(caller, period_text)
+def invoice_out(invoice: Invoice, users: list[BilledUser]) -> InvoiceOut:
+    def party(p: Any) -> dict[str, str | None] | None:
+        return None if p is None else p.model_dump()
+
     return InvoiceOut(period=invoice.period, status=invoice.status, currency=invoice.currency,
                       timezone=invoice.timezone, days_in_period=invoice.days_in_period,
                       lines=[InvoiceLineOut.model_validate(ln.model_dump()) for ln in invoice.lines],
                       subtotal=invoice.subtotal, gst_rate=invoice.gst_rate, gst=invoice.gst, total=invoice.total,
-                      users=[_user_out(u) for u in users], issued_at=invoice.issued_at)
+                      users=[_user_out(u) for u in users], issued_at=invoice.issued_at, number=invoice.number,
+                      issue_date=invoice.issue_date, finalized_at=invoice.finalized_at,
+                      description=billing.supply_of(invoice.period), supplier=party(invoice.supplier),
+                      buyer=party(invoice.buyer), credited_subtotal=invoice.credited_subtotal,
+                      credited_gst=invoice.credited_gst, credited_total=invoice.credited_total,
+                      credit_notes=invoice.credit_notes)
+
+
+def get_invoice(caller: Caller, period_text: str) -> InvoiceOut:
+    invoice, _, users = read_invoice(caller, period_text)
+    return invoice_out(invoice, users)
+
+
+def billed_users(invoice: Invoice, chunks: list[InvoiceUsers]) -> list[BilledUser]:
+    period = billing.parse_period(invoice.period, invoice.timezone)
+    return [BilledUser(u.user_id, u.name, billing.decode_days(period, u.levels, u.days))
+            for chunk in chunks for u in chunk.users]
 
 
 def invoice_csv(caller: Caller, period_text: str) -> str:
     """The invoice's billed user-days as CSV: `date,user_id,name,level,tier`, one row per user-day."""
-    _, _, users = _issued(caller, period_text)
+    _, _, users = read_invoice(caller, period_text)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(billing.CSV_HEADER)
@@ -238,7 +278,7 @@ def list_invoices(caller: Caller, limit: int, cursor: str | None) -> InvoicePage
     _authorized(caller)
     page = invoice_store.invoices_page(caller.user.tenant_id, limit, cursor)
     return InvoicePage(items=[InvoiceSummary(period=i.period, total=i.total, status=i.status, currency=i.currency,
-                                             issued_at=i.issued_at) for i in page.items],
+                                             issued_at=i.issued_at, number=i.number) for i in page.items],
                        next_cursor=page.next_cursor)
 
 

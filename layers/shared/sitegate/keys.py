@@ -469,3 +469,24 @@ def review_item(tenant_id: str, review_id: str, item_id: str) -> dict[str, str]:
 
 def review_snapshot(tenant_id: str, review_id: str, chunk: int) -> dict[str, str]:
     return {"PK": review_partition(tenant_id, review_id), "SK": f"{REVIEW_SNAPSHOT_PREFIX}{str(chunk).zfill(4)}"}
+
+
+# --- tax invoices: each tenant's number sequences, its details as buyer, credit notes in their invoice's
+# partition (one Query reads an invoice with its users and its credits), and the platform's supplier details
+CREDIT_NOTE_PREFIX = "CREDIT#"  # sort-key prefix of an invoice's credit notes
+
+
+def sequence(tenant_id: str, name: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#SEQUENCE", "SK": name}
+
+
+def credit_note(tenant_id: str, period: str, number: str) -> dict[str, str]:
+    return {"PK": invoice_partition(tenant_id, period), "SK": f"{CREDIT_NOTE_PREFIX}{_id(number)}"}
+
+
+def billing_details(tenant_id: str) -> dict[str, str]:
+    return {"PK": f"{_t(tenant_id)}#BILLINGDETAILS", "SK": "BILLINGDETAILS"}
+
+
+def supplier() -> dict[str, str]:
+    return {"PK": f"{_t(PLATFORM_TENANT)}#SUPPLIER", "SK": "SUPPLIER"}

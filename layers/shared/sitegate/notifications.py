@@ -9,8 +9,8 @@ Who hears of what (docs/DOMAIN.md "Notifications and acknowledgments"):
 | delivery.approved, approvals still awaiting | nobody: those leads were asked when it was requested |
 | delivery.rejected | the requester |
 | delivery.cancelled | the GC leads, the booked trade's leads, and the requester (who cancelled is not told) |
-| access.granted | the account's users with access.view_own (its administrators) |
-| invoice.issued | the owner account's users with financial.view (Invoicing, Super Admin) |
+| access.granted, access.revoked | the account's users with access.view_own (its administrators); not who granted or revoked it |
+| invoice.issued, invoice.finalized, credit_note.issued | the owner account's users with financial.view (Invoicing, Super Admin) |
 | alert.sent | the alert's roll-call (everyone with a role on the job that receives alerts) |
 
 The policy decides each audience from its tables (`policy.decide_notice`, `approvals_given_by`,
@@ -38,7 +38,16 @@ from aws_lambda_powertools import Logger
 
 from sitegate import policy
 from sitegate.data import access_store, account_store, alert_store, messaging, send_store, tenant_store, user_store
-from sitegate.models.events import AccessGranted, AccessRevoked, AlertSent, DeliveryEvent, DomainEvent, InvoiceIssued
+from sitegate.models.events import (
+    AccessGranted,
+    AccessRevoked,
+    AlertSent,
+    CreditNoteIssued,
+    DeliveryEvent,
+    DomainEvent,
+    InvoiceFinalized,
+    InvoiceIssued,
+)
 from sitegate.models.requests import refused_character
 from sitegate.models.stored import Account, User, UserStatus
 from sitegate.policy import Caller, JobFacts
@@ -193,7 +202,8 @@ RECIPIENTS: dict[str, Callable[[DomainEvent], list[User]]] = {
     "delivery.requested": _delivery_recipients, "delivery.approved": _delivery_recipients,
     "delivery.rejected": _delivery_recipients, "delivery.cancelled": _delivery_recipients,
     "access.granted": _access_recipients, "access.revoked": _revoked_recipients,
-    "invoice.issued": _invoice_recipients, "alert.sent": _alert_recipients,
+    "invoice.issued": _invoice_recipients, "invoice.finalized": _invoice_recipients,
+    "credit_note.issued": _invoice_recipients, "alert.sent": _alert_recipients,
 }
 
 
@@ -303,9 +313,28 @@ def _revoked_message(event: DomainEvent) -> Message:
 
 def _invoice_message(event: DomainEvent) -> Message:
     data: InvoiceIssued = event.payload()
-    body = f"The SiteGate invoice for {data.period} is issued: {data.total} {data.currency}.\n"
+    body = (f"The SiteGate invoice for {data.period} is issued: {data.total} {data.currency}. It is a draft until "
+            "it is finalized as a tax invoice.\n")
     return Message(f"SiteGate invoice {data.period}: {data.total} {data.currency}", body,
                    sms_text(f"SiteGate: the invoice for {data.period} is issued, {data.total} {data.currency}."))
+
+
+def _finalized_message(event: DomainEvent) -> Message:
+    data: InvoiceFinalized = event.payload()
+    body = f"SiteGate tax invoice {data.number} for {data.period} is final: {data.total} {data.currency}.\n"
+    return Message(f"SiteGate tax invoice {data.number}: {data.total} {data.currency}", body,
+                   sms_text(f"SiteGate: tax invoice {data.number} for {data.period} is final, {data.total} "
+                            f"{data.currency}."))
+
+
+def _credit_message(event: DomainEvent) -> Message:
+    data: CreditNoteIssued = event.payload()
+    what = "voided by" if data.kind == "void" else "credited by"
+    body = f"SiteGate invoice {data.invoice_number} ({data.period}) is {what} credit note {data.number}: " \
+           f"{data.total} {data.currency}.\n"
+    return Message(f"SiteGate credit note {data.number}: {data.total} {data.currency}", body,
+                   sms_text(f"SiteGate: invoice {data.invoice_number} {what} {data.number}, {data.total} "
+                            f"{data.currency}."))
 
 
 def _alert_message(event: DomainEvent) -> Message:
@@ -321,7 +350,8 @@ MESSAGES: dict[str, Callable[[DomainEvent], Message]] = {
     "delivery.requested": _delivery_message, "delivery.approved": _delivery_message,
     "delivery.rejected": _delivery_message, "delivery.cancelled": _delivery_message,
     "access.granted": _access_message, "access.revoked": _revoked_message,
-    "invoice.issued": _invoice_message, "alert.sent": _alert_message,
+    "invoice.issued": _invoice_message, "invoice.finalized": _finalized_message,
+    "credit_note.issued": _credit_message, "alert.sent": _alert_message,
 }
 
 

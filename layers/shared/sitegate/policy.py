@@ -120,8 +120,9 @@ ACCOUNT_LEVEL_ORDER = list(ACCOUNT_LEVELS)
 # "flag" cells: allowed only when the user carries this flag.
 ACCOUNT_FLAGS = {("manager", "guest.create"): "can_create_guests"}
 
-# Platform operators only create tenants.
-PLATFORM_LEVELS = {"platform_operator": {"tenant.create": Scope.ALL}}
+# Platform operators create tenants, set each one's rates and the supplier printed on every invoice.
+PLATFORM_LEVELS = {"platform_operator": {"tenant.create": Scope.ALL, "tenant.billing": Scope.ALL,
+                                          "supplier.edit": Scope.ALL}}
 
 # Access types for inspection firms and project owners (docs/DOMAIN.md); customers
 # get ticket access and truck ETAs for their jobs.
@@ -795,10 +796,12 @@ def decide_alert_recipient(person: Caller, job: JobFacts) -> Decision:
 # entry). A delivery's news goes by the approvals table (approvals_given_by) and to its requester while
 # it reaches the job (decide_directory_member); an alert to its roll-call (decide_alert_recipient).
 NOTICE_TABLE = """
-event           capability
-invoice.issued  financial.view
-access.granted  access.view_own
-access.revoked  access.view_own
+event               capability
+invoice.issued      financial.view
+invoice.finalized   financial.view
+credit_note.issued  financial.view
+access.granted      access.view_own
+access.revoked      access.view_own
 """
 NOTICES = {event: cells["capability"] for event, cells in _rows(NOTICE_TABLE).items()}
 
@@ -822,6 +825,16 @@ def decide_on_invoices(caller: Caller) -> Decision:
     if decide(caller, "financial.view"):
         return _allow("invoices-financial-view", "financial.view shows the tenant's invoices", Scope.TENANT)
     return _deny("invoices-need-financial-view", "invoices need financial.view")
+
+
+def decide_invoice_change(caller: Caller) -> Decision:
+    """Finalizing, crediting and voiding invoices, and setting the tenant's billing details: the users who
+    read them (financial.view: Super Admins and Invoicing users)."""
+    if decide(caller, "financial.view"):
+        return _allow("invoices-change-financial-view", "financial.view finalizes, credits and voids invoices",
+                      Scope.TENANT)
+    return _deny("invoices-change-need-financial-view", "finalizing, crediting and voiding invoices need "
+                 "financial.view (Super Admin, Invoicing)")
 
 
 # ------------------------------------------------------------------ the audit trail

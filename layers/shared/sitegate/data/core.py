@@ -460,7 +460,7 @@ def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Se
             raise
 
 
-VERSIONED = frozenset({"BookingDay", "Delivery", "JobRequest", "JobGrant", "Account"})
+VERSIONED = frozenset({"BookingDay", "Delivery", "JobRequest", "JobGrant", "Account", "Invoice", "NumberSequence"})
 
 
 def write_versioned(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Replace] = (),

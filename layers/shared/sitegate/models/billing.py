@@ -12,7 +12,8 @@ class BillingRunDetail(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     period: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}$")  # a named month (the local run)
-    task: Literal["bill", "audit.seal"] = "bill"  # the monthly billing run, or the hourly audit sealing
+    # The monthly billing run, the hourly audit sealing, or the daily finalizing of drafts past their grace period.
+    task: Literal["bill", "audit.seal", "invoice.finalize"] = "bill"
 
 
 class BillingRun(BaseModel):
@@ -34,4 +35,15 @@ class BillTenant(BaseModel):
 
     tenant_id: str = Field(min_length=1, max_length=128)
     period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$")
+    run_id: str = Field(default="", max_length=128)
+
+
+class FinalizeTenant(BaseModel):
+    """One message on the billing queue: finalize this tenant's drafts whose grace period is over at `at`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["invoice.finalize"] = "invoice.finalize"
+    tenant_id: str = Field(min_length=1, max_length=128)
+    at: AwareDatetime
     run_id: str = Field(default="", max_length=128)

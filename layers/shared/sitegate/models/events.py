@@ -65,6 +65,26 @@ class InvoiceIssued(EventData):
     currency: str
 
 
+class InvoiceFinalized(EventData):
+    """invoice.finalized: a draft became a numbered tax invoice."""
+
+    period: str
+    number: str
+    total: str
+    currency: str
+
+
+class CreditNoteIssued(EventData):
+    """credit_note.issued: a final invoice was credited (or voided: `kind`)."""
+
+    period: str
+    number: str
+    invoice_number: str
+    kind: str
+    total: str
+    currency: str
+
+
 EVENT_DATA: dict[str, type[EventData]] = {
     "delivery.requested": DeliveryEvent,
     "delivery.approved": DeliveryEvent,
@@ -73,9 +93,12 @@ EVENT_DATA: dict[str, type[EventData]] = {
     "access.granted": AccessGranted,
     "access.revoked": AccessRevoked,
     "invoice.issued": InvoiceIssued,
+    "invoice.finalized": InvoiceFinalized,
+    "credit_note.issued": CreditNoteIssued,
 }
 EventKind = Literal["delivery.requested", "delivery.approved", "delivery.rejected", "delivery.cancelled",
-                    "access.granted", "access.revoked", "invoice.issued", "alert.sent"]
+                    "access.granted", "access.revoked", "invoice.issued", "invoice.finalized",
+                    "credit_note.issued", "alert.sent"]
 
 
 class DomainEvent(BaseModel):

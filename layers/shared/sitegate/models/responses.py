@@ -303,7 +303,7 @@ class InvoiceUserOut(Out):
 
 class InvoiceOut(Out):
     period: str  # YYYY-MM
-    status: str  # issued | preview
+    status: str  # draft | final | void | preview
     currency: str
     timezone: str
     days_in_period: int
@@ -315,14 +315,27 @@ class InvoiceOut(Out):
     users: list[InvoiceUserOut]
     issued_at: Time | None  # none for a preview
     through: Date | None = None  # a preview: the last day counted (today, in the tenant's time zone)
+    # Tax invoices: set once it is final (number, date, both parties as they were then), and what its credit
+    # notes took off it.
+    number: str | None = None
+    issue_date: Date | None = None
+    finalized_at: Time | None = None
+    description: str | None = None
+    supplier: dict[str, str | None] | None = None
+    buyer: dict[str, str | None] | None = None
+    credited_subtotal: str = "0.00"
+    credited_gst: str = "0.00"
+    credited_total: str = "0.00"
+    credit_notes: int = 0
 
 
 class InvoiceSummary(Out):
     period: str
     total: str
-    status: str
+    status: str  # draft | final | void
     currency: str
     issued_at: Time
+    number: str | None = None
 
 
 class InvoicePage(Page[InvoiceSummary]):

@@ -56,6 +56,8 @@ class Tenant(Stored):
     field_day_rate: str = "1.00"
     office_day_rate: str = "2.00"
     gst_rate: str = "0.15"
+    grace_days: int = 3  # days after the month's end its draft invoice waits before the schedule finalizes it
+    version: int = 0
 
 
 class Account(Stored):
@@ -294,8 +296,20 @@ class InvoiceLineStored(Stored):
     daily_rate: str
 
 
+class TaxParty(Stored):
+    """A party as printed on a tax invoice: the supplier (the platform operator) or the buyer (a tenant)."""
+
+    legal_name: str | None = None
+    gst_number: str | None = None
+    address: str | None = None
+    nzbn: str | None = None
+    billing_email: str | None = None
+
+
 class Invoice(Stored):
-    """A tenant's invoice for one month; its billed users are in InvoiceUsers chunks."""
+    """A tenant's invoice for one month; its billed users are in InvoiceUsers chunks, its credit notes
+    beside them. A draft is recomputed by each run; finalizing numbers it and fixes both parties as they
+    then were; a final invoice changes only by what is credited against it (and `void` once all is)."""
 
     tenant_id: str
     period: str  # YYYY-MM
@@ -309,8 +323,84 @@ class Invoice(Stored):
     total: str
     user_count: int
     chunks: int
-    status: str = "issued"
+    status: str = "draft"  # draft | final | void
+    issued_at: str  # when the draft was first made
+    number: str | None = None  # INV-000001, given when finalized
+    finalized_at: str | None = None
+    issue_date: str | None = None  # the tax invoice's date, in the tenant's calendar
+    supplier: TaxParty | None = None
+    buyer: TaxParty | None = None
+    credited_subtotal: str = "0.00"  # what its credit notes took off, GST-exclusive, GST and total
+    credited_gst: str = "0.00"
+    credited_total: str = "0.00"
+    credited_quantities: dict[str, str] = Field(default_factory=dict)  # per tier, of the credits by lines
+    credit_notes: int = 0
+    version: int = 0
+
+
+class CreditLine(Stored):
+    tier: str
+    quantity: str
+    unit_price: str
+    amount: str
+
+
+class CreditNote(Stored):
+    """A correction of a final invoice (CN-000001): a GST-exclusive amount, or quantities of its lines at their
+    unit price, with the GST on it; a void is the credit note for all that is left."""
+
+    tenant_id: str
+    period: str
+    number: str
+    invoice_number: str
+    kind: str = "credit"  # credit | void
+    amount: str
+    gst: str
+    total: str
+    lines: list[CreditLine] = Field(default_factory=list)
+    reason: str
     issued_at: str
+    issue_date: str
+    issued_by: str
+    currency: str
+    gst_rate: str
+    supplier: TaxParty | None = None
+    buyer: TaxParty | None = None
+
+
+class NumberSequence(Stored):
+    """A gapless per-tenant number sequence (INV, CN): `last` is the last number given, moved only by the
+    transaction that gives the next one."""
+
+    audited: ClassVar[bool] = False  # moved with the finalized invoice or the credit note, which are audited
+    tenant_id: str
+    name: str
+    last: int = 0
+    version: int = 0
+
+
+class BillingDetails(Stored):
+    """A tenant's details as the buyer on its tax invoices, set by its Super Admins and Invoicing users."""
+
+    tenant_id: str
+    legal_name: str
+    address: str | None = None
+    nzbn: str | None = None
+    billing_email: str | None = None
+    updated_by: str
+    updated_at: str
+    version: int = 0
+
+
+class Supplier(Stored):
+    """The platform operator as the supplier on every tax invoice."""
+
+    legal_name: str
+    gst_number: str
+    address: str
+    updated_by: str
+    updated_at: str
+    version: int = 0
 
 
 class InvoiceUser(Stored):
