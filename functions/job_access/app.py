@@ -1,7 +1,6 @@
 """job_access: jobs, job search, access lists, the project directory, e-tickets and records; why a person
 can or cannot act on a job, who can reach it, and access reviews."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -200,7 +199,9 @@ def explain_decision(job_id: str, action: Annotated[str, Query(min_length=1, max
 
 
 @app.get("/jobs/<job_id>/access-report", responses=REPORT)
-def get_access_report(job_id: str, at: Annotated[datetime | None, Query(description="default: now")] = None,
+def get_access_report(job_id: str, at: Annotated[str | None, Query(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})$",
+        description="an instant with its offset; default: now")] = None,
                       format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response[Any]:
     """Everyone who can reach the job at an instant, with what they may do and the path of each action."""
     report = explain.access_report(*current_caller_on_job(app, job_id), at)

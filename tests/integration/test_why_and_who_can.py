@@ -197,8 +197,8 @@ def test_a_review_snapshots_the_report_and_lists_every_entry_and_role(super_admi
 
 
 def test_nobody_decides_their_own_grant(super_admin, site):
-    # Given the super admin granted every entry, and reviews them
-    review = _ok(_open(super_admin, site["job_id"], super_admin.user_id), 201)
+    # Given the super admin granted every entry, and reviews them (ops opened the review)
+    review = _ok(_open(site["ops"], site["job_id"], super_admin.user_id), 201)
     entry = f"entry-{site['customer']['account_id']}"
     # When the reviewer decides its own grant
     reply = _decide(super_admin, review["review_id"], entry, "keep")
@@ -275,3 +275,103 @@ def test_a_reviewer_must_be_staff_who_see_the_job(super_admin, site):
 def test_only_staff_with_job_edit_open_reviews(super_admin, site):
     assert _open(site["trade_lead"], site["job_id"], site["ops"].user_id).status == 403
     assert _open(site["customer_admin"], site["job_id"], site["ops"].user_id).status == 403
+
+
+# ------------------------------------------------------------------ found by attacking the stack
+def test_a_decision_made_while_the_review_closes_is_carried_out_not_lost(super_admin, site, monkeypatch):
+    # Given a review whose only entry is kept, and a decision to revoke it landing between the close's read
+    # and its write (found racing closes against decisions: the close answered 200 and the revoke was lost)
+    from sitegate import access_reviews
+    from sitegate.data import review_store
+
+    job_id = site["job_id"]
+    review = _ok(_open(super_admin, job_id, site["ops"].user_id), 201)
+    for item in review["items"]:
+        _ok(_decide(site["ops"], review["review_id"], item["item_id"], "keep"))
+    entry = f"entry-{site['customer']['account_id']}"
+    read, raced = review_store.read_review, []
+
+    def read_then_race(tenant_id: str, review_id: str):
+        found = read(tenant_id, review_id)
+        if not raced:
+            raced.append(_ok(_decide(site["ops"], review_id, entry, "revoke")))
+        return found
+
+    monkeypatch.setattr(access_reviews.review_store, "read_review", read_then_race)
+    # When
+    closed = _ok(_review(site["ops"], review["review_id"], "post_access_review_close.json"))
+    # Then the close read again and carried the revoke out; the evidence says so and hashes as the close said
+    assert closed["revoked"] == 1
+    assert call(JOB, "get_job.json", site["customer_admin"], path={"job_id": job_id}).status == 404
+    monkeypatch.setattr(access_reviews.review_store, "read_review", read)
+    evidence = _ok(_review(super_admin, review["review_id"], "get_access_review_evidence.json"))
+    assert evidence["sha256"] == closed["evidence_sha256"]
+    assert [r["outcome"] for r in evidence["document"]["revoked"]] == ["revoked"]
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "2028-01-01T00:00:00",
+                                "1700000000", "2026-12-03", "2026-13-01T00:00:00Z"])
+def test_an_access_report_at_an_instant_without_offset_or_outside_the_calendar_is_422(super_admin, site, at):
+    reply = _report(super_admin, site["job_id"], at=at)
+    assert reply.status == 422, reply.body
+    assert "at" in json.dumps(reply.body)
+
+
+@pytest.mark.parametrize(("body", "field"), [({"due": "2027-01-01T00:00:00Z"}, "due"), ({"due": 20270101}, "due")])
+def test_a_due_that_is_not_a_plain_date_is_422(super_admin, site, body, field):
+    full = {"job_id": site["job_id"], "reviewer_user_id": site["ops"].user_id, **body}
+    reply = call(JOB, "post_access_reviews.json", super_admin, body=full, headers=NO_KEY)
+    assert reply.status == 422 and field in json.dumps(reply.body), reply.body
+
+
+@pytest.mark.parametrize("note", ["a\u0000b", "a\u001bb", "a\tb", "a\u202eb"])
+def test_a_decisions_note_follows_the_text_rule(super_admin, site, note):
+    review = _ok(_open(site["ops"], site["job_id"], super_admin.user_id), 201)
+    entry = f"entry-{site['trade']['account_id']}"
+    reply = _decide(site["ops"], review["review_id"], entry, "keep", note=note)
+    assert reply.status == 422, reply.body
+
+
+def test_a_reviewer_who_can_no_longer_view_the_job_may_not_judge_it(super_admin, site):
+    # Given a tmp_designer allocated to the job reviews it, then is moved to another job
+    designer = _user(super_admin, "tmp_designer", job_ids=[site["job_id"]])
+    review = _ok(_open(super_admin, site["job_id"], designer.user_id), 201)
+    other_job = _job(super_admin)
+    _ok(call("user_levels", "patch_user.json", super_admin, path={"user_id": designer.user_id},
+             body={"job_ids": [other_job]}))
+    # Then deciding and closing are refused
+    entry = f"entry-{site['trade']['account_id']}"
+    reply = _decide(designer, review["review_id"], entry, "revoke")
+    assert reply.status == 403 and reply.body["rule"] == "staff-allocation"
+    assert _review(designer, review["review_id"], "post_access_review_close.json").status == 403
+
+
+def test_the_reviewer_is_not_who_opens_the_review_nor_decides_its_own_role(super_admin, site):
+    reply = _open(super_admin, site["job_id"], super_admin.user_id)
+    assert reply.status == 422 and "someone other" in json.dumps(reply.body)
+    _role(super_admin, site["job_id"], site["ops"].user_id, "member")
+    review = _ok(_open(super_admin, site["job_id"], site["ops"].user_id), 201)
+    reply = _decide(site["ops"], review["review_id"], f"role-{site['ops'].user_id}", "keep")
+    assert reply.status == 403 and reply.body["rule"] == "review-own-access"
+
+
+def test_the_report_lists_everyone_the_directory_does_actions_or_not(super_admin, site):
+    # A vendor's user without a role reaches the job (the directory) but may take none of the actions
+    vendor, vendor_admin = _account(super_admin, "vendor")
+    _ok(_grant(super_admin, site["job_id"], vendor["account_id"]))
+    members = _ok(call(JOB, "get_job_members.json", super_admin, path={"job_id": site["job_id"]}))["items"]
+    rows = {r["user_id"]: r for r in _ok(_report(super_admin, site["job_id"]))["items"]}
+    assert {m["user_id"] for m in members} == set(rows)
+    assert rows[vendor_admin.user_id]["role"] == "not_on_jobsite"
+
+
+def test_an_entry_granted_at_a_later_test_clock_still_counts_now(super_admin, site):
+    # Granted with the clock moved ahead, then the clock set back: the report of now (no `at`) lists it, as the
+    # directory does; only a past `at` given explicitly leaves out what was granted after it
+    vendor, vendor_admin = _account(super_admin, "vendor")
+    clock.freeze(datetime(2026, 12, 5, tzinfo=UTC))
+    _ok(_grant(super_admin, site["job_id"], vendor["account_id"]))
+    clock.freeze(datetime(2026, 12, 1, 10, tzinfo=UTC))
+    assert vendor_admin.user_id in {r["user_id"] for r in _ok(_report(super_admin, site["job_id"]))["items"]}
+    past = _ok(_report(super_admin, site["job_id"], at="2026-12-01T09:30:00Z"))["items"]
+    assert vendor_admin.user_id not in {r["user_id"] for r in past}

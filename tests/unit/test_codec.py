@@ -23,7 +23,8 @@ from sitegate.models.stored import (
 
 LAYER = pathlib.Path(stored.__file__).parents[1]
 # Stored types that are parts of other items (nested in them), never items of their own.
-NESTED = {"Stored", "Marker", "NotificationPreferences", "AlertRecipient", "InvoiceLineStored", "InvoiceUser"}
+NESTED = {"Stored", "Marker", "NotificationPreferences", "AlertRecipient", "InvoiceLineStored", "InvoiceUser",
+          "TaxParty", "CreditLine"}
 
 
 def _ticket(status: str, eta: str | None) -> Ticket:

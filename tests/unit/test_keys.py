@@ -12,6 +12,7 @@ TENANT = "acme"
 # Public helpers of sitegate.keys that build no partition key (they take no tenant).
 NOT_PARTITION_BUILDERS = {"user_sort", "users_with_status", "accounts_of_kind", "accounts_named", "by_job", "requests_of_account",
                           "portal", "tenants_list", "tenant_gsi1",  # the platform's own partitions: portal markers, tenant list
+                          "supplier",  # ... and the supplier printed on every tenant's invoices
                           "audit_shard", "audit_sort", "audit_seal_sort"}  # the audit trail's sort keys and shards
 
 

@@ -58,6 +58,8 @@ def review_out(review: AccessReview, items: list[ReviewItem]) -> ReviewOut:
 def _reviewer(caller: Caller, ctx: JobContext, user_id: str) -> None:
     """The reviewer named must be staff who can view the job (`policy.decide_reviewer`), else 422."""
     job = ctx.job
+    if user_id == caller.user.user_id:
+        raise invalid("reviewer_user_id", "the reviewer must be someone other than who opens the review")
     user = user_store.get_user(job.tenant_id, user_id)
     if user is None:
         raise invalid("reviewer_user_id", f"user {user_id} is not a user of this tenant")
@@ -143,7 +145,8 @@ def decide(caller: Caller, review_id: str, request: ReviewItemDecision) -> Revie
     review = _visible(caller, review, review_id)
     if item is None:
         raise NotFound(f"item {request.item_id} is not in this review")
-    policy.require(policy.decide_review_item(caller, _facts(review), item.granted_by))
+    policy.require(policy.decide_review_item(caller, _facts(review), item.granted_by, item.user_id))
+    _still_reviewer(caller, review)
     if review.status != ReviewStatus.OPEN.value:
         raise Conflict("the review is closed")
     decided = item.changed(decision=request.decision, note=request.note, decided_by=caller.user.user_id,
@@ -168,7 +171,7 @@ def _carry_out(job: Job, item: ReviewItem, grants: dict[str, JobGrant], roles: d
         grant = grants.get(item.account_id)
         if grant is None or grant.granted_at != item.granted_at:
             gone = item.changed(outcome="gone", version=done)
-            core.write(replaces=[core.Replace(gone)])
+            core.write_versioned(replaces=[core.Replace(gone)])
             return gone, None
         early, removal = access.revocation(grant, by, beside=2)
         core.write_in_chunks(early)
@@ -176,12 +179,13 @@ def _carry_out(job: Job, item: ReviewItem, grants: dict[str, JobGrant], roles: d
         role = roles.get(item.user_id or "")
         if role is None or role.set_at != item.granted_at:
             gone = item.changed(outcome="gone", version=done)
-            core.write(replaces=[core.Replace(gone)])
+            core.write_versioned(replaces=[core.Replace(gone)])
             return gone, None
         removal = [core.Remove(role), audit.change("role.remove", role, None, about_account_id=item.account_id)]
     revoked = item.changed(outcome="revoked", version=done)
     event = _revoked_event(job, item, by)
-    core.write_all([*removal, events.outbox_entry(event), core.Replace(revoked, "the review is being closed")])
+    core.write_all([*removal, events.outbox_entry(event), core.Replace(revoked, "the review is being closed")],
+                   versioned=True)
     return revoked, event
 
 
@@ -210,11 +214,21 @@ def _sha256(document: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def close(caller: Caller, review_id: str) -> ReviewClosed:
+ATTEMPTS = 5  # a close racing decisions reads the review again and goes on from where it stood
+
+
+def _still_reviewer(caller: Caller, review: AccessReview) -> None:
+    """The reviewer judges only while it can view the job (`policy.decide_reviewer`): 403 once it cannot."""
+    if caller.user.user_id == review.reviewer_user_id:
+        policy.require(policy.decide_reviewer(caller, policy.JobFacts(review.job_id)))
+
+
+def _close_once(caller: Caller, review_id: str) -> ReviewClosed:
     tenant_id = caller.user.tenant_id
     read = review_store.read_review(tenant_id, review_id)
     review = _visible(caller, read.review, review_id)
     policy.require(policy.decide_on_review(caller, _facts(review), "review.close"))
+    _still_reviewer(caller, review)
     if review.status != ReviewStatus.OPEN.value:
         raise Conflict("the review is closed already")
     undecided = [i.item_id for i in read.items if i.decision is None]
@@ -237,14 +251,25 @@ def close(caller: Caller, review_id: str) -> ReviewClosed:
                 published += [event] if event is not None else []
     closed = review.changed(status=ReviewStatus.CLOSED, closed_at=clock.now_iso(), closed_by=caller.user.user_id,
                             version=review.version + 1)
-    final = list(items.values())
-    document = _document(closed, final, read.snapshot)
+    document = _document(closed, list(items.values()), read.snapshot)
     closed = closed.changed(revoked=document["counts"]["revoked"], evidence_sha256=_sha256(document))
-    core.write(creates=[audit.change("review.close", review, closed)],
-               replaces=[core.Replace(closed, "the review was closed meanwhile")])
+    # Versioned: a decision made since the read moved the review's version, so this fails and the close reads again.
+    core.write_versioned(creates=[audit.change("review.close", review, closed)],
+                         replaces=[core.Replace(closed, "the review was closed meanwhile")])
     events.publish(published)
     return ReviewClosed(review_id=review_id, status=ReviewStatus.CLOSED, revoked=closed.revoked or 0,
                         evidence_sha256=closed.evidence_sha256 or "")
+
+
+def close(caller: Caller, review_id: str) -> ReviewClosed:
+    """Close a review once every item is decided: its revocations carried out (each once, even when the close
+    is repeated or races decisions), then the review closed with its evidence's digest."""
+    for _ in range(ATTEMPTS):
+        try:
+            return _close_once(caller, review_id)
+        except core.Stale:
+            continue
+    raise Conflict("the review is being decided; try closing it again")
 
 
 def evidence(caller: Caller, review_id: str) -> ReviewEvidence:

@@ -116,21 +116,36 @@ def _row(person: directory.Person) -> ReportRow:
                      paths={action: f"{decisions[action].rule}: {decisions[action].reason}" for action in allowed})
 
 
-def report_rows(job: Job, instant: datetime) -> list[ReportRow]:
+def report_rows(job: Job, instant: datetime, granted_before: datetime | None = None) -> list[ReportRow]:
     """Everyone who can reach the job at `instant`, each with the actions they may take and the path of
     each. Reads the job's roles, its access list and its companies' users (`directory.people_on_job`):
-    a cost that grows with the job's people, not the tenant's. An entry granted after `instant` is left out."""
+    a cost that grows with the job's people, not the tenant's. An entry granted after `granted_before` is left out."""
     roles = {r.user_id: r.role for r in access_store.job_roles(job.tenant_id, job.job_id)}
     with policy.at(instant):
-        people = directory.people_on_job(job, roles, granted_before=instant)
+        people = directory.people_on_job(job, roles, granted_before=granted_before)
         return [_row(p) for p in people]
 
 
-def access_report(caller: Caller, ctx: JobContext, at: datetime | None) -> AccessReport:
+def instant_of(at: str | None) -> datetime | None:
+    """`at` as an instant: ISO-8601 with an offset (the route's pattern), within the calendar, else 422."""
+    if at is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        if instant.tzinfo is None:
+            raise ValueError("no offset")
+        return instant.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise invalid("at", "an instant with its offset, like 2026-12-31T00:00:00+13:00, within the calendar") from None
+
+
+def access_report(caller: Caller, ctx: JobContext, at: str | None) -> AccessReport:
     policy.require(policy.decide_access_report(caller, ctx.facts))
-    instant = clock.now() if at is None else (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+    now = clock.now()
+    instant = instant_of(at) or now
+    # A past instant leaves out entries granted after it (today's list, evaluated then); now or later, none.
     return AccessReport(job_id=ctx.job.job_id, at=instant.isoformat(timespec="seconds"),
-                        items=report_rows(ctx.job, instant))
+                        items=report_rows(ctx.job, instant, granted_before=instant if instant < now else None))
 
 
 def report_csv(report: AccessReport) -> str:

@@ -451,7 +451,7 @@ def _guest_sponsor_live(account: Account, grant: JobGrant, job: JobFacts, now: d
     entry = job.sponsor_grant
     if entry is None or entry.account_id != sponsor_id or not grant_live(entry, now):
         why = "has no entry on this job" if entry is None or entry.account_id != sponsor_id else \
-            f"its entry expired {_ended(entry)}"
+            f"has an entry that expired {_ended(entry)}"
         return _deny("guest-sponsor-off-job", f"{account.name}'s sponsor {sponsor.name} {why}")
     return _allow("guest-sponsor-on-job", f"{account.name}'s sponsor {sponsor.name} has a live entry on this job",
                   Scope.ALL)
@@ -1197,15 +1197,18 @@ def decide_on_review(caller: Caller, review: ReviewFacts, action: str) -> Decisi
     return _deny("review-not-yours", f"a review is {'closed' if action == 'review.close' else 'read'} by {who}")
 
 
-def decide_review_item(caller: Caller, review: ReviewFacts, granted_by: str) -> Decision:
-    """May `caller` decide an item (an entry or a role) that `granted_by` granted? Never one's own grant;
-    the reviewer decides the others' grants, and the review's creator or a Super Admin those the reviewer made."""
+def decide_review_item(caller: Caller, review: ReviewFacts, granted_by: str, about_user_id: str | None = None) -> Decision:
+    """May `caller` decide an item (an entry or a role) that `granted_by` granted (a role: about `about_user_id`)?
+    Never one's own grant nor one's own access; the reviewer decides the others' grants, and the review's creator
+    or a Super Admin those the reviewer made."""
     active = standing(caller)
     if not active:
         return active
     me = caller.user.user_id
     if me == granted_by:
         return _deny("review-own-grant", "nobody decides a grant they made themselves")
+    if me == about_user_id:
+        return _deny("review-own-access", "nobody decides their own access")
     if granted_by == review.reviewer_user_id:
         if me == review.created_by:
             return _allow("review-creator-decides", "the creator decides what the reviewer granted", Scope.ALL)

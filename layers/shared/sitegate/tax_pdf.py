@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from fpdf import FPDF
 
-__all__ = ["DocLine", "Party", "TaxDocument", "pdf_text", "render"]
+__all__ = ["KINDS", "DocLine", "Party", "TaxDocument", "long_date", "long_period", "money", "pdf_text", "percent", "render"]
 
 
 @dataclass(frozen=True)
@@ -216,6 +216,7 @@ _ALERT = (176, 42, 55)
 _RULE = (200, 204, 208)
 _HEAD_FILL = (236, 239, 242)
 _WATERMARK = (232, 232, 232)
+_CELL_PADDING = (1.6, 1.8)  # table cells: top/bottom, left/right (mm)
 _PAGES_ALIAS = "\x01"  # total-pages placeholder: caller text never contains a control character
 
 # Table columns: (heading, share of the width, alignment)
@@ -308,25 +309,32 @@ def _key_values(pdf: FPDF, x: float, y: float, width: float, pairs: list[tuple[s
 
 
 def _totals(pdf: FPDF, doc: TaxDocument) -> None:
+    """Subtotal, GST and total, right-aligned under the Amount column (widened for huge amounts)."""
     currency = _field(doc.currency)
     rows = [
-        ("Subtotal (excl. GST)", money(doc.subtotal), ""),
-        (f"GST at {percent(doc.gst_rate)}", money(doc.gst), ""),
-        (f"Total (incl. GST) {currency}".rstrip(), f"{currency} {money(doc.total)}".strip(), "B"),
+        ("Subtotal (excl. GST)", money(doc.subtotal), "", 10.0),
+        (f"GST at {percent(doc.gst_rate)}", money(doc.gst), "", 10.0),
+        ("Total (incl. GST)", f"{currency} {money(doc.total)}".strip(), "B", 11.0),
     ]
     row_height = 7.0
     if pdf.will_page_break(row_height * len(rows) + 4):
         pdf.add_page()
-    value_width, label_width = 38.0, 62.0
-    x = pdf.l_margin + pdf.epw - value_width - label_width
+
+    def width(text: str, style: str, size: float) -> float:
+        pdf.set_font(_FONT, style, size)
+        return pdf.get_string_width(text)
+
+    value_width = max(38.0, *(width(value, style, size) + 4 for _, value, style, size in rows))
+    label_width = max(width(label, style, size) + 6 for label, _, style, size in rows)
+    end = pdf.l_margin + pdf.epw - _CELL_PADDING[1]  # the table's right-hand text edge
+    x = max(pdf.l_margin, end - value_width - label_width)
+    label_width = end - value_width - x
     pdf.ln(3)
-    for index, (label, value, style) in enumerate(rows):
-        last = index == len(rows) - 1
-        if last:
+    for label, value, style, size in rows:
+        if style:
             pdf.set_draw_color(*_INK)
             pdf.set_line_width(0.4)
-            pdf.line(x, pdf.get_y(), x + label_width + value_width, pdf.get_y())
-        size = 11 if last else 10
+            pdf.line(x, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
         pdf.set_x(x)
         pdf.set_text_color(*_INK)
         pdf.set_font(_FONT, style, size)
@@ -349,7 +357,7 @@ def _table(pdf: FPDF, doc: TaxDocument) -> None:
         borders_layout="HORIZONTAL_LINES",
         headings_style=FontFace(emphasis="BOLD", fill_color=_HEAD_FILL, color=_INK),
         line_height=_line_height(9),
-        padding=(1.6, 1.8),
+        padding=_CELL_PADDING,
         v_align="TOP",
         repeat_headings=1,
         width=pdf.epw,
@@ -379,7 +387,7 @@ def render(doc: TaxDocument) -> bytes:
     pdf.c_margin = 0
 
     issue = _date(doc.issue_date)
-    pdf.set_title(" ".join(p for p in (title, doc.number or "", f"({doc.period})") if p))
+    pdf.set_title(f"{' '.join(p for p in (title, doc.number) if p)}, {long_period(doc.period)}")
     pdf.set_subject(doc.description)
     if doc.supplier.legal_name:
         pdf.set_author(doc.supplier.legal_name)
@@ -427,14 +435,14 @@ def render(doc: TaxDocument) -> bytes:
     pdf.set_y(max(buyer_end, details_end) + 7)
 
     # What is supplied (and, for a credit note, what it credits and why)
-    rows: list[_Row] = []
-    if doc.kind == "credit_note":
+    if doc.kind == "credit_note" and (doc.invoice_number or doc.reason):
+        credit: list[_Row] = []
         if doc.invoice_number:
-            rows.append((f"Credits invoice {_field(doc.invoice_number)}", "B", 10, _INK))
+            credit.append((f"Credits invoice {_field(doc.invoice_number)}", "B", 10, _INK))
         if doc.reason:
-            rows.append((f"Reason: {_field(doc.reason, 'free')}", "", 10, _INK))
-    rows.append((_field(doc.description, "free"), "", 10, _INK))
-    end = _text_block(pdf, left, pdf.get_y(), pdf.epw, rows)
+            credit.append((f"Reason: {_field(doc.reason, 'free')}", "", 10, _INK))
+        pdf.set_y(_text_block(pdf, left, pdf.get_y(), pdf.epw, credit) + 3)
+    end = _text_block(pdf, left, pdf.get_y(), pdf.epw, [(_field(doc.description, "free"), "", 10, _INK)])
     pdf.set_y(end + 4)
 
     _table(pdf, doc)

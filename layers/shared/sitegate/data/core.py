@@ -333,18 +333,7 @@ class Update:
     audited: bool = True
 
 
-@dataclass(frozen=True)
-class Check:
-    """A condition on an item the transaction does not change (a review still open while an item of it is decided)."""
-
-    key: TableKey
-    condition: str
-    names: dict[str, str]
-    values: dict[str, Any]
-    conflict: str = "conflict"
-
-
-Operation = Create | ReplaceExpired | Replace | Upsert | Remove | Update | Check
+Operation = Create | ReplaceExpired | Replace | Upsert | Remove | Update
 
 
 class Unaudited(Exception):
@@ -352,8 +341,6 @@ class Unaudited(Exception):
 
 
 def _is_audited(op: Operation) -> bool:
-    if isinstance(op, Check):
-        return False
     if isinstance(op, Update):
         return op.audited
     if isinstance(op, Remove):  # a key alone (a marker's) names no audited object
@@ -390,9 +377,6 @@ CONFLICT_RETRIES = 4  # transactions cancelled by a concurrent transaction on th
 
 
 def _transact_item(name: str, op: Operation) -> dict[str, Any]:
-    if isinstance(op, Check):
-        return {"ConditionCheck": {"TableName": name, "Key": op.key, "ConditionExpression": op.condition,
-                                   "ExpressionAttributeNames": op.names, "ExpressionAttributeValues": op.values}}
     if isinstance(op, Update):
         return {"Update": {"TableName": name, "Key": op.key, "UpdateExpression": op.expression,
                            "ConditionExpression": op.condition, "ExpressionAttributeNames": op.names,
@@ -414,11 +398,11 @@ def _transact_item(name: str, op: Operation) -> dict[str, Any]:
 
 
 def _entity(op: Operation) -> str | None:
-    return None if isinstance(op, Remove | Update | Check) else codec.entity_of(op.model)
+    return None if isinstance(op, Remove | Update) else codec.entity_of(op.model)
 
 
 def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Sequence[Replace] = (),
-          removes: Sequence[Remove] = (), updates: Sequence[Update] = (), checks: Sequence[Check] = ()) -> None:
+          removes: Sequence[Remove] = (), updates: Sequence[Update] = ()) -> None:
     """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged.
 
     Every changed audited object needs its audit entry among the creates (`check_audited`), and
@@ -426,7 +410,7 @@ def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Se
     refused before anything is written (callers split what can be split). A transaction cancelled
     only because a concurrent one held the same items is retried; conditions, not timing, decide who wins."""
     name = table().name
-    operations: list[Operation] = [*creates, *replaces, *removes, *updates, *checks]
+    operations: list[Operation] = [*creates, *replaces, *removes, *updates]
     if not operations:
         return
     check_audited(operations)
@@ -460,10 +444,11 @@ def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Se
             raise
 
 
-VERSIONED = frozenset({"BookingDay", "Delivery", "JobRequest", "JobGrant", "Account", "Invoice", "NumberSequence"})
+VERSIONED = frozenset({"BookingDay", "Delivery", "JobRequest", "JobGrant", "Account", "Invoice", "NumberSequence",
+                       "AccessReview", "ReviewItem"})
 
 
-def write_versioned(creates: Sequence[Create | ReplaceExpired] = (), replaces: Sequence[Replace] = (),
+def write_versioned(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Sequence[Replace] = (),
                     removes: Sequence[Remove] = ()) -> None:
     """`write`, but a versioned item (a day item, the delivery, the request) changed since it was read,
     or held by a concurrent transaction, raises Stale: the caller reads again and retries."""
@@ -495,13 +480,17 @@ def chunks_of(changes: Sequence[Change]) -> list[list[Operation]]:
     return chunks
 
 
-def write_all(operations: Sequence[Operation]) -> None:
-    """`write` of operations of any kind, in the order given."""
+def write_all(operations: Sequence[Operation], *, versioned: bool = False) -> None:
+    """`write` of operations of any kind, in the order given (`versioned`: `write_versioned`, no updates)."""
+    if versioned:
+        write_versioned(creates=[op for op in operations if isinstance(op, Create | ReplaceExpired | Upsert)],
+                        replaces=[op for op in operations if isinstance(op, Replace)],
+                        removes=[op for op in operations if isinstance(op, Remove)])
+        return
     write(creates=[op for op in operations if isinstance(op, Create | ReplaceExpired | Upsert)],
           replaces=[op for op in operations if isinstance(op, Replace)],
           removes=[op for op in operations if isinstance(op, Remove)],
-          updates=[op for op in operations if isinstance(op, Update)],
-          checks=[op for op in operations if isinstance(op, Check)])
+          updates=[op for op in operations if isinstance(op, Update)])
 
 
 def write_in_chunks(changes: Sequence[Change], *, backwards: bool = False) -> None:

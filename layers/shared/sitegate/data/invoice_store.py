@@ -76,7 +76,7 @@ def get_invoice_head(tenant_id: str, period: str) -> Invoice | None:
 def recompute_draft(draft: Invoice, chunks: Sequence[InvoiceUsers], stale_chunks: int, entry: core.Create) -> None:
     """Rewrite a draft (unchanged since read: its `version`) with its billed users, dropping chunks it no
     longer has, in one transaction with its audit entry."""
-    core.write_versioned(creates=[*(core.Upsert(c) for c in chunks), entry],  # type: ignore[list-item]
+    core.write_versioned(creates=[*(core.Upsert(c) for c in chunks), entry],
                          replaces=[core.Replace(draft, "the draft was recomputed or finalized meanwhile")],
                          removes=[core.Remove(keys.invoice_users(draft.tenant_id, draft.period, n))
                                   for n in range(len(chunks), stale_chunks)])

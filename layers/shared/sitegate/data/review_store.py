@@ -73,13 +73,15 @@ def read_review(tenant_id: str, review_id: str) -> ReviewRead:
                       [row for c in chunks for row in c.rows])
 
 
-def still_open(review: AccessReview) -> core.Check:
-    """The review is open when the transaction commits (a decision after the close is refused)."""
-    return core.Check(keys.review(review.tenant_id, review.review_id), "#status = :open", {"#status": "status"},
-                      {":open": ReviewStatus.OPEN.value}, conflict="the review is closed")
+def _still_open(review: AccessReview) -> core.Update:
+    """The review is open when the transaction commits, and its version moves: a close that read the review
+    before this decision fails its versioned write and reads again, so no decision is left out of it."""
+    return core.Update(keys.review(review.tenant_id, review.review_id), "SET #version = #version + :one",
+                       "#status = :open", {"#status": "status", "#version": "version"},
+                       {":open": ReviewStatus.OPEN.value, ":one": 1}, conflict="the review is closed", audited=False)
 
 
 def decide_item(item: ReviewItem, review: AccessReview, entry: core.Create) -> None:
     """Record a decision on an item of an open review, with its audit entry (the item unchanged since read)."""
     core.write(creates=[entry], replaces=[core.Replace(item, "the item was decided by someone else meanwhile")],
-               checks=[still_open(review)])
+               updates=[_still_open(review)])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import Enum
 from typing import Any, ClassVar
 
 from pydantic import Field
 
-from sitegate.models.requests import Body
+from sitegate.models.requests import Body, PlainDate, Prose
 from sitegate.models.responses import Date, Out, Time
 from sitegate.models.stored import Stored
 
@@ -135,13 +134,13 @@ class ReviewSnapshot(Stored):
 class ReviewCreate(Body):
     job_id: str = Field(min_length=1, max_length=64)
     reviewer_user_id: str = Field(min_length=1, max_length=64)
-    due: dt.date
+    due: PlainDate
 
 
 class ReviewItemDecision(Body):
     item_id: str = Field(min_length=1, max_length=80)
     decision: ItemDecision
-    note: str | None = Field(default=None, max_length=1000)
+    note: Prose | None = Field(default=None, max_length=1000)
 
 
 # ------------------------------------------------------------------ access reviews: answered
