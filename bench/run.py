@@ -1127,11 +1127,73 @@ def why_and_who_can() -> None:
               f"{figures[WHY_JOB_PEOPLE[-1]] / figures[WHY_JOB_PEOPLE[0]]:.1f}x")
 
 
+TAX_SIZES = (1_000, 10_000)  # staff users of the tenant, each with a month of history
+TAX_RUNS = 3
+
+
+def tax_invoices() -> None:
+    """Finalize, credit and render the PDF of September's invoice for a tenant of 1,000 and of 10,000 staff:
+    calls and time per route (the handler, DynamoDB Local); and what fpdf2's import costs the billing function
+    (a fresh process: the billing function's import, then its first PDF, against a PDF made after a warm one)."""
+    from datetime import UTC, datetime
+
+    from moto import mock_aws
+
+    with mock_aws():
+        _fresh_stack("bench-tax")
+        from sitegate import billing, clock, invoices
+        from sitegate.data import aws, tenant_store
+        from tests.billing_data import write_billing_users
+        from tests.integration.conftest import Identity, call, operator_identity
+
+        operator = operator_identity()
+        meter = Meter(aws.dynamodb_client())
+        call("billing", "put_platform_supplier.json", operator)
+        print(f"tax invoices (median of {TAX_RUNS}; DynamoDB Local)")
+        for size in TAX_SIZES:
+            clock.freeze(datetime(2026, 8, 1, tzinfo=UTC))
+            created = call("user_levels", "post_tenants.json", operator, headers={"idempotency-key": ""},
+                           body={"name": f"Tax {size}", "admin_email": f"t{size}@bench.example",
+                                 "admin_name": "Admin"}).body
+            write_billing_users(created["tenant_id"], created["owner_account_id"], size)
+            admin = Identity(created["tenant_id"], created["admin_user_id"], created["owner_account_id"])
+            call("billing", "put_billing_details.json", admin)
+            clock.freeze(datetime(2026, 10, 1, 12, tzinfo=UTC))
+            tenant = tenant_store.get_tenant(admin.tenant_id)
+            assert tenant is not None
+            meter.clear()
+            started = time.perf_counter()
+            assert invoices.issue(tenant, billing.parse_period("2026-09", tenant.timezone)) == "issued"
+            print(f"  {size:6d} staff: the draft (the monthly run's part) {meter}, "
+                  f"{(time.perf_counter() - started) * 1000:7.1f} ms")
+            meter.clear()
+            started = time.perf_counter()
+            reply = call("billing", "post_invoice_finalize.json", admin, path={"period": "2026-09"})
+            assert reply.status == 200, reply.body
+            print(f"  {'':6s}        finalize {meter}, {(time.perf_counter() - started) * 1000:7.1f} ms "
+                  f"({reply.body['number']}, total {reply.body['total']})")
+            shown, ms, reply = _measured(meter, lambda a=admin: call(
+                "billing", "post_invoice_credit_notes.json", a, path={"period": "2026-09"},
+                body={"amount": "1.00", "reason": "bench"}, headers={"idempotency-key": ""}), TAX_RUNS, warm=0)
+            assert reply.status == 201, reply.body
+            print(f"  {'':6s}        a credit note {shown}, {ms:7.1f} ms")
+            shown, ms, reply = _measured(meter, lambda a=admin: call(
+                "billing", "get_invoice_pdf.json", a, path={"period": "2026-09"}), TAX_RUNS)
+            assert reply.status == 200
+            print(f"  {'':6s}        the PDF {shown}, {ms:7.1f} ms, {len(reply.body or '') * 3 // 4:,} bytes")
+    app = "import functions.billing.app"
+    cold = [import_seconds(app)[0] for _ in range(5)]
+    first_pdf = [import_seconds(f"{app}; import fpdf")[0] for _ in range(5)]
+    print(f"  the billing function's import (fresh process, median of 5): {statistics.median(cold) * 1000:.0f} ms; "
+          f"with fpdf2 too: {statistics.median(first_pdf) * 1000:.0f} ms (fpdf2 is imported by the first PDF only, "
+          f"so its {(statistics.median(first_pdf) - statistics.median(cold)) * 1000:.0f} ms fall on that request, "
+          "not on the cold start)")
+
 
 PARTS = {"imports": import_times, "calls": dynamodb_calls, "alerts": alert_calls, "engine": engine_scale,
          "fanout": billing_fan_out, "billing": billing_scale, "booking": booking, "outbox": outbox_latency,
          "etas": etas, "dashboard": dashboard, "preview": preview_scale, "audit": audit_trail_costs,
-         "why": why_and_who_can}
+         "why": why_and_who_can, "tax": tax_invoices}
 ALIASES = {"--booking": "booking", "--outbox": "outbox", "--imports": "imports"}  # the older spelling of one part alone
 
 

@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from sitegate import audit, billing, clock, policy
 from sitegate.data import core, events, invoice_store, queues, tenant_store
-from sitegate.data.invoice_store import InvoiceRead, TaxReads
+from sitegate.data.invoice_store import TaxReads
 from sitegate.errors import Conflict, InvalidInput, NotFound, invalid
 from sitegate.models.billing import FinalizeTenant
 from sitegate.models.events import CreditNoteIssued, InvoiceFinalized
@@ -71,12 +71,13 @@ def _today(invoice: Invoice) -> str:
 
 
 # ------------------------------------------------------------------ finalizing
-def _read(tenant_id: str, period_text: str) -> InvoiceRead:
+def _head(tenant_id: str, period_text: str) -> Invoice:
+    """The invoice alone (one GetItem: finalizing, crediting and its PDF read none of its billed users), or 404."""
     period = billing.parse_period(period_text)
-    read = invoice_store.read_invoice(tenant_id, period.name)
-    if read.invoice is None:
+    invoice = invoice_store.get_invoice_head(tenant_id, period.name)
+    if invoice is None:
         raise NotFound(f"no invoice for {period.name}")
-    return read
+    return invoice
 
 
 def _finalize_once(invoice: Invoice, reads: TaxReads) -> Invoice:
@@ -101,8 +102,7 @@ def _finalize_once(invoice: Invoice, reads: TaxReads) -> Invoice:
 def finalize(tenant_id: str, period_text: str) -> Invoice:
     """Finalize a draft: 404 without one, 409 when it is final already, 422 naming each missing tax-invoice field."""
     for _ in range(ATTEMPTS):
-        invoice = _read(tenant_id, period_text).invoice
-        assert invoice is not None
+        invoice = _head(tenant_id, period_text)
         try:
             return _finalize_once(invoice, invoice_store.tax_reads(tenant_id))
         except core.Stale:
@@ -182,12 +182,12 @@ TIER_NAMES = {"field": "Field users", "office": "Office users"}
 
 
 def invoice_pdf(caller: Caller, period_text: str) -> bytes:
-    """The invoice as a PDF: a tax invoice once final; a draft (or a void one) says so on every page."""
+    """The invoice as a PDF: a tax invoice once final (a void one too: its credit notes cancel it); a draft says
+    so on every page."""
     from sitegate import tax_pdf
 
     policy.require(policy.decide_on_invoices(caller))
-    invoice = _read(caller.user.tenant_id, period_text).invoice
-    assert invoice is not None
+    invoice = _head(caller.user.tenant_id, period_text)
     draft = invoice.status == "draft"
     supplier, buyer = invoice.supplier, invoice.buyer
     if draft:  # as it would be printed if finalized now
@@ -285,8 +285,7 @@ def credit(caller: Caller, period_text: str, request: CreditCreate | VoidCreate,
     if isinstance(request, CreditCreate) and (request.amount is None) == (request.lines is None):
         raise invalid("amount", "give either amount (GST-exclusive) or lines, not both nor neither")
     for _ in range(ATTEMPTS):
-        invoice = _read(caller.user.tenant_id, period_text).invoice
-        assert invoice is not None
+        invoice = _head(caller.user.tenant_id, period_text)
         try:
             return CreditNoteOut.of(_credit_once(caller, invoice, invoice_store.tax_reads(caller.user.tenant_id),
                                                  request, kind))
@@ -297,17 +296,19 @@ def credit(caller: Caller, period_text: str, request: CreditCreate | VoidCreate,
 
 def credit_notes(caller: Caller, period_text: str) -> CreditNotePage:
     policy.require(policy.decide_on_invoices(caller))
-    read = _read(caller.user.tenant_id, period_text)
-    return CreditNotePage(items=[CreditNoteOut.of(c) for c in read.credit_notes], next_cursor=None)
+    invoice = _head(caller.user.tenant_id, period_text)
+    notes = invoice_store.credit_notes_of(invoice.tenant_id, invoice.period)
+    return CreditNotePage(items=[CreditNoteOut.of(c) for c in notes], next_cursor=None)
 
 
 def credit_note(caller: Caller, period_text: str, number: str) -> tuple[Invoice, CreditNote]:
     policy.require(policy.decide_on_invoices(caller))
-    read = _read(caller.user.tenant_id, period_text)
-    found = next((c for c in read.credit_notes if c.number == number), None)
-    if found is None or read.invoice is None:
-        raise NotFound(f"no credit note {number} on the invoice for {period_text}")
-    return read.invoice, found
+    invoice = _head(caller.user.tenant_id, period_text)
+    found = next((c for c in invoice_store.credit_notes_of(invoice.tenant_id, invoice.period) if c.number == number),
+                 None)
+    if found is None:
+        raise NotFound(f"no credit note {number} on the invoice for {invoice.period}")
+    return invoice, found
 
 
 # ------------------------------------------------------------------ who sets what

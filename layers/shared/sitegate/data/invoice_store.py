@@ -73,6 +73,12 @@ def get_invoice_head(tenant_id: str, period: str) -> Invoice | None:
     return core.get_item(Invoice, keys.invoice(tenant_id, period))
 
 
+def credit_notes_of(tenant_id: str, period: str) -> list[CreditNote]:
+    """An invoice's credit notes, by number: table partition `T#t#INVOICE#{period}`, sort prefix `CREDIT#`."""
+    return sorted(core.query_all(CreditNote, keys.invoice_partition(tenant_id, period), keys.CREDIT_NOTE_PREFIX),
+                  key=lambda c: c.number)
+
+
 def recompute_draft(draft: Invoice, chunks: Sequence[InvoiceUsers], stale_chunks: int, entry: core.Create) -> None:
     """Rewrite a draft (unchanged since read: its `version`) with its billed users, dropping chunks it no
     longer has, in one transaction with its audit entry."""
