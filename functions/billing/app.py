@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from sitegate import audit_trail, billing, invoices, tax_invoices
-from sitegate.errors import InvalidInput
+from sitegate.errors import InvalidInput, invalid
 from sitegate.http import build_resolver, current_caller, idempotent_create
 from sitegate.models.audit import SealTenant
 from sitegate.models.billing import BillingRun, BillTenant, FinalizeTenant
@@ -104,6 +104,8 @@ def finalize_invoice(period: Period) -> InvoiceOut:
     """Finalize a month's draft as a tax invoice: its number from the tenant's gapless sequence, both parties
     fixed. 422 names each missing tax-invoice field; 409 when it is final already."""
     caller = current_caller(app)
+    if (app.current_event.body or "").strip() not in ("", "{}"):
+        raise invalid("body", "finalize takes no body")
     final = tax_invoices.finalize_by(caller, period)
     invoice, _, users = invoices.read_invoice(caller, final.period)
     return invoices.invoice_out(invoice, users)
@@ -120,7 +122,7 @@ def create_credit_note(period: Period, body: Annotated[CreditCreate, Body()]) ->
     """Credit a final invoice: an amount (GST-exclusive) or quantities of its lines, with a reason."""
     caller = current_caller(app)
     return idempotent_create(app, caller, f"POST /invoices/{period}/credit-notes", body,
-                             lambda _: tax_invoices.credit(caller, period, body))
+                             lambda once: tax_invoices.credit(caller, period, body, idempotency=once))
 
 
 @app.get("/invoices/<period>/credit-notes")
@@ -140,7 +142,7 @@ def void_invoice(period: Period, body: Annotated[VoidCreate, Body()]) -> CreditN
     """Void a final invoice: a credit note for all that is left; the invoice shows status void."""
     caller = current_caller(app)
     return idempotent_create(app, caller, f"POST /invoices/{period}/void", body,
-                             lambda _: tax_invoices.credit(caller, period, body, kind="void"))
+                             lambda once: tax_invoices.credit(caller, period, body, kind="void", idempotency=once))
 
 
 @app.get("/billing/details")

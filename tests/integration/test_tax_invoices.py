@@ -242,7 +242,7 @@ def test_rates_and_the_supplier_are_the_operators_alone(tenant, operator):
     reply = call(BILL, "put_tenant_billing.json", operator, path={"tenant_id": tenant.tenant_id},
                  body={"office_day_rate": "2.5", "gst_rate": "0.125", "grace_days": 5})
     assert reply.body == {"tenant_id": tenant.tenant_id, "field_day_rate": "1.00", "office_day_rate": "2.50",
-                          "gst_rate": "0.1250", "currency": "NZD", "grace_days": 5}
+                          "gst_rate": "0.125", "currency": "NZD", "grace_days": 5}
     for bad in ({"gst_rate": "1.5"}, {"grace_days": -1}, {"grace_days": "3"}, {"currency": "nzd"},
                 {"field_day_rate": "abc"}):
         assert call(BILL, "put_tenant_billing.json", operator, path={"tenant_id": tenant.tenant_id},
@@ -326,3 +326,61 @@ def test_finalizing_and_crediting_tell_invoicing_and_super_admins(tenant, operat
     event = DomainEvent(event_id="e", type="invoice.finalized", tenant_id=tenant.tenant_id, occurred_at="x",
                         data={"period": "2026-09", "number": "INV-000001", "total": "1.00", "currency": "NZD"})
     assert {u.user_id for u in notifications.recipients(event)} == {tenant.user_id, clerk}
+
+
+# ------------------------------------------------------------------ found by attacking the stack
+def test_a_credit_note_repeated_with_its_idempotency_key_is_issued_once(tenant, operator):
+    _ready(tenant, operator)
+    _finalize(tenant)
+    key = {"idempotency-key": "cn-once"}
+    body = {"amount": "0.50", "reason": "billed twice"}
+    first = call(BILL, "post_invoice_credit_notes.json", tenant, path={"period": "2026-09"}, body=body, headers=key)
+    again = call(BILL, "post_invoice_credit_notes.json", tenant, path={"period": "2026-09"}, body=body, headers=key)
+    other = call(BILL, "post_invoice_credit_notes.json", tenant, path={"period": "2026-09"},
+                 body={**body, "amount": "0.60"}, headers=key)
+    assert (first.status, again.status, other.status) == (201, 201, 409)
+    assert again.body == first.body
+    notes = call(BILL, "get_invoice_credit_notes.json", tenant, path={"period": "2026-09"}).body["items"]
+    assert [n["number"] for n in notes] == ["CN-000001"]
+    void_key = {"idempotency-key": "void-once"}
+    voided = [call(BILL, "post_invoice_void.json", tenant, path={"period": "2026-09"}, body={"reason": "x"},
+                   headers=void_key) for _ in range(2)]
+    assert [v.status for v in voided] == [201, 201] and voided[0].body == voided[1].body
+
+
+@pytest.mark.parametrize("body", ['{"number": "INV-999999"}', "garbage"])
+def test_finalize_takes_no_body(tenant, operator, body):
+    _ready(tenant, operator)
+    reply = call(BILL, "post_invoice_finalize.json", tenant, path={"period": "2026-09"}, body=body)
+    assert reply.status == 422 and reply.body["errors"][0]["field"] == "body"
+    assert _invoice(tenant)["status"] == "draft"
+
+
+def test_the_schedule_numbers_a_backlog_oldest_month_first(tenant, operator):
+    clock.freeze(datetime(2026, 6, 20, tzinfo=UTC))
+    add_user(tenant, "basic_user")
+    clock.freeze(OCTOBER)
+    for period in ("2026-07", "2026-08", "2026-09"):
+        run_billing(period)
+    _supplier(operator), _details(tenant)
+    finalize = load_event("billing/sqs_finalize_tenant.json")["Records"][0]
+    body = json.dumps({"kind": "invoice.finalize", "tenant_id": tenant.tenant_id, "at": "2026-10-10T00:00:00+00:00"})
+    handler(BILL)({"Records": [{**finalize, "body": body}]}, LambdaContext(BILL))
+    assert [_invoice(tenant, p)["number"] for p in ("2026-07", "2026-08", "2026-09")] == [
+        "INV-000001", "INV-000002", "INV-000003"]
+
+
+def test_an_invoice_credited_in_full_by_amounts_is_void(tenant, operator):
+    _ready(tenant, operator)
+    _finalize(tenant)
+    assert _credit(tenant, {"amount": "40.00", "reason": "a"}).status == 201
+    assert _credit(tenant, {"amount": "50.00", "reason": "the rest"}).status == 201
+    invoice = _invoice(tenant)
+    assert (invoice["status"], invoice["credited_total"], invoice["credited_gst"]) == ("void", "103.50", "13.50")
+
+
+def test_a_gst_rate_is_answered_as_it_was_meant(tenant, operator):
+    for sent, answered in (("0.1500", "0.15"), ("0.125", "0.125"), ("0.1", "0.10")):
+        reply = call(BILL, "put_tenant_billing.json", operator, path={"tenant_id": tenant.tenant_id},
+                     body={"gst_rate": sent})
+        assert reply.body["gst_rate"] == answered

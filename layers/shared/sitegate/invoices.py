@@ -121,7 +121,7 @@ def issue(tenant: Tenant, period: Period) -> str:
     conditional transaction, so racing runs make it once; a recompute is conditional on the draft's version."""
     if period.end > clock.now():
         return "not_ended"
-    existing, old_chunks = invoice_store.get_invoice(tenant.tenant_id, period.name)
+    existing = invoice_store.get_invoice_head(tenant.tenant_id, period.name)  # one GetItem; its users only for a draft
     if existing is not None and existing.status != "draft":
         return "already_final"
     draft = compute(tenant, period)
@@ -129,6 +129,7 @@ def issue(tenant: Tenant, period: Period) -> str:
         return "not_a_tenant_yet"  # not a tenant yet that month: no $0 invoice
     invoice, chunks = _drafted(tenant, period, draft)
     if existing is not None:
+        _, old_chunks = invoice_store.get_invoice(tenant.tenant_id, period.name)
         if _same_bill(existing, invoice, old_chunks, chunks):
             return "unchanged"
         again = invoice.changed(issued_at=existing.issued_at, version=existing.version + 1)

@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 
 from sitegate import audit, billing, clock, policy
 from sitegate.data import core, events, invoice_store, queues, tenant_store
+from sitegate.data.idempotency import Idempotency
 from sitegate.data.invoice_store import TaxReads
 from sitegate.errors import Conflict, InvalidInput, NotFound, invalid
 from sitegate.models.billing import FinalizeTenant
@@ -125,27 +126,29 @@ def finalize_due(tenant: Tenant, at: datetime) -> DueReport:
     """The schedule's part: finalize every draft of the tenant whose month ended `grace_days` or more before
     `at`. A draft lacking tax-invoice fields stays a draft (logged and counted); the next run tries again."""
     report = DueReport()
-    cursor = None
+    due, cursor = [], None
     while True:
         page = invoice_store.invoices_page(tenant.tenant_id, 100, cursor)
         for invoice in page.items:
             period = billing.parse_period(invoice.period, invoice.timezone)
-            if invoice.status != "draft" or period.end.timestamp() + tenant.grace_days * 86400 > at.timestamp():
-                continue
-            try:
-                with audit.as_system(tenant.tenant_id):
-                    finalize(tenant.tenant_id, invoice.period)
-                report.finalized += 1
-            except InvalidInput as exc:
-                report.blocked += 1
-                logger.warning("draft past its grace period not finalized: tax-invoice fields missing",
-                               extra={"tenant_id": tenant.tenant_id, "period": invoice.period,
-                                      "missing": [e["field"] for e in exc.details.get("errors", [])]})
-            except Conflict:
-                continue  # finalized by someone else meanwhile
+            if invoice.status == "draft" and period.end.timestamp() + tenant.grace_days * 86400 <= at.timestamp():
+                due.append(invoice.period)
         cursor = page.next_cursor
         if cursor is None:
-            return report
+            break
+    for period_name in sorted(due):  # oldest month first: its number is the lower one
+        try:
+            with audit.as_system(tenant.tenant_id):
+                finalize(tenant.tenant_id, period_name)
+            report.finalized += 1
+        except InvalidInput as exc:
+            report.blocked += 1
+            logger.warning("draft past its grace period not finalized: tax-invoice fields missing",
+                           extra={"tenant_id": tenant.tenant_id, "period": period_name,
+                                  "missing": [e["field"] for e in exc.details.get("errors", [])]})
+        except Conflict:
+            continue  # finalized by someone else meanwhile
+    return report
 
 
 def fan_out_finalize(scheduled_at: datetime, run_id: str) -> int:
@@ -207,11 +210,12 @@ def credit_note_pdf(caller: Caller, period_text: str, number: str) -> bytes:
     from sitegate import tax_pdf
 
     invoice, note = credit_note(caller, period_text, number)
-    lines = [tax_pdf.DocLine(description=f"Credit: {TIER_NAMES.get(ln.tier, ln.tier)}", user_days=0,
+    lines = [tax_pdf.DocLine(description=f"Credit: {TIER_NAMES.get(ln.tier, ln.tier)}", user_days=None,
                              quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount) for ln in note.lines]
     if not lines:
-        lines = [tax_pdf.DocLine(description="Void: all that was left" if note.kind == "void" else "Credit",
-                                 user_days=0, quantity="1.00", unit_price=note.amount, amount=note.amount)]
+        lines = [tax_pdf.DocLine(description="Void: all that was left" if note.kind == "void" else
+                                 f"Credit: {note.reason}", user_days=None, quantity=None, unit_price=None,
+                                 amount=note.amount)]
     return tax_pdf.render(tax_pdf.TaxDocument(
         kind="credit_note", number=note.number, draft=False, issue_date=note.issue_date, period=note.period,
         supplier=_party(note.supplier), buyer=_party(note.buyer), description=billing.supply_of(note.period),
@@ -221,7 +225,7 @@ def credit_note_pdf(caller: Caller, period_text: str, number: str) -> bytes:
 
 # ------------------------------------------------------------------ credit notes and void
 def _credit_once(caller: Caller, invoice: Invoice, reads: TaxReads, request: CreditCreate | VoidCreate,
-                 kind: str) -> CreditNote:
+                 kind: str, idempotency: Idempotency | None) -> CreditNote:
     if invoice.status == "draft":
         raise Conflict(f"the invoice for {invoice.period} is a draft: correct it by recomputing, not crediting")
     left = billing.left_of(invoice.subtotal, invoice.gst, invoice.total, invoice.credited_subtotal,
@@ -266,19 +270,23 @@ def _credit_once(caller: Caller, invoice: Invoice, reads: TaxReads, request: Cre
         credited_gst=billing.money(Decimal(invoice.credited_gst) + gst),
         credited_total=billing.money(Decimal(invoice.credited_total) + amount + gst),
         credited_quantities=quantities, credit_notes=invoice.credit_notes + 1,
-        status="void" if kind == "void" else invoice.status, version=invoice.version + 1)
+        # credited in full, by a void or by credits that add up to it, the invoice is void
+        status="void" if kind == "void" or amount + gst == left.total else invoice.status,
+        version=invoice.version + 1)
     event = events.new_event("credit_note.issued", invoice.tenant_id, CreditNoteIssued(
         period=note.period, number=note.number, invoice_number=note.invoice_number, kind=kind, total=note.total,
         currency=note.currency))
     invoice_entry = audit.change("invoice.void" if kind == "void" else "credit_note.issue", invoice, after)
+    marker = [idempotency.create(CreditNoteOut.of(note))] if idempotency is not None else []
     invoice_store.write_numbered(after, take, [
         core.Create(note, "credit note already exists"), audit.change("credit_note.issue", None, note),
-        invoice_entry, events.outbox_entry(event)])
+        invoice_entry, events.outbox_entry(event), *marker])
     events.publish([event])
     return note
 
 
-def credit(caller: Caller, period_text: str, request: CreditCreate | VoidCreate, kind: str = "credit") -> CreditNoteOut:
+def credit(caller: Caller, period_text: str, request: CreditCreate | VoidCreate, kind: str = "credit",
+           idempotency: Idempotency | None = None) -> CreditNoteOut:
     """A credit note (or, `kind` void, the one for all that is left). 409 for a draft or a void invoice; 422
     past what is left to credit."""
     policy.require(policy.decide_invoice_change(caller))
@@ -288,7 +296,7 @@ def credit(caller: Caller, period_text: str, request: CreditCreate | VoidCreate,
         invoice = _head(caller.user.tenant_id, period_text)
         try:
             return CreditNoteOut.of(_credit_once(caller, invoice, invoice_store.tax_reads(caller.user.tenant_id),
-                                                 request, kind))
+                                                 request, kind, idempotency))
         except core.Stale:
             continue
     raise Conflict("the credit-note sequence is busy; try again")
@@ -345,6 +353,11 @@ def set_supplier(caller: Caller, request: SupplierSet) -> SupplierOut:
     return SupplierOut.of(after)
 
 
+def _places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
+
+
 def set_tenant_billing(caller: Caller, tenant_id: str, request: TenantBillingSet) -> TenantBillingOut:
     """The operator sets a tenant's rates, GST rate, currency and grace days (absent fields stay). Drafts
     recomputed afterwards use them; final invoices keep theirs."""
@@ -353,8 +366,11 @@ def set_tenant_billing(caller: Caller, tenant_id: str, request: TenantBillingSet
     if tenant is None:
         raise NotFound(f"tenant {tenant_id} not found")
     changes = request.model_dump(exclude_none=True)
-    if "gst_rate" in changes and not Decimal(changes["gst_rate"]) < 1:
-        raise invalid("gst_rate", "a fraction below 1, like 0.15")
+    if "gst_rate" in changes:
+        if not Decimal(changes["gst_rate"]) < 1:
+            raise invalid("gst_rate", "a fraction below 1, like 0.15")
+        rate = Decimal(changes["gst_rate"])
+        changes["gst_rate"] = f"{max(rate.normalize(), rate.quantize(Decimal('0.01')), key=_places):f}"
     after = tenant.changed(**changes, version=tenant.version + 1)
     core.write_all([core.Replace(after, "the tenant changed meanwhile"),
                     audit.change("tenant.billing_set", tenant, after, tenant_id=tenant_id)])

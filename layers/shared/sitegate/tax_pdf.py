@@ -54,9 +54,9 @@ class Party:
 @dataclass(frozen=True)
 class DocLine:
     description: str  # e.g. "Office users"
-    user_days: int
-    quantity: str  # decimal text, e.g. "3.66" (average users per day)
-    unit_price: str  # money text "60.00"
+    user_days: int | None  # None: a line that counts no user-days (a credit of an amount), shown as "-"
+    quantity: str | None  # decimal text, e.g. "3.66" (average users per day); None shown as "-"
+    unit_price: str | None  # money text "60.00"; None shown as "-"
     amount: str  # money text "219.60"
 
 
@@ -366,9 +366,9 @@ def _table(pdf: FPDF, doc: TaxDocument) -> None:
         for line in doc.lines:
             table.row([
                 _field(line.description, "line"),
-                f"{line.user_days:,}",
-                _plain_number(line.quantity),
-                money(line.unit_price),
+                "-" if line.user_days is None else f"{line.user_days:,}",
+                "-" if line.quantity is None else _plain_number(line.quantity),
+                "-" if line.unit_price is None else money(line.unit_price),
                 money(line.amount),
             ])
 

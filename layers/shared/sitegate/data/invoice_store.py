@@ -116,7 +116,8 @@ def next_number(tenant_id: str, name: str, current: NumberSequence | None) -> tu
     return taken.last, core.Replace(taken, "the number was taken meanwhile")
 
 
-def write_numbered(invoice: Invoice, number: core.Create | core.Replace, also: Sequence[core.Create]) -> None:
+def write_numbered(invoice: Invoice, number: core.Create | core.Replace,
+                   also: Sequence[core.Create | core.ReplaceExpired]) -> None:
     """The invoice changed (finalized, credited, voided) with the number it takes and `also` (a credit note, audit
     entries, the event's outbox entry), all or nothing. Stale when the invoice or the sequence moved meanwhile."""
     creates = [*also, *([number] if isinstance(number, core.Create) else [])]
