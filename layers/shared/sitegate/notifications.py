@@ -36,7 +36,7 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from sitegate import policy
+from sitegate import policy, sms
 from sitegate.data import access_store, account_store, alert_store, messaging, send_store, tenant_store, user_store
 from sitegate.models.events import (
     AccessGranted,
@@ -259,8 +259,8 @@ def window(start: str, end: str) -> str:
 
 
 def sms_text(text: str) -> str:
-    limit = messaging.SMS_LIMIT
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    """At most two SMS segments, counted as the network counts them (`sitegate.sms`)."""
+    return sms.fit(text)
 
 
 APPROVALS = {"gc": "the GC", "trade": "the trade"}
@@ -282,11 +282,10 @@ def _delivery_message(event: DomainEvent) -> Message:
         lines.append(f"Reason: {reason}")
     body = f"The delivery for {company} on {job} {state}.\n\n" + "\n".join(lines) + "\n"
     # Names are shortened so that what happened and when always fit in the SMS, however long they are.
-    short_job, short_company, short_place = (one_line(name, SMS_NAME) for name in (job, company, place))
-    sms = f"SiteGate {short_job}: delivery for {short_company} at {short_place}, {when} {state}."
-    if reason:
-        sms += f" Reason: {reason}"
-    return Message(f"{title}: {company}, {job}, {when}", body, sms_text(sms))
+    tail = f" Reason: {reason}" if reason else ""
+    text = sms.compose(lambda n: f"SiteGate {sms.short(job, n)}: delivery for {sms.short(company, n)} at "
+                                 f"{sms.short(place, n)}, {when} {state}.{tail}")
+    return Message(f"{title}: {company}, {job}, {when}", body, text)
 
 
 def _access_message(event: DomainEvent) -> Message:
@@ -294,7 +293,8 @@ def _access_message(event: DomainEvent) -> Message:
     job, company = one_line(data.job_name), one_line(data.account_name)
     body = f"{company} now has access to the job {job}.\n\nJob: {job}\nCompany: {company}\n"
     return Message(f"Job access granted: {job}", body,
-                   sms_text(f"SiteGate {job}: {company} now has access to this job."))
+                   sms.compose(lambda n: f"SiteGate {sms.short(job, n)}: {sms.short(company, n)} now has access "
+                                         "to this job."))
 
 
 def _revoked_message(event: DomainEvent) -> Message:
@@ -304,11 +304,13 @@ def _revoked_message(event: DomainEvent) -> Message:
         body = (f"An access review took {company} off the job {job}: its users no longer reach it.\n\n"
                 f"Job: {job}\nCompany: {company}\n")
         return Message(f"Job access removed: {job}", body,
-                       sms_text(f"SiteGate {job}: an access review removed {company} from this job."))
+                       sms.compose(lambda n: f"SiteGate {sms.short(job, n)}: an access review removed "
+                                             f"{sms.short(company, n)} from this job."))
     body = (f"An access review removed a {data.role} role of {company} on the job {job}.\n\n"
             f"Job: {job}\nCompany: {company}\n")
     return Message(f"Project role removed: {job}", body,
-                   sms_text(f"SiteGate {job}: an access review removed a {data.role} role of {company}."))
+                   sms.compose(lambda n: f"SiteGate {sms.short(job, n)}: an access review removed a {data.role} "
+                                         f"role of {sms.short(company, n)}."))
 
 
 def _invoice_message(event: DomainEvent) -> Message:
@@ -343,7 +345,8 @@ def _alert_message(event: DomainEvent) -> Message:
     body = (f"Jobsite alert on {job} from {sender}, {event.occurred_at}:\n\n{block(data.message)}\n\n"
             "Please acknowledge it in SiteGate.\n")
     return Message(f"Jobsite alert: {job}", body,
-                   sms_text(f"SiteGate ALERT {job}: {one_line(data.message)} ({sender})"))
+                   # the job first: a long message's tail (and its sender) is what a cut takes
+                   sms.fit(f"SiteGate ALERT {sms.short(job, 40)}: {one_line(data.message)} ({sms.short(sender, 24)})"))
 
 
 MESSAGES: dict[str, Callable[[DomainEvent], Message]] = {
@@ -357,7 +360,6 @@ MESSAGES: dict[str, Callable[[DomainEvent], Message]] = {
 
 # ---------------------------------------------------------------- sending, once
 SUBJECT_LIMIT = 200
-SMS_NAME = 60  # characters of a job, company or location name in an SMS
 
 
 def _body_text(text: str) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sitegate import sms
 from sitegate.data.aws import ses, sns
 from sitegate.settings import get_settings
 
-SMS_LIMIT = 320  # characters: two concatenated SMS segments at most
+SMS_LIMIT = 320  # characters: no SMS of two segments is longer (two GSM-7 parts hold 306)
 
 
 class SendFailed(Exception):
@@ -33,9 +34,9 @@ def send_email(to: str, subject: str, body: str) -> str:
 
 
 def send_sms(phone: str, text: str) -> str:
-    """One transactional SMS of at most SMS_LIMIT characters; returns SNS's message id."""
-    if len(text) > SMS_LIMIT:
-        raise ValueError(f"an SMS is at most {SMS_LIMIT} characters")
+    """One transactional SMS of at most two segments (`sitegate.sms`); returns SNS's message id."""
+    if not sms.fits(text):
+        raise ValueError(f"an SMS is at most {sms.MAX_SEGMENTS} segments")
     try:
         response = sns().publish(PhoneNumber=phone, Message=text, MessageAttributes={
             "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}})
