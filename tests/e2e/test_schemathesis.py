@@ -2,6 +2,7 @@
 no 5xx, no answer outside its documented schema, no undocumented status. It runs as a tenant's
 Super Admin, with real ids drawn for half of the path parameters so that cases reach past 404."""
 
+import re
 import subprocess
 import sys
 import uuid
@@ -50,4 +51,6 @@ def test_the_api_answers_only_as_its_spec_says(api, operator_token, tmp_path: Pa
     # Then
     summary = run.stdout[run.stdout.rfind("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-3000:]
     assert run.returncode == 0, f"schemathesis found answers outside the spec:\n{run.stdout[-20000:]}\n{run.stderr[-3000:]}"
-    assert " passed" in summary and "failed" not in summary, summary
+    # A warning is not a failure: "Authentication failed: 1 operation returned only 401/403" is GET
+    # /platform/supplier, the platform operator's alone, asked by a Super Admin (403, as documented).
+    assert " passed" in summary and not re.search(r"\b\d+ failed\b|❌", summary), summary
