@@ -101,8 +101,9 @@ def _pdf(body: bytes, name: str) -> Response[bytes]:
 
 @app.post("/invoices/<period>/finalize")
 def finalize_invoice(period: Period) -> InvoiceOut:
-    """Finalize a month's draft as a tax invoice: its number from the tenant's gapless sequence, both parties
-    fixed. 422 names each missing tax-invoice field; 409 when it is final already."""
+    """Finalize a month's draft as a tax invoice, numbered from the tenant's gapless sequence.
+
+    Both parties are fixed as they now are. 422 names each missing tax-invoice field; 409 when it is final already."""
     caller = current_caller(app)
     if (app.current_event.body or "").strip() not in ("", "{}"):
         raise invalid("body", "finalize takes no body")

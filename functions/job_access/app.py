@@ -193,8 +193,9 @@ REPORT: dict[int, OpenAPIResponse] = {200: {"description": "the report, as JSON 
 @app.get("/jobs/<job_id>/explain")
 def explain_decision(job_id: str, action: Annotated[str, Query(min_length=1, max_length=40)],
                      user_id: UserId = None) -> Explanation:
-    """Explain why a person (default: the caller) may or may not take an action on the job: the rule, the
-    reason and the facts it rested on. About others: staff with job.edit and GC leads."""
+    """Explain why a person (default: the caller) may or may not take an action on the job.
+
+    The answer gives the rule, the reason and the facts it rested on. About others: staff with job.edit and GC leads."""
     return explain.explain(*current_caller_on_job(app, job_id), action, user_id)
 
 
@@ -213,8 +214,9 @@ def get_access_report(job_id: str, at: Annotated[str | None, Query(
 
 @app.post("/access-reviews", status_code=201)
 def open_access_review(body: Annotated[ReviewCreate, Body()]) -> ReviewOut:
-    """Open a review of a job's access for a reviewer: it snapshots the access report and lists every
-    entry and project role to keep or revoke."""
+    """Open a review of a job's access for a reviewer, snapshotting its access report.
+
+    It lists every entry and project role, to keep or revoke."""
     caller, ctx = current_caller_on_job(app, body.job_id)
     return idempotent_create(app, caller, "POST /access-reviews", body,
                              lambda once: access_reviews.open_review(caller, ctx, body, once))

@@ -13,7 +13,7 @@ import pytest
 
 from local.openapi import METHODS, REF, build_spec, render
 from local.template import http_routes, load_template
-from sitegate.models import responses
+from sitegate.models import responses, tax_invoices
 from tests.integration.conftest import call
 from tests.integration.test_deliveries import Site
 
@@ -127,7 +127,7 @@ def test_real_refusals_match_the_documented_error_body(spec, super_admin):
 # The first word of every operation id: what the operation does.
 VERBS = {"get", "list", "create", "update", "delete", "set", "add", "archive", "approve", "reject", "cancel", "grant",
          "revoke", "disable", "enable", "reset", "request", "send", "acknowledge", "unload", "preview",
-         "export", "verify"}
+         "export", "verify", "explain", "open", "decide", "close", "finalize", "void"}
 
 
 def test_every_operation_is_named_for_what_it_does_once(spec):
@@ -226,6 +226,9 @@ CREATES = [
     ("/jobs/{job_id}/deliveries", "201", "DeliveryOut"),
     ("/jobs/{job_id}/requests", "201", "JobRequestOut"),
     ("/jobs/{job_id}/alerts", "202", "AlertAccepted"),
+    ("/access-reviews", "201", "ReviewOut"),
+    ("/invoices/{period}/credit-notes", "201", "CreditNoteOut"),
+    ("/invoices/{period}/void", "201", "CreditNoteOut"),
 ]
 
 
@@ -247,12 +250,13 @@ def test_lists_answer_one_page_shape_named_for_their_items(spec):
     schemas = spec["components"]["schemas"]
     pages = {name: schema for name, schema in schemas.items() if name.endswith("Page")}
     # Then: each is Page[T] under a readable name (never pydantic's `Page_DeliveryOut_`)
-    assert len(pages) == 13 and not [name for name in schemas if "_" in name]
+    assert len(pages) == 14 and not [name for name in schemas if "_" in name]
     for name, schema in pages.items():
         item = schema["properties"]["items"]["items"]["$ref"].removeprefix(REF)
         assert set(schema["properties"]) == set(schema["required"]) == {"items", "next_cursor"}, name
         assert re.sub(r"(Out|Summary)$", "", item) + "Page" == name
-    classes = {name: model for name, model in vars(responses).items() if name.endswith("Page") and name != "Page"}
+    classes = {name: model for module in (responses, tax_invoices) for name, model in vars(module).items()
+               if name.endswith("Page") and name != "Page" and isinstance(model, type)}
     assert set(classes) == set(pages)
     assert all(issubclass(model, responses.Page) and set(model.model_fields) == {"items", "next_cursor"}
                for model in classes.values())
