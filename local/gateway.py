@@ -454,7 +454,6 @@ class Gateway:
         alone) delivered to the billing function as its queue's event source would, sealing every entry
         made so far. Answers `{through, tenants, failed}`."""
         from sitegate import audit, clock
-        from sitegate.data import tenant_store
         from sitegate.models.audit import SealTenant
 
         body = _local_body(request, {"tenant_id"}, empty=True)
@@ -466,26 +465,25 @@ class Gateway:
                 {"field": "tenant_id", "message": "a tenant id"}]})
         # Every entry stamped so far in this process (the local stack runs every function in it).
         through = audit.format_at(max(clock.now(), audit.last_stamp()))
-        tenants = [tenant_id] if tenant_id else []
-        cursor = None
-        while not tenant_id:
-            page = tenant_store.tenants_page(100, cursor)
-            tenants += [t.tenant_id for t in page.items]
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+        tenants = [tenant_id] if tenant_id else _every_tenant_id()
         run_id = str(uuid.uuid4())
-        records = [{"messageId": f"{run_id}-{n}", "receiptHandle": "local", "eventSource": "aws:sqs",
-                    "body": SealTenant(tenant_id=t, through=through, run_id=run_id).model_dump_json(),
+        failed = self._deliver_billing_messages(
+            run_id, [SealTenant(tenant_id=t, through=through, run_id=run_id).model_dump_json() for t in tenants])
+        return _json_response(500 if failed else 200, {"through": through, "tenants": len(tenants),
+                                                        "failed": failed})
+
+    def _deliver_billing_messages(self, run_id: str, bodies: list[str]) -> int:
+        """Hand per-tenant messages to the billing function as its queue's event source would (10 a batch);
+        answers how many it reported failed."""
+        records = [{"messageId": f"{run_id}-{n}", "receiptHandle": "local", "eventSource": "aws:sqs", "body": body,
                     "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
                     "eventSourceARN": "arn:aws:sqs:local:000000000000:billing", "awsRegion": REGION}
-                   for n, t in enumerate(tenants)]
-        failed: list[str] = []
+                   for n, body in enumerate(bodies)]
+        failed = 0
         for start in range(0, len(records), 10):
             reply = self.invoke("BillingFunction", {"Records": records[start:start + 10]}) or {}
-            failed += [f["itemIdentifier"] for f in reply.get("batchItemFailures", [])]
-        return _json_response(500 if failed else 200, {"through": through, "tenants": len(tenants),
-                                                        "failed": len(failed)})
+            failed += len(reply.get("batchItemFailures", []))
+        return failed
 
 
     def local_schedules_run(self, request: Request) -> Response:
@@ -493,33 +491,32 @@ class Gateway:
         period, one billing-queue message per tenant delivered to the billing function as its queue would.
         Answers `{at, tenants, failed}`."""
         from sitegate import clock
-        from sitegate.data import tenant_store
         from sitegate.models.billing import FinalizeTenant
 
         body = _local_body(request, set(), empty=True)
         if isinstance(body, Response):
             return body
         at = clock.now()
-        tenants: list[str] = []
-        cursor = None
-        while True:
-            page = tenant_store.tenants_page(100, cursor)
-            tenants += [t.tenant_id for t in page.items]
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+        tenants = _every_tenant_id()
         run_id = str(uuid.uuid4())
-        records = [{"messageId": f"{run_id}-{n}", "receiptHandle": "local", "eventSource": "aws:sqs",
-                    "body": FinalizeTenant(tenant_id=t, at=at, run_id=run_id).model_dump_json(),
-                    "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
-                    "eventSourceARN": "arn:aws:sqs:local:000000000000:billing", "awsRegion": REGION}
-                   for n, t in enumerate(tenants)]
-        failed: list[str] = []
-        for start in range(0, len(records), 10):
-            reply = self.invoke("BillingFunction", {"Records": records[start:start + 10]}) or {}
-            failed += [f["itemIdentifier"] for f in reply.get("batchItemFailures", [])]
+        failed = self._deliver_billing_messages(
+            run_id, [FinalizeTenant(tenant_id=t, at=at, run_id=run_id).model_dump_json() for t in tenants])
         return _json_response(500 if failed else 200, {"at": at.isoformat(timespec="seconds"),
-                                                        "tenants": len(tenants), "failed": len(failed)})
+                                                        "tenants": len(tenants), "failed": failed})
+
+
+def _every_tenant_id() -> list[str]:
+    """Every tenant's id, page by page (the local stack's timers run for all of them)."""
+    from sitegate.data import tenant_store
+
+    tenants: list[str] = []
+    cursor = None
+    while True:
+        page = tenant_store.tenants_page(100, cursor)
+        tenants += [t.tenant_id for t in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return tenants
 
 
 def http_event(route: Route, params: dict[str, str], claims: dict[str, Any] | None,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sitegate import audit, clock, keys, policy, spreadsheets
-from sitegate.data import audit_store, audit_vault, queues, tenant_store
+from sitegate.data import audit_store, audit_vault, queues
 from sitegate.data.audit_store import Filters
 from sitegate.errors import invalid
 from sitegate.models.audit import (
@@ -197,17 +197,8 @@ def fan_out_seals(scheduled_at: datetime, run_id: str) -> int:
     """The hourly schedule: one message per tenant, sealing up to a minute before the scheduled time.
     Its only loop over tenants pages their ids; each tenant is sealed in its own invocation."""
     through = audit.format_at(scheduled_at - SEAL_LAG)
-    queue_url = get_settings().billing_queue_url
-    cursor, sent = None, 0
-    while True:
-        page = tenant_store.tenants_page(TENANTS_PAGE, cursor)
-        bodies = [SealTenant(tenant_id=t.tenant_id, through=through, run_id=run_id).model_dump_json()
-                  for t in page.items]
-        queues.send_all(queue_url, bodies)
-        sent += len(bodies)
-        cursor = page.next_cursor
-        if cursor is None:
-            return sent
+    return queues.send_per_tenant(get_settings().billing_queue_url, lambda tenant_id: SealTenant(
+        tenant_id=tenant_id, through=through, run_id=run_id).model_dump_json(), TENANTS_PAGE)
 
 
 # ------------------------------------------------------------------ verifying

@@ -154,17 +154,8 @@ def finalize_due(tenant: Tenant, at: datetime) -> DueReport:
 def fan_out_finalize(scheduled_at: datetime, run_id: str) -> int:
     """The daily schedule: one message per tenant, finalizing its drafts past their grace period at the
     scheduled time. Its only loop over tenants pages their ids; each tenant is finalized in its own invocation."""
-    queue_url = get_settings().billing_queue_url
-    cursor, sent = None, 0
-    while True:
-        page = tenant_store.tenants_page(100, cursor)
-        bodies = [FinalizeTenant(tenant_id=t.tenant_id, at=scheduled_at, run_id=run_id).model_dump_json()
-                  for t in page.items]
-        queues.send_all(queue_url, bodies)
-        sent += len(bodies)
-        cursor = page.next_cursor
-        if cursor is None:
-            return sent
+    return queues.send_per_tenant(get_settings().billing_queue_url, lambda tenant_id: FinalizeTenant(
+        tenant_id=tenant_id, at=scheduled_at, run_id=run_id).model_dump_json())
 
 
 def finalize_tenant(message: FinalizeTenant) -> DueReport | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -37,3 +37,19 @@ def send_all(queue_url: str, bodies: Sequence[str]) -> int:
         if pending:
             raise QueueSendFailed(f"SQS did not take {len(pending)} message(s) after {ATTEMPTS} attempts")
     return calls
+
+
+def send_per_tenant(queue_url: str, body_of: Callable[[str], str], page_size: int = 100) -> int:
+    """One message per tenant (`body_of(tenant_id)`), a page of tenant ids at a time: the schedules' only loop
+    over tenants, which does no tenant's work itself. Returns the messages sent."""
+    from sitegate.data import tenant_store
+
+    cursor, sent = None, 0
+    while True:
+        page = tenant_store.tenants_page(page_size, cursor)
+        bodies = [body_of(t.tenant_id) for t in page.items]
+        send_all(queue_url, bodies)
+        sent += len(bodies)
+        cursor = page.next_cursor
+        if cursor is None:
+            return sent
