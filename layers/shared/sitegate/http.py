@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger
@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
 from sitegate import audit
@@ -95,9 +96,21 @@ def _nobody_acting_yet(app: APIGatewayHttpResolver, next_middleware: NextMiddlew
     return next_middleware(app)
 
 
+class _OwnEventResolver(APIGatewayHttpResolver):
+    """Powertools keeps the current event on the BaseRouter class, shared by every resolver in the
+    process. Lambda runs one request per process, but a host that serves requests on threads (the
+    local gateway's warm instances) would let one request read another's claims and body. Each
+    resolver here keeps its own event, which the class attribute cannot shadow."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self.current_event = cast(APIGatewayProxyEventV2, self._to_proxy_event(cast(dict, event)))
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+
 def build_resolver() -> APIGatewayHttpResolver:
     """One resolver per function, with every domain error mapped to HTTP here, once."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = _OwnEventResolver(enable_validation=True)
     app._request_validation_middleware = _JsonBodies()
     app.use(middlewares=[_nobody_acting_yet])
 
