@@ -113,6 +113,7 @@ class LocalResources:
             "EVENTS_TOPIC_ARN": self.topic_arn,
             "SENDER_EMAIL": self.sender_email,
             "BILLING_QUEUE_URL": self.billing_queue_url,  # the billing function's own variable in the template
+            "NOTIFICATIONS_QUEUE_URL": self.queue_url,  # the notifications function's own variable in the template
             "AUDIT_KEY_ID": self.audit_key_id,  # billing's and user_levels' own variables in the template
             "AUDIT_BUCKET": self.audit_bucket,
             "POWERTOOLS_SERVICE_NAME": "sitegate",

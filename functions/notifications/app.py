@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from sitegate import alerts, notifications
 from sitegate.http import build_resolver, current_caller_on_job, idempotent_create
-from sitegate.models.events import DomainEvent
-from sitegate.models.requests import AlertCreate
+from sitegate.models.events import AlertBatch, DomainEvent
+from sitegate.models.requests import AlertAck, AlertCreate
 from sitegate.models.responses import AckOut, AlertAccepted, AlertOut, AlertPage
 
 if TYPE_CHECKING:
@@ -53,15 +53,21 @@ def list_job_alerts(job_id: str, limit: Limit = 50, cursor: Cursor = None) -> Al
 
 
 @app.get("/jobs/<job_id>/alerts/<alert_id>")
-def get_alert(job_id: str, alert_id: str) -> AlertOut:
-    """Get an alert with its roll-call: who acknowledged it, and when."""
-    return alerts.get_alert(*current_caller_on_job(app, job_id), alert_id)
+def get_alert(job_id: str, alert_id: str, limit: Limit = 50, cursor: Cursor = None) -> AlertOut:
+    """Get an alert with a page of its roll-call: who acknowledged, when, and each channel's state."""
+    return alerts.get_alert(*current_caller_on_job(app, job_id), alert_id, limit, cursor)
 
 
 @app.post("/jobs/<job_id>/alerts/<alert_id>/ack")
-def acknowledge_alert(job_id: str, alert_id: str) -> AckOut:
-    """Acknowledge an alert the caller received; repeating it keeps the first time."""
-    return alerts.acknowledge(*current_caller_on_job(app, job_id), alert_id)
+def acknowledge_alert(job_id: str, alert_id: str, body: Annotated[AlertAck | None, Body()] = None) -> AckOut:
+    """Acknowledge an alert, or (a GC lead) acknowledge it for a recipient with a note; a repeat keeps the first."""
+    return alerts.acknowledge(*current_caller_on_job(app, job_id), alert_id, body)
+
+
+@app.post("/jobs/<job_id>/alerts/<alert_id>/close")
+def close_alert(job_id: str, alert_id: str) -> AlertOut:
+    """Close an open alert: its escalation stops."""
+    return alerts.close_alert(*current_caller_on_job(app, job_id), alert_id)
 
 
 # ---------------------------------------------------------------- the domain-event queue
@@ -79,9 +85,21 @@ def _event_id(body: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
+def _message(body: str) -> tuple[DomainEvent, int]:
+    """A domain event (from the topic), or one of an alert's further sending batches (from this function)."""
+    try:
+        return DomainEvent.model_validate_json(body), 0
+    except ValidationError as not_an_event:
+        try:
+            batch = AlertBatch.model_validate_json(body)
+        except ValidationError:
+            raise not_an_event from None  # what is wrong with it as an event is what the log should say
+        return batch.event, batch.alert_batch
+
+
 def handle_record(record: SQSRecord) -> None:
     try:
-        event = DomainEvent.model_validate_json(record.body)
+        event, batch = _message(record.body)
     except ValidationError as exc:
         logger.error("poison message: not a domain event we know; it goes to the dead-letter queue after its "
                      "receives", extra={"message_id": record.message_id, "event_id": _event_id(record.body),
@@ -89,7 +107,10 @@ def handle_record(record: SQSRecord) -> None:
                                         "errors": [e.get("msg") for e in exc.errors()[:3]]})
         raise PoisonMessage(record.message_id) from exc
     try:
-        notifications.deliver(event)
+        if batch:
+            notifications.deliver_alert_batch(event, batch)
+        else:
+            notifications.deliver(event)
     except notifications.DeliveryIncomplete:
         raise  # logged per send by deliver
     except Exception:

@@ -73,8 +73,13 @@ class Routes:
         # An alert sent after every role is set: its roll-call is who receives the job's alerts
         alert = _ok(call(ALERTS, "post_alerts.json", admin, path=path, body={"message": "Roll-call"}, headers=NO_KEY),
                     202)
-        roll = _ok(call(ALERTS, "get_alert.json", admin, path={**path, "alert_id": alert["alert_id"]}))
-        self.recipients = {r["user_id"] for r in roll["recipients"]}
+        self.recipients: set[str] = set()
+        cursor: str | None = ""
+        while cursor is not None:  # the roll-call is a cursor page
+            roll = _ok(call(ALERTS, "get_alert.json", admin, path={**path, "alert_id": alert["alert_id"]},
+                            query={"limit": "200", **({"cursor": cursor} if cursor else {})}))
+            self.recipients |= {r["user_id"] for r in roll["recipients"]}
+            cursor = roll["next_cursor"]
 
     def allows(self, action: str, who: Identity) -> bool:
         if action == "alerts.receive":

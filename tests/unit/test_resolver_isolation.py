@@ -3,10 +3,15 @@ request never reads the other's event. Powertools keeps the current event on a c
 which once let a trade member's booking be judged with another caller's claims (a 403 among 19
 409s in the 20-racer delivery test)."""
 
+import os
 import threading
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# The layer's child loggers take the service name when first imported: the functions' own (the
+# integration tests' handlers share this process and its modules), not "service_undefined".
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "sitegate")
 
 from sitegate.http import build_resolver
 

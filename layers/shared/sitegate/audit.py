@@ -35,7 +35,7 @@ ACTIONS = frozenset({
     "role.set", "role.remove",
     "ticket.create", "ticket.update", "ticket.unload",
     "record.create",
-    "alert.send", "alert.acknowledge",
+    "alert.send", "alert.acknowledge", "alert.close",
     "location.create", "equipment.create",
     "delivery.request", "delivery.approve", "delivery.reject", "delivery.cancel", "delivery.remove",
     "job_request.create", "job_request.accept", "job_request.complete", "job_request.decline", "job_request.remove",
@@ -207,7 +207,7 @@ _TARGETS: dict[str, Any] = {
     "AccessReview": lambda m: ("access_review", m.review_id, m.job_id, None),
     "ReviewItem": lambda m: ("access_review_item", f"{m.review_id}/{m.item_id}", m.job_id, m.account_id),
 }
-_LEFT_OUT = {"Alert": frozenset({"recipients", "acks"})}
+_LEFT_OUT = {"Alert": frozenset({"batch_starts"})}
 
 
 def change(action: str, before: BaseModel | None, after: BaseModel | None, *,

@@ -247,6 +247,26 @@ def alert(tenant_id: str, job_id: str, alert_id: str) -> dict[str, str]:
     return {"PK": job_partition(tenant_id, job_id), "SK": f"{ALERT_PREFIX}{_id(alert_id)}"}
 
 
+# Each alert's roll-call has a partition of its own: one item per recipient (an acknowledgment
+# writes only that item) and the acknowledgment counts in ALERT_COUNT_SHARDS small counter items,
+# so a count never reads the recipients and racing acknowledgments rarely meet on one item.
+ALERT_RECIPIENT_PREFIX = "R#"
+ALERT_COUNT_PREFIX = "COUNT#"
+ALERT_COUNT_SHARDS = 20
+
+
+def alert_partition(tenant_id: str, alert_id: str) -> str:
+    return f"{_t(tenant_id)}#ALERT#{_id(alert_id)}"
+
+
+def alert_recipient(tenant_id: str, alert_id: str, user_id: str) -> dict[str, str]:
+    return {"PK": alert_partition(tenant_id, alert_id), "SK": f"{ALERT_RECIPIENT_PREFIX}{_id(user_id)}"}
+
+
+def alert_count(tenant_id: str, alert_id: str, shard: int | str) -> dict[str, str]:
+    return {"PK": alert_partition(tenant_id, alert_id), "SK": f"{ALERT_COUNT_PREFIX}{str(shard).zfill(2)}"}
+
+
 def sent_marker(tenant_id: str, event_id: str, user_id: str, channel: str) -> dict[str, str]:
     """Marker item: this event was sent (or is being sent) to this person on this channel."""
     return {"PK": f"{_t(tenant_id)}#SENT#{event_id}", "SK": f"{user_id}#{channel}"}

@@ -11,7 +11,7 @@ Who hears of what (docs/DOMAIN.md "Notifications and acknowledgments"):
 | delivery.cancelled | the GC leads, the booked trade's leads, and the requester (who cancelled is not told) |
 | access.granted, access.revoked | the account's users with access.view_own (its administrators); not who granted or revoked it |
 | invoice.issued, invoice.finalized, credit_note.issued | the owner account's users with financial.view (Invoicing, Super Admin) |
-| alert.sent | the alert's roll-call (everyone with a role on the job that receives alerts) |
+| alert.sent | the alert's roll-call (everyone with a role on the job that receives alerts), in batches of alerts.BATCH_SIZE |
 
 The policy decides each audience from its tables (`policy.decide_notice`, `approvals_given_by`,
 `decide_directory_member`, `decide_alert_recipient`); this module only reads the candidates. Only
@@ -37,10 +37,11 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from sitegate import policy, sms
-from sitegate.data import access_store, account_store, alert_store, messaging, send_store, tenant_store, user_store
+from sitegate.data import access_store, account_store, alert_store, messaging, queues, send_store, tenant_store, user_store
 from sitegate.models.events import (
     AccessGranted,
     AccessRevoked,
+    AlertBatch,
     AlertSent,
     CreditNoteIssued,
     DeliveryEvent,
@@ -51,6 +52,7 @@ from sitegate.models.events import (
 from sitegate.models.requests import refused_character
 from sitegate.models.stored import Account, User, UserStatus
 from sitegate.policy import Caller, JobFacts
+from sitegate.settings import get_settings
 
 logger = Logger(child=True)
 
@@ -189,22 +191,13 @@ def _invoice_recipients(event: DomainEvent) -> list[User]:
     return _told_in_account(event, tenant.owner_account_id)
 
 
-def _alert_recipients(event: DomainEvent) -> list[User]:
-    data: AlertSent = event.payload()
-    alert = alert_store.get_alert(event.tenant_id, data.job_id, data.alert_id)
-    if alert is None:  # the job was deleted since: nobody is left to tell
-        logger.warning("alert gone before delivery", extra={"event_id": event.event_id, "alert_id": data.alert_id})
-        return []
-    return _active(user_store.get_users(event.tenant_id, [r.user_id for r in alert.recipients]))
-
-
 RECIPIENTS: dict[str, Callable[[DomainEvent], list[User]]] = {
     "delivery.requested": _delivery_recipients, "delivery.approved": _delivery_recipients,
     "delivery.rejected": _delivery_recipients, "delivery.cancelled": _delivery_recipients,
     "access.granted": _access_recipients, "access.revoked": _revoked_recipients,
     "invoice.issued": _invoice_recipients, "invoice.finalized": _invoice_recipients,
-    "credit_note.issued": _invoice_recipients, "alert.sent": _alert_recipients,
-}
+    "credit_note.issued": _invoice_recipients,
+}  # alert.sent goes to its roll-call, in batches (deliver_alert_batch)
 
 
 def recipients(event: DomainEvent) -> list[User]:
@@ -374,17 +367,25 @@ def _send(channel: str, user: User, message: Message) -> None:
         messaging.send_sms(str(user.phone), sms_text(one_line(message.sms, 10 * messaging.SMS_LIMIT)))
 
 
-def _send_once(event: DomainEvent, target: tuple[str, str], user: User, message: Message) -> bool:
+Record = Callable[[tuple[str, str], str, "str | None"], None]  # (target, state, reason): a send's outcome, kept
+
+
+def _send_once(event: DomainEvent, target: tuple[str, str], user: User, message: Message,
+               record: Record | None = None) -> bool:
     """Send one claimed target; a refused send releases its claim (the retry sends it). True if sent."""
     user_id, channel = target
     log = {"event_id": event.event_id, "event_type": event.type, "user_id": user_id, "channel": channel}
     try:
         _send(channel, user, message)
-    except messaging.SendFailed:
+    except messaging.SendFailed as exc:
         logger.exception("send failed: claim released for the retry", extra=log)
         send_store.release_send(event.tenant_id, event.event_id, target)
+        if record is not None:
+            record(target, "failed", str(exc) or type(exc).__name__)
         return False
     logger.info("sent", extra=log)
+    if record is not None:
+        record(target, "sent", None)
     return True
 
 
@@ -395,6 +396,8 @@ def deliver(event: DomainEvent) -> Outcome:
     Targets are claimed CLAIM_EVERY at a time, just before they are sent (SEND_CONCURRENCY at once),
     and the chunk's sends are marked 'sent' as soon as it is done: if the function dies or times out,
     only the chunk in hand is in doubt, and every send already made is recorded."""
+    if event.type == "alert.sent":
+        return deliver_alert_batch(event, 0)
     log = {"event_id": event.event_id, "event_type": event.type, "tenant_id": event.tenant_id}
     people = recipients(event)
     message = MESSAGES[event.type](event)
@@ -413,8 +416,49 @@ def deliver(event: DomainEvent) -> Outcome:
     return outcome
 
 
+def deliver_alert_batch(event: DomainEvent, batch: int) -> Outcome:
+    """Send one batch of an alert's roll-call (alerts.BATCH_SIZE recipients, one Query), once per
+    person and channel as any event is, recording each channel's state on the roll-call. Batch 0 is
+    the alert.sent event's own delivery: it first puts the alert's other batches on the queue, so
+    they go out beside it, each retried on its own."""
+    data: AlertSent = event.payload()
+    log = {"event_id": event.event_id, "event_type": event.type, "tenant_id": event.tenant_id,
+           "alert_id": data.alert_id, "batch": str(batch)}
+    alert = alert_store.get_alert(event.tenant_id, data.job_id, data.alert_id)
+    if alert is None or batch >= len(alert.batch_starts):  # the job was deleted since, or nobody to tell
+        logger.warning("alert gone or empty before delivery", extra=log)
+        return Outcome(sent=0, duplicates=0, failed=0)
+    if batch == 0 and len(alert.batch_starts) > 1:
+        queues.send_all(get_settings().notifications_queue_url,
+                        [AlertBatch(alert_batch=b, event=event).model_dump_json() for b in range(1, len(alert.batch_starts))])
+    roll = {r.user_id: r for r in alert_store.batch_of(alert, batch)}
+    people = {u.user_id: u for u in _active(user_store.get_users(event.tenant_id, list(roll)))}
+    for gone in roll.keys() - people.keys():  # disabled or removed since the alert was sent
+        for channel, state in roll[gone].channels.items():
+            if state == "queued":
+                alert_store.set_delivery(roll[gone], channel, "failed", "the user was disabled or removed")
+    targets = [(user_id, channel) for user_id, r in roll.items() if user_id in people
+               for channel, state in r.channels.items() if state in ("queued", "failed")]
+
+    def record(target: tuple[str, str], state: str, reason: str | None) -> None:
+        alert_store.set_delivery(roll[target[0]], target[1], state, reason)
+
+    message = MESSAGES[event.type](event)
+    messaging.ready()
+    sent, duplicates, failed = 0, 0, 0
+    for start in range(0, len(targets), CLAIM_EVERY):
+        done = _deliver_chunk(event, targets[start:start + CLAIM_EVERY], people, message, log, record)
+        sent, duplicates, failed = sent + done.sent, duplicates + done.duplicates, failed + done.failed
+    logger.info("alert batch delivered" if not failed else "alert batch delivered in part",
+                extra={**log, "recipients": len(roll), "sent": sent, "duplicates": duplicates, "failed": failed})
+    if failed:
+        raise DeliveryIncomplete(f"alert {data.alert_id} batch {batch}: {failed} of {len(targets)} sends failed "
+                                 "or are in doubt")
+    return Outcome(sent=sent, duplicates=duplicates, failed=failed)
+
+
 def _deliver_chunk(event: DomainEvent, targets: list[tuple[str, str]], by_id: dict[str, User], message: Message,
-                   log: dict[str, str]) -> Outcome:
+                   log: dict[str, str], record: Record | None = None) -> Outcome:
     claimed_before = send_store.claim_sends(event.tenant_id, event.event_id, targets)
     duplicates, failed = 0, 0
     to_send = []
@@ -424,6 +468,8 @@ def _deliver_chunk(event: DomainEvent, targets: list[tuple[str, str]], by_id: di
         if state == "sent":
             duplicates += 1
             logger.info("already sent: not sent again", extra=extra)
+            if record is not None:  # sent before the state was kept (a retry after a crash): keep it now
+                record(target, "sent", None)
         elif state is not None:
             failed += 1
             logger.warning("a send of this event is in flight or its outcome is unknown: not sent again", extra=extra)
@@ -432,7 +478,7 @@ def _deliver_chunk(event: DomainEvent, targets: list[tuple[str, str]], by_id: di
     sent: list[tuple[str, str]] = []
     try:
         with ThreadPoolExecutor(max_workers=SEND_CONCURRENCY) as pool:
-            futures = {pool.submit(_send_once, event, t, by_id[t[0]], message): t for t in to_send}
+            futures = {pool.submit(_send_once, event, t, by_id[t[0]], message, record): t for t in to_send}
             for future in as_completed(futures):
                 target = futures[future]
                 try:

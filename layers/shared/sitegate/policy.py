@@ -750,17 +750,20 @@ def decide_contacts(caller: Caller, job: JobFacts) -> Decision:
 # "Notifications and acknowledgments"). Columns: a GC lead (an owner-account user whose role on the
 # job is lead), staff with job.edit on the job, a recipient of the alert. "-" is no.
 ALERT_TABLE = """
-action       gc_lead job_edit recipient
-alert.send   yes     yes      -
-alert.view   yes     yes      -
-alert.ack    -       -        yes
+action        gc_lead job_edit recipient
+alert.send    yes     yes      -
+alert.view    yes     yes      -
+alert.close   yes     yes      -
+alert.ack     -       -        yes
+alert.ack_for yes     -        -
 """
 ALERT_ACTIONS = _rows(ALERT_TABLE)
 
 
 def decide_on_alerts(caller: Caller, job: JobFacts, action: str, recipients: frozenset[str] = frozenset()) -> Decision:
-    """May `caller` do `action` (alert.send, alert.view, alert.ack) on the job's alerts? For
-    alert.ack, `recipients` are the user ids on the alert's roll-call."""
+    """May `caller` do `action` (alert.send, alert.view, alert.close, alert.ack, alert.ack_for: on
+    behalf of a recipient) on the job's alerts? For alert.ack, `recipients` are the user ids on the
+    alert's roll-call (the caller's own entry, when it has one)."""
     active = standing(caller)
     if not active:
         return active
@@ -774,7 +777,8 @@ def decide_on_alerts(caller: Caller, job: JobFacts, action: str, recipients: fro
         return _allow("alert-gc-lead", f"GC leads may {action}", Scope.ALL)
     if cells["recipient"] == "yes" and caller.user.user_id in recipients and decide(caller, "job.reach", job=job):
         return _allow("alert-recipient", "each recipient acknowledges its own alert", Scope.SELF)
-    who = {"alert.ack": "recipients of the alert"}.get(action, "GC leads and staff with job.edit")
+    who = {"alert.ack": "recipients of the alert", "alert.ack_for": "GC leads"}.get(
+        action, "GC leads and staff with job.edit")
     return _deny("alert-not-allowed", f"only {who} may {action}")
 
 

@@ -17,6 +17,7 @@ class Settings(BaseModel):
     events_topic_arn: str = ""
     sender_email: str = "no-reply@sitegate.example"
     billing_queue_url: str = ""  # the billing function's only: one message per tenant to bill or seal
+    notifications_queue_url: str = ""  # the notifications function's own queue: an alert's further sending batches
     audit_key_id: str = ""  # the asymmetric KMS key that signs audit seals (billing signs, user_levels verifies)
     audit_bucket: str = ""  # the Object Lock bucket holding the signed seals
 
@@ -30,6 +31,7 @@ def get_settings() -> Settings:
         events_topic_arn=os.environ.get("EVENTS_TOPIC_ARN", ""),
         sender_email=os.environ.get("SENDER_EMAIL", "no-reply@sitegate.example"),
         billing_queue_url=os.environ.get("BILLING_QUEUE_URL", ""),
+        notifications_queue_url=os.environ.get("NOTIFICATIONS_QUEUE_URL", ""),
         audit_key_id=os.environ.get("AUDIT_KEY_ID", ""),
         audit_bucket=os.environ.get("AUDIT_BUCKET", ""),
     )

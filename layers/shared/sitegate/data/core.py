@@ -378,9 +378,13 @@ CONFLICT_RETRIES = 4  # transactions cancelled by a concurrent transaction on th
 
 def _transact_item(name: str, op: Operation) -> dict[str, Any]:
     if isinstance(op, Update):
-        return {"Update": {"TableName": name, "Key": op.key, "UpdateExpression": op.expression,
-                           "ConditionExpression": op.condition, "ExpressionAttributeNames": op.names,
-                           "ExpressionAttributeValues": op.values}}
+        update: dict[str, Any] = {"TableName": name, "Key": op.key, "UpdateExpression": op.expression,
+                                  "ExpressionAttributeValues": op.values}
+        if op.condition:
+            update["ConditionExpression"] = op.condition
+        if op.names:  # DynamoDB refuses an empty map
+            update["ExpressionAttributeNames"] = op.names
+        return {"Update": update}
     if isinstance(op, Remove):
         return {"Delete": {"TableName": name, "Key": op.key}}
     item = codec.item_of(op.model)
@@ -401,8 +405,13 @@ def _entity(op: Operation) -> str | None:
     return None if isinstance(op, Remove | Update) else codec.entity_of(op.model)
 
 
+class Clashed(Conflict):
+    """A transaction still cancelled by concurrent ones on the same items after its retries (a 409)."""
+
+
 def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Sequence[Replace] = (),
-          removes: Sequence[Remove] = (), updates: Sequence[Update] = ()) -> None:
+          removes: Sequence[Remove] = (), updates: Sequence[Update] = (), *,
+          conflict_retries: int = CONFLICT_RETRIES) -> None:
     """All or nothing, in one TransactWriteItems: creates only if new, replaces only if unchanged.
 
     Every changed audited object needs its audit entry among the creates (`check_audited`), and
@@ -417,7 +426,7 @@ def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Se
     if len(operations) > TRANSACTION_ITEMS:
         raise invalid("body", f"the change is too large to make at once: more than {TRANSACTION_ITEMS} items")
     transact = [_transact_item(name, op) for op in operations]
-    for attempt in range(CONFLICT_RETRIES + 1):
+    for attempt in range(conflict_retries + 1):
         try:
             dynamodb_client().transact_write_items(TransactItems=transact)
             return
@@ -436,11 +445,11 @@ def write(creates: Sequence[Create | ReplaceExpired | Upsert] = (), replaces: Se
                 # An item changed since it was read explains the rest: say that, not a clash it caused.
                 first = next((op for op in failed if isinstance(op, Replace)), failed[0])
                 raise Conflict(getattr(first, "conflict", "conflict")) from exc
-            if "TransactionConflict" in reasons and attempt < CONFLICT_RETRIES:
+            if "TransactionConflict" in reasons and attempt < conflict_retries:
                 time.sleep(0.02 * 2 ** attempt + random.random() * 0.02)  # noqa: S311 - jitter, not secrecy
                 continue
             if "TransactionConflict" in reasons:
-                raise Conflict("changed by someone else at the same moment; try again") from exc
+                raise Clashed("changed by someone else at the same moment; try again") from exc
             raise
 
 

@@ -133,3 +133,13 @@ class AlertSent(EventData):
 
 
 EVENT_DATA["alert.sent"] = AlertSent
+
+
+class AlertBatch(BaseModel):
+    """A queue message of the notifications function to itself: send batch `batch` (1 and up; the
+    alert.sent event's own delivery sends batch 0) of the alert `event` announced."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    alert_batch: int = Field(ge=1, le=1000)
+    event: DomainEvent

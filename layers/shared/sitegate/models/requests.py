@@ -363,6 +363,15 @@ class RecordCreate(Body):
 # ------------------------------------------------------------ notifications: jobsite alerts
 class AlertCreate(Body):
     message: Prose = Field(min_length=1, max_length=1000)
+    severity: Literal["info", "urgent", "emergency"] = "urgent"
+    escalate_after_minutes: int = Field(default=5, ge=1, le=60)
+
+
+class AlertAck(Body):
+    """An acknowledgment: the caller's own, or a GC lead's on behalf of a recipient, with a note."""
+
+    on_behalf_of_user_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    note: Prose | None = Field(default=None, min_length=1, max_length=500)
 
 
 # --- deliveries and job requests (delivery_approvals)

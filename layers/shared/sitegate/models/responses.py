@@ -251,21 +251,35 @@ class AlertRecipientOut(Out):
     user_id: str
     name: str
     acknowledged_at: Time | None
+    acknowledged_by: str | None  # the recipient, or the GC lead who acknowledged on their behalf
+    note: str | None
+    channels: dict[str, str]  # email / sms -> queued | sent | failed | suppressed
+    reasons: dict[str, str]  # a failed channel -> the provider's reason
+    escalated_at: Time | None
 
 
 class AlertOut(Out):
     alert_id: str
     message: str
+    severity: str  # info | urgent | emergency
+    escalate_after_minutes: int
+    status: str  # open | closed
     sent_by: str
     sender_name: str
     sent_at: Time
-    recipients: list[AlertRecipientOut]
+    closed_at: Time | None
+    closed_by: str | None
+    recipient_count: int
     acknowledged: int
+    recipients: list[AlertRecipientOut]  # a page of the roll-call, in user-id order
+    next_cursor: str | None  # the roll-call's next page
 
 
 class AlertSummary(Out):
     alert_id: str
     message: str
+    severity: str
+    status: str
     sent_by: str
     sender_name: str
     sent_at: Time
@@ -279,7 +293,9 @@ class AlertPage(Page[AlertSummary]):
 
 class AckOut(Out):
     alert_id: str
+    user_id: str
     acknowledged_at: Time
+    acknowledged_by: str
 
 
 # ------------------------------------------------------------------ billing

@@ -266,24 +266,66 @@ class ProjectRole(Stored):
 
 
 # ------------------------------------------------------------ notifications: jobsite alerts
-class AlertRecipient(Stored):
-    user_id: str
-    name: str
+class AlertSeverity(str, Enum):
+    INFO = "info"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class AlertStatus(str, Enum):
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 class Alert(Stored):
-    """A jobsite alert with its roll-call: the recipients fixed when it was sent, and each one's
-    first acknowledgment (`acks`: user id -> time)."""
+    """A jobsite alert: its head, in the job's partition. The roll-call is in the alert's own
+    partition (AlertRecipient items and AlertAckCount shards), written before this head, so an
+    alert that can be read has its whole roll-call. `batch_starts` are the first user id of each
+    sending batch (the roll-call in user-id order, BATCH_SIZE recipients each)."""
 
     tenant_id: str
     job_id: str
     alert_id: str  # time-ordered: a job's alerts list newest first
     message: str
+    severity: AlertSeverity = AlertSeverity.URGENT
+    escalate_after_minutes: int = 5
     sent_by: str
     sender_name: str
     sent_at: str
-    recipients: list[AlertRecipient] = Field(default_factory=list)
-    acks: dict[str, str] = Field(default_factory=dict)
+    status: AlertStatus = AlertStatus.OPEN
+    closed_at: str | None = None
+    closed_by: str | None = None
+    recipient_count: int = 0
+    batch_starts: list[str] = Field(default_factory=list)
+
+
+class AlertRecipient(Stored):
+    """One person on an alert's roll-call: the channels it goes out on with each one's delivery state
+    (queued, sent, failed, suppressed; `reasons` says why a send failed), and the first acknowledgment."""
+
+    tenant_id: str
+    alert_id: str
+    job_id: str
+    user_id: str
+    name: str
+    account_id: str
+    channels: dict[str, str] = Field(default_factory=dict)
+    reasons: dict[str, str] = Field(default_factory=dict)
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+    note: str | None = None
+    escalated_at: str | None = None
+    audited: ClassVar[bool] = False  # the roll-call is the alert's bookkeeping: an acknowledgment writes its own entry
+
+
+class AlertAckCount(Stored):
+    """One shard of an alert's acknowledgment count, added to in each acknowledgment's transaction."""
+
+    tenant_id: str
+    alert_id: str
+    shard: int
+    acknowledged: int = 0
+    audited: ClassVar[bool] = False
 
 
 # ------------------------------------------------------------------ billing
