@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,7 +97,7 @@ def acknowledge(recipient: AlertRecipient, at: str, by: str, note: str | None, e
         expression, values[":note"] = expression + ", note = :note", note
     mark = core.Update(key, expression, "attribute_exists(PK) AND attribute_not_exists(acknowledged_at)", {}, values,
                        conflict="acknowledged meanwhile", audited=False)
-    for _ in range(ACK_ATTEMPTS):
+    for attempt in range(ACK_ATTEMPTS):
         shard = random.randrange(keys.ALERT_COUNT_SHARDS)  # noqa: S311 - spreading writes, not secrecy
         count = core.Update(keys.alert_count(recipient.tenant_id, recipient.alert_id, shard),
                             "SET entity = :entity, tenant_id = :t, alert_id = :a, #shard = :s ADD acknowledged :one",
@@ -105,8 +106,9 @@ def acknowledge(recipient: AlertRecipient, at: str, by: str, note: str | None, e
         try:
             core.write(creates=[entry], updates=[mark, count], conflict_retries=0)
             return recipient.changed(acknowledged_at=at, acknowledged_by=by, note=note)
-        except core.Clashed:
-            continue  # another transaction held the shard (or the item) at that moment
+        except core.Clashed:  # another transaction held the shard (or the item) at that moment
+            time.sleep(random.random() * 0.01 * attempt)  # noqa: S311 - jitter, not secrecy
+            continue
         except Conflict:
             now = get_recipient(recipient.tenant_id, recipient.alert_id, recipient.user_id)
             if now is None:
